@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Module map (one concern each):
+//   CCurl, CArchive, CCrypto  system libraries (libcurl, libarchive, OpenSSL libcrypto)
+//   RinglogSupport            ordered JSON with verbatim numbers, SHA-256, time formats
+//   CurlHTTP                  HTTP on libcurl: streaming, headers, typed transport errors
+//   RingCentral               RingCentral API client, models, rate-limit governor
+//   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
+//   ringlog                   the archiver CLI: links RingCentral, never the simulator
+//   ringlog-simulator         the simulator's executable (FlyingFox web server)
+let package = Package(
+    name: "ringlog",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringlog", targets: ["ringlog"]),
+        .executable(name: "ringlog-simulator", targets: ["ringlog-simulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
+
+        .target(name: "RinglogSupport", dependencies: ["CCrypto"]),
+        .target(name: "CurlHTTP", dependencies: [
+            "CCurl", "RinglogSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "RingCentral", dependencies: [
+            "CurlHTTP", "RinglogSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "RingSimulator", dependencies: [
+            "RinglogSupport",
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
+        .executableTarget(name: "ringlog", dependencies: [
+            "RingCentral", "RinglogSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "ringlog-simulator", dependencies: [
+            "RingSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport"]),
+        .testTarget(name: "RingCentralTests", dependencies: [
+            "RingCentral", "RingSimulator", "CurlHTTP", "RinglogSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    ]
+)

@@ -1,0 +1,365 @@
+import RinglogSupport
+
+/// The read endpoints an archiver uses, with RingCentral's paging, defaults and errors.
+extension EngineState {
+    mutating func endpoint(_ route: ApiRoute, request: SimRequest, accountIndex: Int) -> SimResponse {
+        let account = world.accounts[accountIndex]
+        let renderer = Renderer(baseURL: baseURL, account: account, now: now)
+        switch route.endpoint {
+        case .accountInfo:
+            return .json(200, renderer.accountInfo())
+        case .extensionList:
+            return paged(request, records: account.extensions.map(renderer.extensionRecord), defaultPerPage: 100,
+                         withTotals: true, path: renderer.accountPath + "/extension")
+        case .extensionInfo(let id):
+            guard let ext = account.extensions.first(where: { $0.id == id || (id == "~" && $0.id == account.ownerExtensionId) }) else {
+                return notFound("extensionId", id)
+            }
+            return .json(200, renderer.extensionRecord(ext))
+        case .callLog:
+            return callLogList(request, account: account, renderer: renderer)
+        case .callLogRecord(let id):
+            guard let position = account.callsById[id], let record = renderer.callRecord(account.calls[position], detailed: request.parameter("view") == "Detailed") else {
+                return notFound("callRecordId", id)
+            }
+            return .json(200, record)
+        case .callLogSync:
+            return callLogSync(request, accountIndex: accountIndex, renderer: renderer)
+        case .recording(let id):
+            guard let recording = visibleRecording(account, id) else { return notFound("recordingId", id) }
+            return .json(200, [
+                "uri": .string(renderer.recordingURI(id)), "id": .string(id),
+                "contentUri": .string(renderer.recordingURI(id) + "/content"),
+                "contentType": .string(recording.contentType), "duration": .int(recording.seconds),
+            ])
+        case .recordingContent(let id):
+            guard let recording = visibleRecording(account, id), recording.readyAt <= now else {
+                return notFound("recordingId", id)  // RingCentral answers 404 until the media is ready
+            }
+            return mediaResponse(kind: "recording", accountIndex: accountIndex, id: id, contentType: recording.contentType) {
+                recording.bytes
+            }
+        case .messageList(let extensionId):
+            guard let ext = resolveExtension(account, extensionId) else { return notFound("extensionId", extensionId) }
+            return messageList(request, account: account, extensionId: ext, renderer: renderer)
+        case .message(let extensionId, let messageId):
+            guard let ext = resolveExtension(account, extensionId), let message = visibleMessage(account, ext, messageId),
+                let record = renderer.messageRecord(message)
+            else { return notFound("messageId", messageId) }
+            return .json(200, record)
+        case .messageContent(let extensionId, let messageId, let attachmentId):
+            guard let ext = resolveExtension(account, extensionId), let message = visibleMessage(account, ext, messageId) else {
+                return notFound("messageId", messageId)
+            }
+            let attachments = message.transcribedAt <= now ? [message.audio, message.transcription] : [message.audio]
+            guard let attachment = attachments.first(where: { $0.id == attachmentId }) else { return notFound("attachmentId", attachmentId) }
+            return mediaResponse(kind: "attachment", accountIndex: accountIndex, id: "\(messageId).\(attachmentId)",
+                                 contentType: attachment.contentType) { attachment.bytes }
+        case .messageSync(let extensionId):
+            guard let ext = resolveExtension(account, extensionId) else { return notFound("extensionId", extensionId) }
+            return messageSync(request, accountIndex: accountIndex, extensionId: ext, renderer: renderer)
+        }
+    }
+
+    func notFound(_ parameter: String, _ value: String) -> SimResponse {
+        .apiError(404, code: "CMN-102", message: "Resource for parameter [\(parameter)] is not found",
+                  parameterName: parameter, parameterValue: value)
+    }
+
+    func invalid(_ parameter: String, _ value: String, detail: String? = nil) -> SimResponse {
+        .apiError(400, code: "CMN-101", message: "Parameter [\(parameter)] value is invalid" + (detail.map { " [\($0)]" } ?? ""),
+                  parameterName: parameter, parameterValue: value)
+    }
+
+    func resolveExtension(_ account: SimAccount, _ id: String) -> String? {
+        if id == "~" { return account.ownerExtensionId }
+        return account.extensions.contains { $0.id == id } ? id : nil
+    }
+
+    func visibleRecording(_ account: SimAccount, _ id: String) -> SimRecording? {
+        guard let position = account.callByRecordingId[id], let recording = account.calls[position].recording,
+            recording.appearsAt <= now
+        else { return nil }
+        return recording
+    }
+
+    func visibleMessage(_ account: SimAccount, _ extensionId: String, _ id: String) -> SimMessage? {
+        guard let position = account.messagesById[id] else { return nil }
+        let message = account.messages[position]
+        return message.extensionId == extensionId && message.created <= now ? message : nil
+    }
+
+    /// Media straight away, or (as a media host does) a 302 to where the bytes are served.
+    func mediaResponse(kind: String, accountIndex: Int, id: String, contentType: String, bytes: () -> [UInt8]) -> SimResponse {
+        if configuration.mediaRedirect {
+            return SimResponse(status: 302, headers: [("Location", "\(baseURL)/__media/\(kind)/\(accountIndex)/\(id)")])
+        }
+        return SimResponse(status: 200, headers: [("Content-Type", contentType)], body: bytes())
+    }
+
+    // MARK: Dates and paging
+
+    func dateParameter(_ request: SimRequest, _ name: String, default fallback: Timestamp) -> Result<Timestamp, SimResponseError> {
+        guard let text = request.parameter(name) else { return .success(fallback) }
+        guard let value = Timestamp(iso8601: text) else { return .failure(SimResponseError(response: invalid(name, text))) }
+        return .success(value)
+    }
+
+    /// `perPage` as RingCentral reads it: 1...1000 or "max"; larger numbers are capped at 1000.
+    func perPageParameter(_ request: SimRequest, default fallback: Int) -> Result<Int, SimResponseError> {
+        guard let text = request.parameter("perPage") else { return .success(fallback) }
+        if text == "max" { return .success(1000) }
+        guard let value = Int(text), value >= 1 else { return .failure(SimResponseError(response: invalid("perPage", text))) }
+        return .success(min(value, 1000))
+    }
+
+    /// One page of `records` with `navigation` and `paging`. Call-log pages omit `totalPages` and
+    /// `totalElements` ("may be omitted due to performance reasons"), so clients must follow `nextPage`.
+    func paged(_ request: SimRequest, records: [JSON], defaultPerPage: Int, withTotals: Bool, path: String) -> SimResponse {
+        let perPage: Int
+        switch perPageParameter(request, default: defaultPerPage) {
+        case .success(let value): perPage = value
+        case .failure(let error): return error.response
+        }
+        let pageText = request.parameter("page") ?? "1"
+        guard let page = Int(pageText), page >= 1 else { return invalid("page", pageText) }
+        let startIndex = (page - 1) * perPage
+        let slice = startIndex < records.count ? Array(records[startIndex..<min(records.count, startIndex + perPage)]) : []
+        func pageURI(_ number: Int) -> JSON {
+            var query = request.query.filter { $0.name != "page" && $0.name != "perPage" }
+            query.append(("page", String(number)))
+            query.append(("perPage", String(perPage)))
+            return ["uri": .string(baseURL + path + "?" + query.map { "\(percentEncode($0.name))=\(percentEncode($0.value))" }.joined(separator: "&"))]
+        }
+        var navigation = JSONObject()
+        navigation["firstPage"] = pageURI(1)
+        if startIndex + perPage < records.count { navigation["nextPage"] = pageURI(page + 1) }
+        if page > 1 { navigation["previousPage"] = pageURI(page - 1) }
+        var paging = JSONObject()
+        paging["page"] = .int(page)
+        if withTotals {
+            let totalPages = max(1, (records.count + perPage - 1) / perPage)
+            paging["totalPages"] = .int(totalPages)
+            navigation["lastPage"] = pageURI(totalPages)
+        }
+        paging["perPage"] = .int(perPage)
+        if withTotals { paging["totalElements"] = .int(records.count) }
+        if !slice.isEmpty {
+            paging["pageStart"] = .int(startIndex)
+            paging["pageEnd"] = .int(startIndex + slice.count - 1)
+        }
+        var query = request.query.map { "\(percentEncode($0.name))=\(percentEncode($0.value))" }.joined(separator: "&")
+        if !query.isEmpty { query = "?" + query }
+        return .json(200, [
+            "uri": .string(baseURL + path + query), "records": .array(slice), "paging": .object(paging),
+            "navigation": .object(navigation),
+        ])
+    }
+
+    // MARK: Call log
+
+    func callLogList(_ request: SimRequest, account: SimAccount, renderer: Renderer) -> SimResponse {
+        let now = self.now
+        let dateTo: Timestamp, dateFrom: Timestamp
+        switch dateParameter(request, "dateTo", default: now) {
+        case .success(let value): dateTo = value
+        case .failure(let error): return error.response
+        }
+        // Without dateFrom RingCentral returns only the last 24 hours before dateTo.
+        switch dateParameter(request, "dateFrom", default: dateTo.adding(seconds: -86_400)) {
+        case .success(let value): dateFrom = value
+        case .failure(let error): return error.response
+        }
+        let view = request.parameter("view") ?? "Simple"
+        guard view == "Simple" || view == "Detailed" else { return invalid("view", view) }
+        let directions = request.parameters("direction")
+        let recordingType = request.parameter("recordingType")
+        let withRecording = request.parameter("withRecording") == "true"
+        let calls = account.calls.filter { call in
+            call.start >= dateFrom && call.start < dateTo && call.visibleAt <= now
+                && (directions.isEmpty || directions.contains(call.direction))
+                && (recordingType == nil && !withRecording
+                    || call.recording.map { $0.appearsAt <= now && (recordingType == nil || recordingType == "All" || recordingType == $0.type) } == true)
+        }
+        let records = calls.sorted { $0.start != $1.start ? $0.start > $1.start : $0.id > $1.id }
+            .compactMap { renderer.callRecord($0, detailed: view == "Detailed") }
+        return paged(request, records: records, defaultPerPage: 100, withTotals: false, path: renderer.accountPath + "/call-log")
+    }
+
+    mutating func callLogSync(_ request: SimRequest, accountIndex: Int, renderer: Renderer) -> SimResponse {
+        let account = world.accounts[accountIndex]
+        let now = self.now
+        let syncType = request.parameter("syncType") ?? "FSync"
+        let statusGroup = request.parameters("statusGroup")
+        let missedOnly = statusGroup == ["Missed"]
+        func matches(_ call: SimCall) -> Bool {
+            !missedOnly || call.result == "Missed"
+        }
+        let view: String
+        let records: [SimCall]
+        switch syncType {
+        case "FSync":
+            view = request.parameter("view") ?? "Simple"
+            guard view == "Simple" || view == "Detailed" else { return invalid("view", view) }
+            guard let countText = request.parameter("recordCount") else {
+                return .apiError(400, code: "CMN-100", message: "Parameter [recordCount] is mandatory", parameterName: "recordCount")
+            }
+            guard let count = Int(countText), (1...250).contains(count) else {
+                return invalid("recordCount", countText, detail: "the maximum number of records is 250")
+            }
+            var dateFrom = Timestamp(millisecondsSinceEpoch: 0)
+            if let text = request.parameter("dateFrom") {
+                guard let value = Timestamp(iso8601: text) else { return invalid("dateFrom", text) }
+                dateFrom = value
+            }
+            records = Array(account.calls.filter { $0.visibleAt <= now && $0.start >= dateFrom && matches($0) }
+                .sorted { $0.start != $1.start ? $0.start > $1.start : $0.id > $1.id }  // newest first
+                .prefix(count))
+        case "ISync":
+            guard let text = request.parameter("syncToken") else {
+                return .apiError(400, code: "CMN-100", message: "Parameter [syncToken] is mandatory for ISync", parameterName: "syncToken")
+            }
+            guard let token = SyncToken(text), token.kind == "call-log", token.accountIndex == accountIndex else {
+                return .apiError(400, code: "CMN-101", message: "Parameter [syncToken] is invalid", parameterName: "syncToken",
+                                 parameterValue: text)
+            }
+            guard token.generation == syncGeneration[accountIndex] else {
+                return .apiError(400, code: "CLG-101", message: "Parameter [syncToken] is invalid [Sync token expired, call log was reset]",
+                                 parameterName: "syncToken")
+            }
+            view = token.view
+            let changed = account.calls.filter { call in
+                guard let modified = call.lastModified(at: now) else { return false }
+                return modified > token.time && matches(call)
+            }
+            guard changed.count <= 250 else {
+                return .apiError(400, code: "CMN-101",
+                                 message: "Parameter [syncToken] is invalid [max sync record number limit is exceeded]",
+                                 parameterName: "syncToken")
+            }
+            records = changed.sorted { $0.start != $1.start ? $0.start > $1.start : $0.id > $1.id }
+        default:
+            return invalid("syncType", syncType)
+        }
+        let token = SyncToken(kind: "call-log", accountIndex: accountIndex, extensionId: "", generation: syncGeneration[accountIndex],
+                              time: now, view: view)
+        var query = request.query.map { "\(percentEncode($0.name))=\(percentEncode($0.value))" }.joined(separator: "&")
+        if !query.isEmpty { query = "?" + query }
+        return .json(200, [
+            "uri": .string(baseURL + renderer.accountPath + "/call-log-sync" + query),
+            "records": .array(records.compactMap { renderer.callRecord($0, detailed: view == "Detailed") }),
+            "syncInfo": ["syncType": .string(syncType), "syncToken": .string(token.encoded), "syncTime": .string(now.iso8601)],
+        ])
+    }
+
+    // MARK: Messages
+
+    func messageList(_ request: SimRequest, account: SimAccount, extensionId: String, renderer: Renderer) -> SimResponse {
+        let now = self.now
+        let dateTo: Timestamp, dateFrom: Timestamp
+        switch dateParameter(request, "dateTo", default: now) {
+        case .success(let value): dateTo = value
+        case .failure(let error): return error.response
+        }
+        switch dateParameter(request, "dateFrom", default: dateTo.adding(seconds: -86_400)) {
+        case .success(let value): dateFrom = value
+        case .failure(let error): return error.response
+        }
+        let types = request.parameters("messageType")
+        let messages = account.messages.filter { message in
+            message.extensionId == extensionId && message.created <= now && message.created >= dateFrom && message.created <= dateTo
+                && (types.isEmpty || types.contains("VoiceMail"))
+        }
+        let records = messages.sorted { $0.created > $1.created }.compactMap(renderer.messageRecord)
+        return paged(request, records: records, defaultPerPage: 100, withTotals: true,
+                     path: renderer.accountPath + "/extension/\(extensionId)/message-store")
+    }
+
+    mutating func messageSync(_ request: SimRequest, accountIndex: Int, extensionId: String, renderer: Renderer) -> SimResponse {
+        let account = world.accounts[accountIndex]
+        let now = self.now
+        let syncType = request.parameter("syncType") ?? "FSync"
+        let types = request.parameters("messageType")
+        let mine = account.messages.filter { $0.extensionId == extensionId && (types.isEmpty || types.contains("VoiceMail")) }
+        var olderRecordsExist = false
+        let records: [SimMessage]
+        switch syncType {
+        case "FSync":
+            var dateFrom = now.adding(seconds: -7 * 86_400)  // the guide: one week before dateTo
+            if let text = request.parameter("dateFrom") {
+                guard let value = Timestamp(iso8601: text) else { return invalid("dateFrom", text) }
+                dateFrom = value
+            }
+            var candidates = mine.filter { $0.created <= now && $0.created >= dateFrom }.sorted { $0.created > $1.created }
+            if let countText = request.parameter("recordCount") {
+                guard let count = Int(countText), count >= 1 else { return invalid("recordCount", countText) }
+                olderRecordsExist = candidates.count > count
+                candidates = Array(candidates.prefix(count))
+            }
+            records = candidates
+        case "ISync":
+            guard let text = request.parameter("syncToken") else {
+                return .apiError(400, code: "CMN-100", message: "Parameter [syncToken] is mandatory for ISync", parameterName: "syncToken")
+            }
+            guard let token = SyncToken(text), token.kind == "message", token.accountIndex == accountIndex,
+                token.extensionId == extensionId
+            else {
+                return .apiError(400, code: "CMN-101", message: "Parameter [syncToken] is invalid", parameterName: "syncToken")
+            }
+            guard token.generation == syncGeneration[accountIndex] else {
+                return .apiError(400, code: "MSG-333", message: "Full synchronization is required", parameterName: "syncToken")
+            }
+            records = mine.filter { message in message.lastModified(at: now).map { $0 > token.time } ?? false }
+                .sorted { $0.created > $1.created }
+        default:
+            return invalid("syncType", syncType)
+        }
+        let token = SyncToken(kind: "message", accountIndex: accountIndex, extensionId: extensionId,
+                              generation: syncGeneration[accountIndex], time: now, view: "")
+        return .json(200, [
+            "uri": .string(baseURL + renderer.accountPath + "/extension/\(extensionId)/message-sync"),
+            "records": .array(records.compactMap(renderer.messageRecord)),
+            "syncInfo": [
+                "syncType": .string(syncType), "syncToken": .string(token.encoded), "syncTime": .string(now.iso8601),
+                "olderRecordsExist": .bool(olderRecordsExist),
+            ],
+        ])
+    }
+}
+
+struct SimResponseError: Error {
+    let response: SimResponse
+}
+
+/// An opaque sync token: what was synced, for whom, up to when, in which generation.
+struct SyncToken {
+    let kind: String
+    let accountIndex: Int
+    let extensionId: String
+    let generation: Int
+    let time: Timestamp
+    let view: String
+
+    init(kind: String, accountIndex: Int, extensionId: String, generation: Int, time: Timestamp, view: String) {
+        self.kind = kind
+        self.accountIndex = accountIndex
+        self.extensionId = extensionId
+        self.generation = generation
+        self.time = time
+        self.view = view
+    }
+
+    var encoded: String {
+        base64URL(Array("\(kind)|\(accountIndex)|\(extensionId)|\(generation)|\(time.millisecondsSinceEpoch)|\(view)".utf8))
+    }
+
+    init?(_ text: String) {
+        guard let bytes = base64URLDecode(text) else { return nil }
+        let fields = String(decoding: bytes, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 6, let account = Int(fields[1]), let generation = Int(fields[3]), let millis = Int64(fields[4]) else {
+            return nil
+        }
+        self.init(kind: fields[0], accountIndex: account, extensionId: fields[2], generation: generation,
+                  time: Timestamp(millisecondsSinceEpoch: millis), view: fields[5])
+    }
+}

@@ -1,0 +1,134 @@
+import RinglogSupport
+
+/// Simulator-only endpoints under `/__sim/` (ground truth, statistics, clock and fault control) and
+/// the media host behind content redirects under `/__media/`.
+extension EngineState {
+    mutating func control(_ request: SimRequest) -> SimResponse {
+        switch (request.method, request.path) {
+        case ("GET", "/__sim/truth"): return .json(200, truth(accountId: request.parameter("account")))
+        case ("GET", "/__sim/stats"): return .json(200, stats())
+        case ("GET", "/__sim/clock"): return .json(200, ["now": .string(now.iso8601)])
+        case ("POST", "/__sim/advance"):
+            guard let text = request.parameter("seconds"), let seconds = Double(text), seconds >= 0 else {
+                return .apiError(400, code: "SIM-1", message: "advance needs seconds=N (N >= 0)")
+            }
+            offsetMilliseconds += Int64(seconds * 1000)
+            return .json(200, ["now": .string(now.iso8601)])
+        case ("POST", "/__sim/expire-sync-tokens"):
+            // Every sync token issued so far becomes invalid: CLG-101 for call log, MSG-333 for messages.
+            syncGeneration = syncGeneration.map { $0 + 1 }
+            return .json(200, ["expired": true])
+        case ("POST", "/__sim/faults"):
+            let parsed: JSON
+            do { parsed = try JSON.parse(request.body) } catch {
+                return .apiError(400, code: "SIM-2", message: "faults body: \(error)")
+            }
+            do { faults = try FaultSettings(json: parsed) } catch {
+                return .apiError(400, code: "SIM-3", message: error.description)
+            }
+            return .json(200, faults.json)
+        default:
+            return .apiError(404, code: "CMN-120", message: "Resource for parameter [uri] is not found")
+        }
+    }
+
+    /// `/__media/{recording|attachment}/{accountIndex}/{id}`: needs the same bearer token as the API,
+    /// and is not counted again (the API request that redirected here was).
+    func media(_ request: SimRequest) -> SimResponse {
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard parts.count == 4, let accountIndex = Int(parts[2]), world.accounts.indices.contains(accountIndex) else {
+            return .apiError(404, code: "CMN-102", message: "Resource for parameter [uri] is not found")
+        }
+        guard let (_, token) = authenticate(request), token.accountIndex == accountIndex else {
+            return .oauthError(401, error: "invalid_token", code: "OAU-149", message: "Invalid Authorization header / access token")
+        }
+        let account = world.accounts[accountIndex]
+        switch parts[1] {
+        case "recording":
+            guard let recording = visibleRecording(account, parts[3]), recording.readyAt <= now else { return notFound("recordingId", parts[3]) }
+            return SimResponse(status: 200, headers: [("Content-Type", recording.contentType)], body: recording.bytes)
+        case "attachment":
+            let ids = parts[3].split(separator: ".").map(String.init)
+            guard ids.count == 2, let position = account.messagesById[ids[0]], account.messages[position].created <= now else {
+                return notFound("messageId", parts[3])
+            }
+            let message = account.messages[position]
+            let attachments = message.transcribedAt <= now ? [message.audio, message.transcription] : [message.audio]
+            guard let attachment = attachments.first(where: { $0.id == ids[1] }) else { return notFound("attachmentId", ids[1]) }
+            return SimResponse(status: 200, headers: [("Content-Type", attachment.contentType)], body: attachment.bytes)
+        default:
+            return notFound("uri", request.path)
+        }
+    }
+
+    /// Every item an archiver should hold at the current simulated instant.
+    func truth(accountId: String?) -> JSON {
+        let now = self.now
+        var items: [JSON] = []
+        for account in world.accounts where accountId == nil || accountId == account.id {
+            let numbers = Dictionary(uniqueKeysWithValues: account.extensions.map { ($0.id, $0.number) })
+            func base(_ kind: String, callId: String, extensionId: String?, start: Timestamp) -> JSONObject {
+                var object = JSONObject()
+                object["kind"] = .string(kind)
+                object["accountId"] = .string(account.id)
+                object["callId"] = .string(callId)
+                object["extensionId"] = extensionId.map { .string($0) } ?? .null
+                object["extensionNumber"] = extensionId.flatMap { numbers[$0] ?? nil }.map { .string($0) } ?? .null
+                object["startTime"] = .string(start.iso8601)
+                return object
+            }
+            for call in account.calls where call.visibleAt <= now {
+                items.append(.object(base("call", callId: call.id, extensionId: call.extensionId, start: call.start)))
+                if let recording = call.recording, recording.readyAt <= now {
+                    var object = base("recording", callId: call.id, extensionId: call.extensionId, start: call.start)
+                    let bytes = recording.bytes
+                    object["recordingId"] = .string(recording.id)
+                    object["contentType"] = .string(recording.contentType)
+                    object["sha256"] = .string(SHA256Hasher.hex(of: bytes))
+                    object["size"] = .int(bytes.count)
+                    items.append(.object(object))
+                }
+            }
+            for message in account.messages where message.created <= now {
+                let start = account.callsById[message.callId].map { account.calls[$0].start } ?? message.created
+                var attachments = [("voicemail", message.audio)]
+                if message.transcribedAt <= now { attachments.append(("transcription", message.transcription)) }
+                for (kind, attachment) in attachments {
+                    var object = base(kind, callId: message.callId, extensionId: message.extensionId, start: start)
+                    object["messageId"] = .string(message.id)
+                    object["attachmentId"] = .string(attachment.id)
+                    object["contentType"] = .string(attachment.contentType)
+                    object["sha256"] = .string(SHA256Hasher.hex(of: attachment.bytes))
+                    object["size"] = .int(attachment.bytes.count)
+                    items.append(.object(object))
+                }
+            }
+        }
+        return ["now": .string(now.iso8601), "items": .array(items)]
+    }
+
+    func stats() -> JSON {
+        var groups = JSONObject()
+        var total = 0, throttled = 0, inPenalty = 0
+        for group in RateGroup.allCases {
+            let stats = groupStats[group] ?? GroupStats()
+            total += stats.requests
+            throttled += stats.throttled
+            inPenalty += stats.inPenalty
+            groups[group.rawValue] = ["requests": .int(stats.requests), "429s": .int(stats.throttled), "inPenalty": .int(stats.inPenalty)]
+        }
+        var faultsInjected = JSONObject()
+        for key in faultCounts.keys.sorted() { faultsInjected[key] = .int(faultCounts[key] ?? 0) }
+        return [
+            "requests": .int(total),
+            "429s": .int(throttled),
+            "requestsInPenalty": .int(inPenalty),
+            "groups": .object(groups),
+            "logins": .int(authLogins),
+            "revocations": .int(revocations),
+            "unauthorized": .int(unauthorized),
+            "faultsInjected": .object(faultsInjected),
+            "window": .number(formatSeconds(rateLimiter.window)),
+        ]
+    }
+}

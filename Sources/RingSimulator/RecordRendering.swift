@@ -1,0 +1,168 @@
+import RinglogSupport
+
+/// Turns world entities into the JSON shapes of RingCentral's spec, as seen at instant `now`.
+struct Renderer {
+    let baseURL: String
+    let account: SimAccount
+    let now: Timestamp
+
+    var accountPath: String { "/restapi/v1.0/account/\(account.id)" }
+    var accountURI: String { baseURL + accountPath }
+
+    func accountInfo() -> JSON {
+        [
+            "uri": .string(accountURI),
+            "id": .number(account.id),
+            "mainNumber": .string(account.mainNumber),
+            "status": "Confirmed",
+            "serviceInfo": ["uri": .string(accountURI + "/service-info"), "brand": ["id": "1210", "name": "RingCentral"]],
+            "setupWizardState": "Completed",
+            "regionalSettings": ["timezone": ["id": "58", "name": "US/Eastern"]],
+        ]
+    }
+
+    func extensionRecord(_ ext: SimExtension) -> JSON {
+        var object = JSONObject()
+        object["uri"] = .string("\(accountURI)/extension/\(ext.id)")
+        object["id"] = .number(ext.id)
+        if let number = ext.number { object["extensionNumber"] = .string(number) }
+        var contact = JSONObject()
+        if let first = ext.firstName { contact["firstName"] = .string(first) }
+        if let last = ext.lastName { contact["lastName"] = .string(last) }
+        if ext.type == "User" { contact["email"] = .string("\(ext.name.lowercased().replacingSpaces).\(ext.id.suffix(4))@example.com") }
+        object["contact"] = .object(contact)
+        object["name"] = .string(ext.name)
+        object["type"] = .string(ext.type)
+        object["status"] = .string(ext.status)
+        object["hidden"] = false
+        return .object(object)
+    }
+
+    func party(_ party: SimParty) -> JSON {
+        var object = JSONObject()
+        if let value = party.phoneNumber { object["phoneNumber"] = .string(value) }
+        if let value = party.extensionNumber { object["extensionNumber"] = .string(value) }
+        if let value = party.extensionId { object["extensionId"] = .string(value) }
+        if let value = party.name { object["name"] = .string(value) }
+        if let value = party.location { object["location"] = .string(value) }
+        return .object(object)
+    }
+
+    func recordingURI(_ id: String) -> String { "\(accountURI)/recording/\(id)" }
+
+    /// The call-log record as of `now`, or nil while the call is not yet visible.
+    func callRecord(_ call: SimCall, detailed: Bool) -> JSON? {
+        guard let modified = call.lastModified(at: now) else { return nil }
+        var object = JSONObject()
+        object["uri"] = .string("\(accountURI)/call-log/\(call.id)?view=\(detailed ? "Detailed" : "Simple")")
+        object["id"] = .string(call.id)
+        object["sessionId"] = .string(call.sessionId)
+        object["telephonySessionId"] = .string(call.telephonySessionId)
+        object["startTime"] = .string(call.start.iso8601)
+        object["duration"] = .int(call.durationSeconds)
+        object["durationMs"] = .int(Int64(call.durationSeconds) * 1000)
+        object["type"] = "Voice"
+        object["internalType"] = call.transport == "VoIP" ? "Local" : "LongDistance"
+        object["direction"] = .string(call.direction)
+        object["action"] = .string(call.action)
+        let finalized = call.finalizedAt.map { $0 <= now } ?? true
+        object["result"] = .string(finalized ? call.result : (call.provisionalResult ?? call.result))
+        if finalized, let reason = call.reason { object["reason"] = .string(reason) }
+        object["to"] = party(call.to)
+        object["from"] = party(call.from)
+        if let extensionId = call.extensionId {
+            object["extension"] = ["uri": .string("\(accountURI)/extension/\(extensionId)"), "id": .number(extensionId)]
+        }
+        if let recording = call.recording, recording.appearsAt <= now {
+            object["recording"] = [
+                "uri": .string(recordingURI(recording.id)),
+                "id": .string(recording.id),
+                "type": .string(recording.type),
+                "contentUri": .string(recordingURI(recording.id) + "/content"),
+            ]
+        }
+        if let messageId = call.messageId, let extensionId = call.extensionId {
+            object["message"] = [
+                "uri": .string("\(accountURI)/extension/\(extensionId)/message-store/\(messageId)"),
+                "id": .string(messageId), "type": "VoiceMail",
+            ]
+        }
+        object["transport"] = .string(call.transport)
+        object["lastModifiedTime"] = .string(modified.iso8601)
+        if detailed {
+            object["billing"] = ["costIncluded": .number("0.0"), "costPurchased": .number("0.0")]
+            object["legs"] = .array(legs(call, record: object))
+        }
+        return .object(object)
+    }
+
+    private func legs(_ call: SimCall, record: JSONObject) -> [JSON] {
+        var master = JSONObject()
+        for key in ["startTime", "duration", "durationMs", "type", "internalType", "direction", "action", "result", "reason",
+                    "to", "from", "extension", "recording", "transport", "telephonySessionId"] {
+            if let value = record[key] { master[key] = value }
+        }
+        master["legType"] = call.direction == "Inbound" ? "Accept" : "RingOutWebToCaller"
+        master["master"] = true
+        var legs: [JSON] = [.object(master)]
+        if call.direction == "Inbound" && call.transport == "PSTN" {
+            var pstn = JSONObject()
+            for key in ["startTime", "duration", "durationMs", "type", "direction", "action", "result", "to", "from", "transport"] {
+                if let value = record[key] { pstn[key] = value }
+            }
+            pstn["legType"] = "PstnToSip"
+            pstn["master"] = false
+            legs.append(.object(pstn))
+        }
+        return legs
+    }
+
+    func messagePath(_ message: SimMessage) -> String {
+        "\(accountURI)/extension/\(message.extensionId)/message-store/\(message.id)"
+    }
+
+    /// The voicemail message as of `now`, or nil before it exists.
+    func messageRecord(_ message: SimMessage) -> JSON? {
+        guard let modified = message.lastModified(at: now) else { return nil }
+        let transcribed = message.transcribedAt <= now
+        var attachments: [JSON] = [attachment(message, message.audio, vmDuration: message.vmSeconds)]
+        if transcribed { attachments.append(attachment(message, message.transcription, vmDuration: nil)) }
+        var to = JSONObject()
+        if let number = message.extensionNumber { to["extensionNumber"] = .string(number) }
+        to["extensionId"] = .string(message.extensionId)
+        to["name"] = .string(account.extensions.first { $0.id == message.extensionId }?.name ?? "")
+        return [
+            "uri": .string(messagePath(message)),
+            "id": .number(message.id),
+            "extensionId": .string(message.extensionId),
+            "to": [.object(to)],
+            "from": party(message.from),
+            "type": "VoiceMail",
+            "creationTime": .string(message.created.iso8601),
+            "readStatus": "Unread",
+            "priority": "Normal",
+            "attachments": .array(attachments),
+            "direction": "Inbound",
+            "availability": "Alive",
+            "messageStatus": "Received",
+            "conversationId": .number(message.conversationId),
+            "lastModifiedTime": .string(modified.iso8601),
+            "vmTranscriptionStatus": transcribed ? "Completed" : "InProgress",
+        ]
+    }
+
+    private func attachment(_ message: SimMessage, _ item: SimAttachment, vmDuration: Int?) -> JSON {
+        var object = JSONObject()
+        object["id"] = .number(item.id)
+        object["uri"] = .string("\(messagePath(message))/content/\(item.id)")
+        object["type"] = .string(item.type)
+        object["contentType"] = .string(item.contentType)
+        if let vmDuration { object["vmDuration"] = .int(vmDuration) }
+        object["size"] = .int(item.bytes.count)
+        return .object(object)
+    }
+}
+
+extension String {
+    var replacingSpaces: String { String(map { $0 == " " ? "." : $0 }) }
+}

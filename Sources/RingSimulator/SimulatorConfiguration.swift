@@ -1,0 +1,82 @@
+import RinglogSupport
+
+/// Everything that shapes a simulated RingCentral: the data (a pure function of `seed` and the
+/// sizes), the clock, the rate limits and the faults.
+public struct SimulatorConfiguration: Sendable {
+    public var seed: UInt64 = 1
+    public var accounts = 1
+    /// User extensions per account; each account also gets two departments and one extension
+    /// without an extension number.
+    public var usersPerAccount = 6
+    /// Days of history before the start instant.
+    public var days = 7
+    /// Days of future calls that arrive as the clock runs.
+    public var futureDays = 3
+    public var callsPerDay = 40
+    /// The simulated "now" when the simulator starts; nil means the wall clock at start,
+    /// truncated to the minute.
+    public var startTime: Timestamp?
+    /// Simulated seconds per real second (1 = real time). `POST /__sim/advance` moves it further.
+    public var clockSpeed = 1.0
+    /// Shrinks rate-limit windows and penalties K-fold (60 s becomes 60/K s).
+    public var timeScale = 1.0
+    public var accessTokenLifetimeSeconds = 3600
+    /// Every content request is answered by a 302 to a media URL, as a media host would.
+    public var mediaRedirect = true
+    public var faults = FaultSettings()
+
+    public init() {}
+}
+
+/// Shares (0...1) of API requests that get each fault. Applied after rate-limit accounting, so a
+/// faulted request still counts against its group, as on the real service.
+public struct FaultSettings: Sendable, Equatable {
+    public var serverErrorShare = 0.0
+    public var connectionResetShare = 0.0
+    public var truncatedBodyShare = 0.0
+    public var slowShare = 0.0
+    public var slowSeconds = 5.0
+    /// The request's access token is invalidated and the request answered 401.
+    public var tokenInvalidationShare = 0.0
+    /// A 429 with a penalty, as if another client had spent the group's budget.
+    public var burst429Share = 0.0
+
+    public init() {}
+
+    /// Reads `{"serverErrorShare": 0.1, ...}`; unknown keys are an error so a typo cannot pass silently.
+    public init(json: JSON) throws(SimulatorInputError) {
+        guard let object = json.objectValue else { throw SimulatorInputError("faults must be a JSON object") }
+        for key in object.keys {
+            guard let value = object[key]?.doubleValue, value >= 0 else {
+                throw SimulatorInputError("fault \(key) must be a non-negative number")
+            }
+            switch key {
+            case "serverErrorShare": serverErrorShare = value
+            case "connectionResetShare": connectionResetShare = value
+            case "truncatedBodyShare": truncatedBodyShare = value
+            case "slowShare": slowShare = value
+            case "slowSeconds": slowSeconds = value
+            case "tokenInvalidationShare": tokenInvalidationShare = value
+            case "burst429Share": burst429Share = value
+            default: throw SimulatorInputError("unknown fault \(key)")
+            }
+        }
+    }
+
+    public var json: JSON {
+        [
+            "serverErrorShare": .number(String(serverErrorShare)),
+            "connectionResetShare": .number(String(connectionResetShare)),
+            "truncatedBodyShare": .number(String(truncatedBodyShare)),
+            "slowShare": .number(String(slowShare)),
+            "slowSeconds": .number(String(slowSeconds)),
+            "tokenInvalidationShare": .number(String(tokenInvalidationShare)),
+            "burst429Share": .number(String(burst429Share)),
+        ]
+    }
+}
+
+public struct SimulatorInputError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

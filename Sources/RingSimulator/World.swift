@@ -1,0 +1,306 @@
+import RinglogSupport
+
+/// The simulated accounts and everything that happens in them, generated once from the seed.
+/// Every record carries the instants at which it changes, so the state at any clock reading is a
+/// pure function of the world and the time.
+struct World: Sendable {
+    var accounts: [SimAccount]
+
+    init(configuration: SimulatorConfiguration, start: Timestamp) {
+        accounts = (0..<configuration.accounts).map { index in
+            SimAccount.generate(index: index, configuration: configuration, start: start)
+        }
+    }
+}
+
+struct SimAccount: Sendable {
+    let index: Int
+    let id: String
+    let mainNumber: String
+    let clientId: String
+    let clientSecret: String
+    let jwt: String
+    /// The extension the JWT logs in as (the account's first user, an admin).
+    let ownerExtensionId: String
+    var extensions: [SimExtension]
+    var calls: [SimCall]
+    var messages: [SimMessage]
+    var callsById: [String: Int] = [:]
+    var callByRecordingId: [String: Int] = [:]
+    var messagesById: [String: Int] = [:]
+}
+
+struct SimExtension: Sendable {
+    let id: String
+    let number: String?
+    let name: String
+    let type: String
+    let status: String
+    let firstName: String?
+    let lastName: String?
+}
+
+struct SimParty: Sendable {
+    var phoneNumber: String?
+    var extensionNumber: String?
+    var extensionId: String?
+    var name: String?
+    var location: String?
+}
+
+struct SimRecording: Sendable {
+    let id: String
+    let type: String  // Automatic | OnDemand
+    let contentType: String  // audio/mpeg | audio/wav
+    /// When the `recording` object appears on the call record.
+    let appearsAt: Timestamp
+    /// When content stops answering 404.
+    let readyAt: Timestamp
+    let seconds: Int
+
+    var bytes: [UInt8] {
+        contentType == "audio/mpeg" ? MediaBytes.mp3(id: id, seconds: seconds) : MediaBytes.wav(id: id, seconds: seconds)
+    }
+}
+
+struct SimCall: Sendable {
+    let id: String
+    let sessionId: String
+    let telephonySessionId: String
+    let start: Timestamp
+    let durationSeconds: Int
+    let direction: String
+    let action: String
+    let transport: String
+    /// The result shown until `finalizedAt`, if the call is finalised late.
+    let provisionalResult: String?
+    let result: String
+    let reason: String?
+    let finalizedAt: Timestamp?
+    let from: SimParty
+    let to: SimParty
+    let extensionId: String?
+    let recording: SimRecording?
+    let messageId: String?
+
+    var end: Timestamp { start.adding(seconds: Double(durationSeconds)) }
+    /// RingCentral shows a finished call 15-30 s after it ends.
+    var visibleAt: Timestamp { end.adding(seconds: 20) }
+
+    /// Instants at which the record changes (ascending).
+    var changeTimes: [Timestamp] {
+        var times = [visibleAt]
+        if let recording { times.append(recording.appearsAt) }
+        if let finalizedAt { times.append(finalizedAt) }
+        return times.sorted()
+    }
+
+    func lastModified(at now: Timestamp) -> Timestamp? { changeTimes.last { $0 <= now } }
+}
+
+struct SimAttachment: Sendable {
+    let id: String
+    let type: String  // AudioRecording | AudioTranscription
+    let contentType: String
+    let bytes: [UInt8]
+}
+
+struct SimMessage: Sendable {
+    let id: String
+    let conversationId: String
+    let extensionId: String
+    let extensionNumber: String?
+    let callId: String
+    let created: Timestamp
+    let from: SimParty
+    let vmSeconds: Int
+    let audio: SimAttachment
+    let transcription: SimAttachment
+    /// The transcription is `InProgress` until then, and only then gains its attachment.
+    let transcribedAt: Timestamp
+
+    func lastModified(at now: Timestamp) -> Timestamp? {
+        guard created <= now else { return nil }
+        return transcribedAt <= now ? transcribedAt : created
+    }
+}
+
+// MARK: - Generation
+
+extension SimAccount {
+    static func generate(index: Int, configuration: SimulatorConfiguration, start: Timestamp) -> SimAccount {
+        let seed = configuration.seed
+        var random = SeededRandom(seed: seed, 1, UInt64(index))
+        let accountNumber = 400_131_000_000 + Int64(index) * 1_000_000 + Int64(random.int(1000...9999)) * 10 + 8
+        let id = String(accountNumber)
+        var extensions: [SimExtension] = []
+        let firstNames = ["Alex", "Sam", "Jordan", "Priya", "Chen", "Maria", "Olu", "Noor", "Ines", "Tomas", "Yuki", "Lena"]
+        let lastNames = ["Kim", "Garcia", "Okafor", "Novak", "Silva", "Haddad", "Berg", "Ito", "Dubois", "Patel"]
+        var nextExtensionId = accountNumber + 1
+        for user in 0..<max(1, configuration.usersPerAccount) {
+            let first = random.pick(firstNames), last = random.pick(lastNames)
+            extensions.append(SimExtension(id: String(nextExtensionId), number: String(101 + user), name: "\(first) \(last)",
+                                           type: "User", status: "Enabled", firstName: first, lastName: last))
+            nextExtensionId += Int64(random.int(1...40))
+        }
+        for (offset, name) in ["Sales Queue", "Support Queue"].enumerated() {
+            extensions.append(SimExtension(id: String(nextExtensionId), number: String(801 + offset), name: name,
+                                           type: "Department", status: "Enabled", firstName: nil, lastName: nil))
+            nextExtensionId += Int64(random.int(1...40))
+        }
+        // A real account has extensions without a number (limited extensions, unassigned seats).
+        extensions.append(SimExtension(id: String(nextExtensionId), number: nil, name: "Lobby Phone",
+                                       type: "Limited", status: "Enabled", firstName: nil, lastName: nil))
+
+        var account = SimAccount(
+            index: index, id: id, mainNumber: "+1650555\(String(1000 + index * 7))",
+            clientId: "SimClient\(index)" + randomToken(&random, length: 14),
+            clientSecret: randomToken(&random, length: 40),
+            jwt: "eyJraWQiOiJzaW0iLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + randomToken(&random, length: 64) + "." + randomToken(&random, length: 43),
+            ownerExtensionId: extensions[0].id, extensions: extensions, calls: [], messages: [])
+        account.generateCalls(configuration: configuration, start: start)
+        return account
+    }
+
+    private mutating func generateCalls(configuration: SimulatorConfiguration, start: Timestamp) {
+        let dayMillis: Int64 = 86_400_000
+        let firstDay = start.millisecondsSinceEpoch / dayMillis - Int64(configuration.days)
+        let lastDay = start.millisecondsSinceEpoch / dayMillis + Int64(configuration.futureDays)
+        var recordingCounter: Int64 = 1_662_270_000 + Int64(index) * 10_000_000
+        var messageCounter: Int64 = 9_007_199_254_740_993 + Int64(index) * 1_000_000_000  // beyond 2^53
+        var ids = Set<String>()
+        for day in firstDay...lastDay {
+            var random = SeededRandom(seed: configuration.seed, 2, UInt64(index), UInt64(bitPattern: day))
+            let weekday = (day + 4) % 7  // 1970-01-01 was a Thursday; 0 = Sunday
+            let isWeekend = weekday == 0 || weekday == 6
+            let base = Double(configuration.callsPerDay) * (isWeekend ? 0.15 : 1.0)
+            let count = Int((base * (0.7 + 0.6 * random.unit())).rounded())
+            var starts: [Int64] = (0..<count).map { _ in
+                // Business hours 09:00-17:00 at UTC-5, i.e. 14:00-22:00 UTC, with a few after hours.
+                let secondOfDay = random.chance(0.9) ? random.int(14 * 3600...22 * 3600 - 1) : random.int(0...86_399)
+                return day * dayMillis + Int64(secondOfDay) * 1000 + Int64(random.int(0...999))
+            }
+            starts.sort()
+            for startMillis in starts {
+                var id = SimAccount.callId(&random)
+                // Real call ids are case-sensitive: now and then one differs from an earlier one only in case.
+                if random.chance(0.05), let earlier = calls.last?.id, let flipped = SimAccount.flipCase(of: earlier, &random) {
+                    id = flipped
+                }
+                while ids.contains(id) { id = SimAccount.callId(&random) }
+                ids.insert(id)
+                let call = makeCall(id: id, start: Timestamp(millisecondsSinceEpoch: startMillis), random: &random,
+                                    recordingCounter: &recordingCounter, messageCounter: &messageCounter)
+                calls.append(call)
+            }
+        }
+        for (position, call) in calls.enumerated() {
+            callsById[call.id] = position
+            if let recording = call.recording { callByRecordingId[recording.id] = position }
+        }
+        for (position, message) in messages.enumerated() { messagesById[message.id] = position }
+    }
+
+    private mutating func makeCall(id: String, start: Timestamp, random: inout SeededRandom,
+                                   recordingCounter: inout Int64, messageCounter: inout Int64) -> SimCall {
+        let inbound = random.chance(0.6)
+        let owner: SimExtension? = random.chance(0.03) ? nil : random.weighted(extensions.map { ($0, $0.type == "User" ? 1.0 : 0.6) })
+        let result: String
+        if inbound {
+            result = random.weighted([("Accepted", 55), ("Missed", 15), ("Voicemail", 15), ("Answered Elsewhere", 5),
+                                      ("Busy", 3), ("Rejected", 2), ("Hang Up", 5)])
+        } else {
+            result = random.weighted([("Call connected", 70), ("No Answer", 15), ("Busy", 10), ("Wrong Number", 5)])
+        }
+        let connected = result == "Accepted" || result == "Call connected"
+        let duration = connected ? random.int(20...900) : (result == "Voicemail" ? random.int(25...90) : random.int(0...30))
+        let end = start.adding(seconds: Double(duration))
+        let external = SimAccount.externalParty(&random)
+        var local = SimParty(phoneNumber: random.chance(0.5) ? mainNumber : nil, extensionNumber: owner?.number,
+                             extensionId: owner?.id, name: owner?.name, location: nil)
+        if local.phoneNumber == nil && local.extensionNumber == nil { local.phoneNumber = mainNumber }
+
+        var recording: SimRecording?
+        if connected && duration >= 30 && random.chance(0.45) {  // ~30 % of all calls
+            recordingCounter += Int64(random.int(1...97))
+            let appears = end.adding(seconds: Double(random.int(60...600)))
+            recording = SimRecording(
+                id: String(recordingCounter), type: random.chance(0.7) ? "Automatic" : "OnDemand",
+                contentType: random.chance(0.6) ? "audio/mpeg" : "audio/wav",
+                appearsAt: appears, readyAt: appears.adding(seconds: Double(random.chance(0.5) ? 0 : random.int(30...300))),
+                seconds: duration)
+        }
+        var messageId: String?
+        if inbound && result == "Voicemail", let owner, owner.type != "Department" {
+            messageCounter += Int64(random.int(1...5000))
+            let newMessageId = String(messageCounter)
+            messageId = newMessageId
+            let vmSeconds = max(5, duration - 20)
+            let audioType = random.chance(0.5) ? "audio/mpeg" : "audio/x-wav"
+            let audioBytes = audioType == "audio/mpeg"
+                ? MediaBytes.mp3(id: newMessageId, seconds: vmSeconds) : MediaBytes.wav(id: newMessageId, seconds: vmSeconds)
+            messages.append(SimMessage(
+                id: newMessageId, conversationId: String(6_015_823_250_778_200_000 + Int64(random.int(0...99_999))),
+                extensionId: owner.id, extensionNumber: owner.number, callId: id,
+                created: end.adding(seconds: 10), from: external, vmSeconds: vmSeconds,
+                audio: SimAttachment(id: newMessageId, type: "AudioRecording", contentType: audioType, bytes: audioBytes),
+                transcription: SimAttachment(id: String(messageCounter + 1), type: "AudioTranscription", contentType: "text/plain",
+                                             bytes: MediaBytes.transcription(messageId: newMessageId, extensionNumber: owner.number)),
+                transcribedAt: end.adding(seconds: Double(random.int(40...300)))))
+            messageCounter += 1
+        }
+        let lateResult = random.chance(0.1)
+        return SimCall(
+            id: id, sessionId: String(13_916_417_004 + Int64(random.int(0...899_999_999))),
+            telephonySessionId: "s-" + SimAccount.hex(&random, 20) + "z" + SimAccount.hex(&random, 10) + "0000",
+            start: start, durationSeconds: duration, direction: inbound ? "Inbound" : "Outbound",
+            action: inbound ? random.weighted([("Phone Call", 70), ("VoIP Call", 20), ("FindMe", 10)])
+                : random.weighted([("VoIP Call", 60), ("RingOut Web", 20), ("Phone Call", 20)]),
+            transport: random.chance(0.6) ? "PSTN" : "VoIP",
+            provisionalResult: lateResult ? "In Progress" : nil, result: result,
+            reason: connected ? "Accepted" : nil,
+            finalizedAt: lateResult ? end.adding(seconds: Double(random.int(120...900))) : nil,
+            from: inbound ? external : local, to: inbound ? local : external,
+            extensionId: owner?.id, recording: recording, messageId: messageId)
+    }
+
+    /// Every phone-number shape the spec warns about: E.164, no plus, formatted, masked, missing.
+    static func externalParty(_ random: inout SeededRandom) -> SimParty {
+        let digits = String(random.int(2_000_000...9_999_999))
+        let area = random.pick(["415", "650", "212", "866", "312"])
+        let number: String? = random.weighted([
+            ("+1\(area)\(digits)", 50), ("1\(area)\(digits)", 15), ("(\(area))\(digits.prefix(3))-\(digits.suffix(4))", 10),
+            ("+3351234XXXX", 10), (nil, 15),
+        ])
+        let name: String? = random.weighted([("SAN FRANCSCO CA", 15), ("Jane Smith", 15), ("WIRELESS CALLER", 10), (nil, 60)])
+        return SimParty(phoneNumber: number, extensionNumber: nil, extensionId: nil,
+                        name: number == nil && name == nil ? "Anonymous" : name,
+                        location: number != nil && random.chance(0.3) ? "San Francisco (South), CA" : nil)
+    }
+
+    static let idAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+    static func callId(_ random: inout SeededRandom) -> String {
+        var characters = (0..<15).map { _ in random.pick(idAlphabet) }
+        if random.chance(0.3) { characters[random.int(1...13)] = random.chance(0.5) ? "-" : "_" }
+        return String(characters)
+    }
+
+    static func flipCase(of id: String, _ random: inout SeededRandom) -> String? {
+        var characters = Array(id)
+        let letters = characters.indices.filter { characters[$0].isLetter }
+        guard !letters.isEmpty else { return nil }
+        let position = random.pick(letters)
+        let character = characters[position]
+        characters[position] = Character(character.isUppercase ? character.lowercased() : character.uppercased())
+        return String(characters)
+    }
+
+    static func hex(_ random: inout SeededRandom, _ count: Int) -> String {
+        String((0..<count).map { _ in random.pick(Array("0123456789abcdef")) })
+    }
+}
+
+func randomToken(_ random: inout SeededRandom, length: Int) -> String {
+    String((0..<length).map { _ in random.pick(SimAccount.idAlphabet) })
+}

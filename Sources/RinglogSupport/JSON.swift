@@ -1,0 +1,128 @@
+/// A JSON value that keeps what the server sent: object members in their order, numbers as their
+/// literal text. RingCentral message ids and conversation ids exceed 2^53, so a Double would
+/// silently change them; and an archive stores records verbatim, so nothing may be lost or reordered.
+public enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// The number's literal text exactly as received (already validated against the JSON grammar).
+    case number(String)
+    case string(String)
+    case array([JSON])
+    case object(JSONObject)
+}
+
+/// An ordered JSON object. Keys are unique; lookups use an index built alongside the members.
+public struct JSONObject: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: JSON
+        public init(_ key: String, _ value: JSON) { self.key = key; self.value = value }
+    }
+
+    public private(set) var members: [Member] = []
+    private var index: [String: Int] = [:]
+
+    public init() {}
+
+    public init(_ pairs: [(String, JSON)]) {
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    public var keys: [String] { members.map(\.key) }
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+
+    /// Setting an existing key replaces its value in place (order kept); setting nil removes it.
+    public subscript(key: String) -> JSON? {
+        get { index[key].map { members[$0].value } }
+        set {
+            if let position = index[key] {
+                if let newValue {
+                    members[position].value = newValue
+                } else {
+                    members.remove(at: position)
+                    rebuildIndex()
+                }
+            } else if let newValue {
+                index[key] = members.count
+                members.append(Member(key, newValue))
+            }
+        }
+    }
+
+    private mutating func rebuildIndex() {
+        index = [:]
+        for (position, member) in members.enumerated() { index[member.key] = position }
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { lhs.members == rhs.members }
+}
+
+// MARK: - Typed access
+
+extension JSON {
+    public subscript(key: String) -> JSON? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    /// The number as Int64 when its literal is an integer that fits; never goes through Double.
+    public var int64Value: Int64? {
+        if case .number(let literal) = self { return Int64(literal) }
+        return nil
+    }
+
+    public var doubleValue: Double? {
+        if case .number(let literal) = self { return Double(literal) }
+        return nil
+    }
+
+    public var arrayValue: [JSON]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    public var objectValue: JSONObject? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    public var isNull: Bool { self == .null }
+
+    /// The JSON type name, for error messages and schema checks.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
+    public static func int(_ value: some BinaryInteger) -> JSON { .number(String(value)) }
+}
+
+// MARK: - Literals (used to build payloads in order)
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int64) { self = .number(String(value)) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+    public init(nilLiteral: ()) { self = .null }
+}

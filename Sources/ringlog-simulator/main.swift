@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import RingSimulator
+import RinglogSupport
+
+@main
+struct SimulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ringlog-simulator",
+        abstract: "A RingCentral-faithful API simulator for testing ringlog on loopback.",
+        discussion: """
+            Serves RingCentral's real paths, payload shapes, paging, sync tokens, error bodies and
+            rate-limit groups on 127.0.0.1. Once listening it prints one JSON line on stdout:
+              {"url": "http://127.0.0.1:PORT", "accounts": [{"accountId", "clientId", "clientSecret", "jwt", ...}]}
+            Everything it generates is a pure function of --seed and the size options.
+
+            Simulator-only endpoints:
+              GET  /__sim/truth[?account=ID]   every item an archiver should hold now (with sha256)
+              GET  /__sim/stats                requests per rate-limit group, 429s, requests inside a penalty
+              GET  /__sim/clock                the simulated now
+              POST /__sim/advance?seconds=N    move the simulated clock forward
+              POST /__sim/expire-sync-tokens   invalidate every sync token (CLG-101 / MSG-333)
+              POST /__sim/faults               replace the fault shares (JSON body, same keys as the flags)
+
+            Example:
+              ringlog-simulator --port 0 --seed 7 --days 14 --time-scale 60
+            """)
+
+    @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).") var port: UInt16 = 0
+    @Option(help: "Seed for all generated data.") var seed: UInt64 = 1
+    @Option(help: "Number of simulated accounts (tenants).") var accounts = 1
+    @Option(help: "User extensions per account (plus two departments and one extension without a number).") var users = 6
+    @Option(help: "Days of call history before the start instant.") var days = 7
+    @Option(help: "Days of future calls that arrive while the clock runs.") var futureDays = 3
+    @Option(help: "Average calls per weekday per account.") var callsPerDay = 40
+    @Option(help: "Simulated start instant (ISO 8601); default: now, truncated to the minute.") var startTime: String?
+    @Option(help: "Simulated seconds per real second.") var clockSpeed = 1.0
+    @Option(help: "Shrink rate-limit windows and penalties K-fold (60 s becomes 60/K s).") var timeScale = 1.0
+    @Option(help: "Access-token lifetime in seconds (expires_in).") var tokenLifetime = 3600
+    @Flag(help: "Serve media directly instead of redirecting to /__media/.") var noMediaRedirect = false
+    @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
+    @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
+    @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
+    @Option(help: "Share of API requests answered only after --slow-seconds.") var slowResponses = 0.0
+    @Option(help: "Delay of a slow response, in seconds.") var slowSeconds = 5.0
+    @Option(help: "Share of API requests that invalidate the access token (401).") var tokenInvalidations = 0.0
+    @Option(help: "Share of API requests answered 429 with a penalty.") var bursts429 = 0.0
+
+    func validate() throws {
+        guard accounts >= 1, users >= 1, days >= 0, futureDays >= 0, callsPerDay >= 0 else {
+            throw ValidationError("--accounts and --users must be at least 1; --days, --future-days and --calls-per-day at least 0")
+        }
+        guard timeScale > 0, clockSpeed >= 0, tokenLifetime > 0 else {
+            throw ValidationError("--time-scale and --token-lifetime must be positive, --clock-speed not negative")
+        }
+        for (name, share) in [("--server-errors", serverErrors), ("--connection-resets", connectionResets),
+                              ("--truncated-bodies", truncatedBodies), ("--slow-responses", slowResponses),
+                              ("--token-invalidations", tokenInvalidations), ("--bursts429", bursts429)]
+        where !(0...1).contains(share) {
+            throw ValidationError("\(name) is a share between 0 and 1, got \(share)")
+        }
+        if let startTime, Timestamp(iso8601: startTime) == nil {
+            throw ValidationError("--start-time \(startTime) is not an ISO 8601 instant (e.g. 2026-11-21T12:00:00Z)")
+        }
+    }
+
+    func run() async throws {
+        var configuration = SimulatorConfiguration()
+        configuration.seed = seed
+        configuration.accounts = accounts
+        configuration.usersPerAccount = users
+        configuration.days = days
+        configuration.futureDays = futureDays
+        configuration.callsPerDay = callsPerDay
+        configuration.startTime = startTime.flatMap { Timestamp(iso8601: $0) }
+        configuration.clockSpeed = clockSpeed
+        configuration.timeScale = timeScale
+        configuration.accessTokenLifetimeSeconds = tokenLifetime
+        configuration.mediaRedirect = !noMediaRedirect
+        configuration.faults.serverErrorShare = serverErrors
+        configuration.faults.connectionResetShare = connectionResets
+        configuration.faults.truncatedBodyShare = truncatedBodies
+        configuration.faults.slowShare = slowResponses
+        configuration.faults.slowSeconds = slowSeconds
+        configuration.faults.tokenInvalidationShare = tokenInvalidations
+        configuration.faults.burst429Share = bursts429
+        let server = try await SimulatorServer.start(configuration: configuration, port: port)
+        print(server.startupLine)
+        fflush(nil)  // the startup line must reach a pipe at once
+        // Serve until killed.
+        while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
+    }
+}
