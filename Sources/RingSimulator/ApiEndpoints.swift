@@ -28,7 +28,7 @@ extension EngineState {
         case .recording(let id):
             guard let recording = visibleRecording(account, id) else { return notFound("recordingId", id) }
             return .json(200, [
-                "uri": .string(renderer.recordingURI(id)), "id": .string(id),
+                "id": .string(id),
                 "contentUri": .string(renderer.recordingURI(id) + "/content"),
                 "contentType": .string(recording.contentType), "duration": .int(recording.seconds),
             ])
@@ -44,9 +44,11 @@ extension EngineState {
             return messageList(request, account: account, extensionId: ext, renderer: renderer)
         case .message(let extensionId, let messageId):
             guard let ext = resolveExtension(account, extensionId), let message = visibleMessage(account, ext, messageId),
-                let record = renderer.messageRecord(message)
+                case .object(var record) = renderer.messageRecord(message)
             else { return notFound("messageId", messageId) }
-            return .json(200, record)
+            // The single-message read (GetSingleMessageInfoResponse) also lists every recipient.
+            record["vmSideRecipients"] = record["to"]
+            return .json(200, .object(record))
         case .messageContent(let extensionId, let messageId, let attachmentId):
             guard let ext = resolveExtension(account, extensionId), let message = visibleMessage(account, ext, messageId) else {
                 return notFound("messageId", messageId)

@@ -1,0 +1,176 @@
+import CurlHTTP
+import RinglogSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The endpoints ringlog reads. Groups follow the spec's `x-throttling-group`.
+extension RingCentralClient {
+    static let apiPrefix = "/restapi/v1.0/account/~"
+
+    /// `GET /restapi/v1.0/account/~` (Light): the account a tenant is bound to.
+    public func accountInfo() throws(RingCentralError) -> AccountInfo {
+        let endpoint = "GET /account/~"
+        let json = try getJSON(url(Self.apiPrefix), group: .light, endpoint: endpoint)
+        do { return try AccountInfo(json) } catch { throw .invalidResponse(endpoint: endpoint, reason: error.description) }
+    }
+
+    /// `GET /restapi/v1.0/account/~/extension` (Medium), every page, following `navigation.nextPage`.
+    public func extensions(perPage: Int = 1000) throws(RingCentralError) -> [ExtensionInfo] {
+        let endpoint = "GET /account/~/extension"
+        var result: [ExtensionInfo] = []
+        var next: String? = url(Self.apiPrefix + "/extension", [("perPage", String(perPage)), ("page", "1")])
+        while let pageURL = next {
+            let json = try getJSON(pageURL, group: .medium, endpoint: endpoint)
+            let page: Page<ExtensionInfo> = try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in
+                try ExtensionInfo(item, context: context)
+            }
+            result += page.records
+            next = page.nextPageURI
+        }
+        return result
+    }
+
+    /// `GET /restapi/v1.0/account/~/call-log` (Heavy): one page. `dateFrom` and `dateTo` are always
+    /// sent (RingCentral's default is only the last 24 hours); pass `page.nextPageURI` to continue.
+    public func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000, view: CallLogView = .detailed,
+                            nextPageURI: String? = nil) throws(RingCentralError) -> Page<CallLogRecord> {
+        let endpoint = "GET /account/~/call-log"
+        let pageURL = nextPageURI ?? url(Self.apiPrefix + "/call-log", [
+            ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601), ("view", view.rawValue),
+            ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
+        ])
+        let json = try getJSON(pageURL, group: .heavy, endpoint: endpoint)
+        return try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in try CallLogRecord(item, context: context) }
+    }
+
+    /// Every call-log record in [dateFrom, dateTo), all pages.
+    public func callLog(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000,
+                        view: CallLogView = .detailed) throws(RingCentralError) -> [CallLogRecord] {
+        var records: [CallLogRecord] = []
+        var page = try callLogPage(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view)
+        records += page.records
+        while let next = page.nextPageURI {
+            page = try callLogPage(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view, nextPageURI: next)
+            records += page.records
+        }
+        return records
+    }
+
+    /// `GET /restapi/v1.0/account/~/call-log-sync` (Heavy). A refused token surfaces as
+    /// `RingCentralError.syncTokenRejected`: recover through the list API, then FSync again.
+    public func callLogSync(_ request: SyncRequest, view: CallLogView = .detailed) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+        let endpoint = "GET /account/~/call-log-sync"
+        var query: [(String, String)]
+        switch request {
+        case .full(let recordCount, let dateFrom):
+            query = [("syncType", "FSync"), ("recordCount", String(min(max(recordCount, 1), 250))), ("view", view.rawValue)]
+            if let dateFrom { query.append(("dateFrom", dateFrom.iso8601)) }
+        case .incremental(let token):
+            query = [("syncType", "ISync"), ("syncToken", token)]
+        }
+        let json = try getJSON(url(Self.apiPrefix + "/call-log-sync", query), group: .heavy, endpoint: endpoint)
+        return try decodeSync(json, endpoint: endpoint) { item, context throws(ModelError) in try CallLogRecord(item, context: context) }
+    }
+
+    /// `GET /restapi/v1.0/account/~/extension/{id}/message-sync?messageType=VoiceMail` (Light).
+    public func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        let endpoint = "GET /account/~/extension/\(extensionId)/message-sync"
+        var query: [(String, String)] = [("messageType", "VoiceMail")]
+        switch request {
+        case .full(let recordCount, let dateFrom):
+            query += [("syncType", "FSync"), ("recordCount", String(max(recordCount, 1)))]
+            if let dateFrom { query.append(("dateFrom", dateFrom.iso8601)) }
+        case .incremental(let token):
+            query += [("syncType", "ISync"), ("syncToken", token)]
+        }
+        let path = Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-sync"
+        let json = try getJSON(url(path, query), group: .light, endpoint: endpoint)
+        return try decodeSync(json, endpoint: endpoint) { item, context throws(ModelError) in try MessageRecord(item, context: context) }
+    }
+
+    /// `GET /restapi/v1.0/account/~/extension/{id}/message-store?messageType=VoiceMail` (Light), every page.
+    public func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp,
+                           perPage: Int = 1000) throws(RingCentralError) -> [MessageRecord] {
+        let endpoint = "GET /account/~/extension/\(extensionId)/message-store"
+        var records: [MessageRecord] = []
+        var next: String? = url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store", [
+            ("messageType", "VoiceMail"), ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601),
+            ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
+        ])
+        while let pageURL = next {
+            let json = try getJSON(pageURL, group: .light, endpoint: endpoint)
+            let page: Page<MessageRecord> = try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in
+                try MessageRecord(item, context: context)
+            }
+            records += page.records
+            next = page.nextPageURI
+        }
+        return records
+    }
+
+    /// Streams a recording's content (Heavy) into `descriptor`, from the record's `contentUri`.
+    public func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        try download(contentURI, group: .heavy, endpoint: "GET /account/~/recording/{id}/content", to: descriptor)
+    }
+
+    /// Streams a message attachment (Medium) into `descriptor`, from the attachment's `uri`.
+    public func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        try download(uri, group: .medium, endpoint: "GET /account/~/extension/{id}/message-store/{id}/content/{id}", to: descriptor)
+    }
+
+    /// Media never passes through memory: it is written to the descriptor as it arrives and hashed on
+    /// the way. A retry rewinds and truncates the file first, so a half-written attempt leaves nothing.
+    private func download(_ uri: String, group: RateLimitGroup, endpoint: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        let rewind = {
+            _ = ftruncate(descriptor, 0)
+            _ = lseek(descriptor, 0, SEEK_SET)
+        }
+        let response = try authorizedGet(uri, group: group, sink: .file(descriptor: descriptor), endpoint: endpoint, prepareRetry: rewind)
+        guard response.isSuccess, let sha256 = response.sha256 else {
+            rewind()
+            throw .http(status: response.status, body: APIErrorBody(bytes: response.body), endpoint: endpoint)
+        }
+        return MediaDownload(contentType: response.contentType, bytes: response.bytesWritten, sha256: sha256,
+                             effectiveURL: response.effectiveURL)
+    }
+
+    // MARK: Decoding
+
+    func decodePage<Record>(_ json: JSON, endpoint: String,
+                            _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> Page<Record> {
+        do throws(ModelError) {
+            let reader = try FieldReader(json, context: endpoint)
+            var records: [Record] = []
+            for (index, item) in try reader.array("records").enumerated() {
+                records.append(try decode(item, "records[\(index)]"))
+            }
+            let next = json["navigation"]?["nextPage"]?["uri"]?.stringValue
+            return Page(records: records, nextPageURI: next)
+        } catch {
+            throw .invalidResponse(endpoint: endpoint, reason: error.description)
+        }
+    }
+
+    func decodeSync<Record>(_ json: JSON, endpoint: String,
+                            _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> SyncResult<Record> {
+        do throws(ModelError) {
+            let reader = try FieldReader(json, context: endpoint)
+            var records: [Record] = []
+            for (index, item) in try reader.array("records").enumerated() {
+                records.append(try decode(item, "records[\(index)]"))
+            }
+            guard let info = json["syncInfo"] else { throw ModelError("\(endpoint): required field `syncInfo` is missing") }
+            let infoReader = try FieldReader(info, context: "\(endpoint).syncInfo")
+            return SyncResult(records: records, syncToken: try infoReader.string("syncToken"), syncTime: try infoReader.timestamp("syncTime"),
+                              syncType: try infoReader.string("syncType"),
+                              olderRecordsExist: info["olderRecordsExist"]?.boolValue ?? false)
+        } catch {
+            throw .invalidResponse(endpoint: endpoint, reason: error.description)
+        }
+    }
+
+    /// An id placed in a URL path: percent-encoded so that an odd id can never change the path.
+    func pathSegment(_ id: String) -> String { formEncode(id) }
+}

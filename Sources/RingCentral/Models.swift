@@ -1,0 +1,217 @@
+import RinglogSupport
+
+/// Typed views over RingCentral records. Each keeps `raw`, the object exactly as the server sent it
+/// (unknown fields, member order and number literals included), for verbatim storage; the typed
+/// fields are what ringlog itself reads. A missing required field is an error naming that field.
+public struct ModelError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct FieldReader {
+    let object: JSONObject
+    let context: String
+
+    init(_ json: JSON, context: String) throws(ModelError) {
+        guard let object = json.objectValue else { throw ModelError("\(context): expected an object, got \(json.typeName)") }
+        self.object = object
+        self.context = context
+    }
+
+    func string(_ key: String) throws(ModelError) -> String {
+        guard let value = object[key] else { throw ModelError("\(context): required field `\(key)` is missing") }
+        guard let text = value.stringValue else { throw ModelError("\(context): field `\(key)` should be a string, got \(value.typeName)") }
+        return text
+    }
+
+    func optionalString(_ key: String) -> String? { object[key]?.stringValue }
+
+    /// An id that the spec types as int64 but some payloads send as a string: kept as its literal text.
+    func idLiteral(_ key: String) throws(ModelError) -> String {
+        guard let value = object[key] else { throw ModelError("\(context): required field `\(key)` is missing") }
+        switch value {
+        case .number(let literal) where Int64(literal) != nil: return literal
+        case .string(let text) where !text.isEmpty: return text
+        default: throw ModelError("\(context): field `\(key)` should be an integer id, got \(value.typeName)")
+        }
+    }
+
+    func timestamp(_ key: String) throws(ModelError) -> Timestamp {
+        let text = try string(key)
+        guard let value = Timestamp(iso8601: text) else { throw ModelError("\(context): field `\(key)` is not an ISO 8601 instant: \(text)") }
+        return value
+    }
+
+    func optionalTimestamp(_ key: String) throws(ModelError) -> Timestamp? {
+        guard object[key] != nil else { return nil }
+        return try timestamp(key)
+    }
+
+    func array(_ key: String) throws(ModelError) -> [JSON] {
+        guard let value = object[key] else { throw ModelError("\(context): required field `\(key)` is missing") }
+        guard let items = value.arrayValue else { throw ModelError("\(context): field `\(key)` should be an array, got \(value.typeName)") }
+        return items
+    }
+}
+
+public struct AccountInfo: Sendable {
+    /// RingCentral's account id (int64 in the spec), as its literal digits.
+    public let id: String
+    public let raw: JSONObject
+
+    init(_ json: JSON) throws(ModelError) {
+        let reader = try FieldReader(json, context: "account")
+        id = try reader.idLiteral("id")
+        raw = reader.object
+    }
+}
+
+public struct ExtensionInfo: Sendable {
+    public let id: String
+    /// Absent for some extensions (limited extensions, unassigned seats).
+    public let extensionNumber: String?
+    public let name: String?
+    public let type: String?
+    public let status: String?
+    public let raw: JSONObject
+
+    init(_ json: JSON, context: String) throws(ModelError) {
+        let reader = try FieldReader(json, context: context)
+        id = try reader.idLiteral("id")
+        extensionNumber = reader.optionalString("extensionNumber")
+        name = reader.optionalString("name")
+        type = reader.optionalString("type")
+        status = reader.optionalString("status")
+        raw = reader.object
+    }
+}
+
+public struct RecordingReference: Sendable, Equatable {
+    public let id: String
+    public let type: String?
+    public let contentURI: String
+}
+
+public struct MessageReference: Sendable, Equatable {
+    public let id: String
+    public let type: String?
+    public let uri: String?
+}
+
+public struct CallLogRecord: Sendable {
+    public let id: String
+    public let sessionId: String?
+    public let startTime: Timestamp
+    public let lastModifiedTime: Timestamp?
+    /// The extension the call belongs to; nil for calls that belong to none (e.g. answered by an IVR).
+    public let extensionId: String?
+    public let recording: RecordingReference?
+    public let message: MessageReference?
+    public let raw: JSONObject
+
+    init(_ json: JSON, context: String) throws(ModelError) {
+        let reader = try FieldReader(json, context: context)
+        id = try reader.string("id")
+        sessionId = reader.optionalString("sessionId")
+        startTime = try reader.timestamp("startTime")
+        lastModifiedTime = try reader.optionalTimestamp("lastModifiedTime")
+        if let ext = reader.object["extension"] {
+            extensionId = try FieldReader(ext, context: "\(context).extension").idLiteral("id")
+        } else {
+            extensionId = nil
+        }
+        if let value = reader.object["recording"] {
+            let recordingReader = try FieldReader(value, context: "\(context).recording")
+            recording = RecordingReference(id: try recordingReader.idLiteral("id"), type: recordingReader.optionalString("type"),
+                                           contentURI: try recordingReader.string("contentUri"))
+        } else {
+            recording = nil
+        }
+        if let value = reader.object["message"] {
+            let messageReader = try FieldReader(value, context: "\(context).message")
+            message = MessageReference(id: try messageReader.idLiteral("id"), type: messageReader.optionalString("type"),
+                                       uri: messageReader.optionalString("uri"))
+        } else {
+            message = nil
+        }
+        raw = reader.object
+    }
+}
+
+public struct MessageAttachment: Sendable, Equatable {
+    public let id: String
+    public let uri: String
+    public let type: String?
+    public let contentType: String?
+    public let size: Int64?
+}
+
+public struct MessageRecord: Sendable {
+    /// int64 in the spec and often beyond 2^53: kept as literal digits, never a Double.
+    public let id: String
+    public let type: String?
+    public let extensionId: String?
+    public let creationTime: Timestamp
+    public let lastModifiedTime: Timestamp?
+    public let availability: String?
+    public let vmTranscriptionStatus: String?
+    public let attachments: [MessageAttachment]
+    public let raw: JSONObject
+
+    init(_ json: JSON, context: String) throws(ModelError) {
+        let reader = try FieldReader(json, context: context)
+        id = try reader.idLiteral("id")
+        type = reader.optionalString("type")
+        extensionId = reader.optionalString("extensionId")
+        availability = reader.optionalString("availability")
+        // ISync returns only `id` and `availability` for deleted or purged messages.
+        creationTime = availability == "Purged" || availability == "Deleted"
+            ? (try reader.optionalTimestamp("creationTime") ?? Timestamp(millisecondsSinceEpoch: 0))
+            : try reader.timestamp("creationTime")
+        lastModifiedTime = try reader.optionalTimestamp("lastModifiedTime")
+        vmTranscriptionStatus = reader.optionalString("vmTranscriptionStatus")
+        var attachments: [MessageAttachment] = []
+        for (index, item) in (reader.object["attachments"]?.arrayValue ?? []).enumerated() {
+            let attachment = try FieldReader(item, context: "\(context).attachments[\(index)]")
+            attachments.append(MessageAttachment(
+                id: try attachment.idLiteral("id"), uri: try attachment.string("uri"), type: attachment.optionalString("type"),
+                contentType: attachment.optionalString("contentType"), size: attachment.object["size"]?.int64Value))
+        }
+        self.attachments = attachments
+        raw = reader.object
+    }
+}
+
+/// One page of a list endpoint. `nextPageURI` comes from `navigation.nextPage`: paging follows it,
+/// never `totalPages`, which RingCentral may omit.
+public struct Page<Record: Sendable>: Sendable {
+    public let records: [Record]
+    public let nextPageURI: String?
+}
+
+public struct SyncResult<Record: Sendable>: Sendable {
+    public let records: [Record]
+    public let syncToken: String
+    public let syncTime: Timestamp
+    public let syncType: String
+    /// Message sync only: more records than were returned exist before the window.
+    public let olderRecordsExist: Bool
+}
+
+public enum SyncRequest: Sendable {
+    /// Full sync: the newest `recordCount` records (at most 250), from `dateFrom` when given.
+    case full(recordCount: Int, dateFrom: Timestamp?)
+    /// Incremental sync: what changed since the token.
+    case incremental(syncToken: String)
+}
+
+public enum CallLogView: String, Sendable { case simple = "Simple", detailed = "Detailed" }
+
+/// A finished media download.
+public struct MediaDownload: Sendable {
+    public let contentType: String?
+    public let bytes: Int64
+    public let sha256: String
+    /// Where the bytes finally came from, `access_token` removed.
+    public let effectiveURL: String
+}

@@ -1,0 +1,143 @@
+import CurlHTTP
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RingCentral's usage-plan groups. Budgets are not hard-coded: each group's limit and window are
+/// learned from the `X-Rate-Limit-*` headers of its responses.
+public enum RateLimitGroup: String, Sendable, CaseIterable, Hashable {
+    case heavy, medium, light, auth
+}
+
+/// Per-group request pacing inside the client.
+///
+/// - Paces: once a group's limit L and window W are known, requests are spaced W/L apart (plus a
+///   small margin), so the budget is spent evenly instead of in a burst followed by a 429.
+/// - Counts: a local sliding log never lets more than L requests into any window of W (stretched by
+///   the margin, since the server sees our requests a little later than we send them).
+/// - Defers to the server: when `X-Rate-Limit-Remaining` says the budget is gone although we did not
+///   spend it (another client shares it), the group waits a whole window.
+/// - Penalties: after a 429 the group sends nothing until `Retry-After` (30 s when absent) has passed,
+///   because any request inside the penalty restarts it.
+/// - One request in flight per group: a request already on the wire when a 429 arrives would land
+///   inside the penalty. Groups are independent, so Heavy downloads and Light message syncs overlap.
+public final class RateGovernor: Sendable {
+    public struct GroupStatistics: Sendable, Equatable {
+        public var requests = 0
+        public var throttled = 0
+        public var secondsWaited = 0.0
+        public var limit: Int?
+        public var window: Double?
+    }
+
+    struct GroupState {
+        var limit: Int?
+        var window: Double?
+        var remaining: Int?
+        var sendTimes: [Double] = []
+        var penaltyUntil = 0.0
+        var waitForWindowUntil = 0.0
+        var inFlight = false
+        var statistics = GroupStatistics()
+    }
+
+    /// Margin on learned intervals and windows: covers the latency between our clock and the server's.
+    let margin: Double
+    let defaultRetryAfter: Double
+    private let groups = Mutex<[RateLimitGroup: GroupState]>([:])
+
+    public init(margin: Double = 0.1, defaultRetryAfterSeconds: Double = 30) {
+        self.margin = margin
+        self.defaultRetryAfter = defaultRetryAfterSeconds
+    }
+
+    /// Blocks until `group` may send, then marks it in flight. Pair with `finish`.
+    public func acquire(_ group: RateLimitGroup) {
+        let started = Self.now()
+        while true {
+            let wait: Double = groups.withLock { groups in
+                var state = groups[group] ?? GroupState()
+                defer { groups[group] = state }
+                let now = Self.now()
+                let earliest = earliestSend(state, now: now)
+                if state.inFlight || earliest > now { return state.inFlight ? 0.005 : earliest - now }
+                state.inFlight = true
+                state.sendTimes.append(now)
+                state.statistics.requests += 1
+                state.statistics.secondsWaited += now - started
+                return -1
+            }
+            if wait < 0 { return }
+            Self.sleep(seconds: min(wait, 0.25))
+        }
+    }
+
+    private func earliestSend(_ state: GroupState, now: Double) -> Double {
+        var earliest = max(state.penaltyUntil, state.waitForWindowUntil)
+        if let limit = state.limit, let window = state.window, limit > 0 {
+            if let last = state.sendTimes.last { earliest = max(earliest, last + window / Double(limit) * (1 + margin)) }
+            let span = window * (1 + margin)
+            let recent = state.sendTimes.filter { $0 > now - span }
+            if recent.count >= limit { earliest = max(earliest, recent[recent.count - limit] + span) }
+        }
+        return earliest
+    }
+
+    /// Records the outcome of the request that `acquire` admitted. `headers` are the response's
+    /// (nil after a transport failure).
+    public func finish(_ group: RateLimitGroup, status: Int?, headers: HTTPHeaders?) {
+        groups.withLock { groups in
+            var state = groups[group] ?? GroupState()
+            defer { groups[group] = state }
+            state.inFlight = false
+            let now = Self.now()
+            if let window = state.window { state.sendTimes.removeAll { $0 <= now - window * (1 + margin) * 2 } }
+            guard let headers else { return }
+            if let limit = headers["X-Rate-Limit-Limit"].flatMap({ Int($0) }), limit > 0 { state.limit = limit }
+            if let window = headers["X-Rate-Limit-Window"].flatMap({ Double($0) }), window > 0 { state.window = window }
+            if let remaining = headers["X-Rate-Limit-Remaining"].flatMap({ Int($0) }) {
+                state.remaining = remaining
+                // Spent by someone else: our own log would still allow a request, the server would not.
+                if remaining <= 0, let limit = state.limit, let window = state.window,
+                    state.sendTimes.filter({ $0 > now - window }).count < limit
+                {
+                    state.waitForWindowUntil = now + window * (1 + margin)
+                }
+            }
+            state.statistics.limit = state.limit
+            state.statistics.window = state.window
+            if status == 429 {
+                state.statistics.throttled += 1
+                let retryAfter = headers["Retry-After"].flatMap { Double($0) } ?? defaultRetryAfter
+                state.penaltyUntil = now + retryAfter * (1 + margin / 2) + 0.05
+            }
+        }
+    }
+
+    /// When the group's current penalty ends (monotonic seconds), if it is in one.
+    public func penaltyEnd(_ group: RateLimitGroup) -> Double? {
+        groups.withLock { groups in
+            let until = groups[group]?.penaltyUntil ?? 0
+            return until > Self.now() ? until : nil
+        }
+    }
+
+    public var statistics: [RateLimitGroup: GroupStatistics] {
+        groups.withLock { groups in groups.mapValues(\.statistics) }
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    static func sleep(seconds: Double) {
+        guard seconds > 0 else { return }
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}

@@ -1,0 +1,292 @@
+import CurlHTTP
+import Logging
+import RinglogSupport
+import Synchronization
+
+/// Bounded retries for transient failures: 5xx, 408, timeouts, resets and truncated bodies.
+public struct RetryPolicy: Sendable {
+    public var maximumAttempts = 5
+    public var initialDelaySeconds = 2.0
+    public var maximumDelaySeconds = 60.0
+    /// 429s are not failures (the governor waits out the penalty) but are bounded too, so a server
+    /// that throttles forever ends in a typed error rather than a hang.
+    public var maximumThrottledAttempts = 8
+
+    public init() {}
+
+    /// Exponential backoff with full jitter in [delay/2, delay].
+    func delay(afterAttempt attempt: Int) -> Double {
+        let exponential = min(maximumDelaySeconds, initialDelaySeconds * Double(1 << min(attempt - 1, 20)))
+        return exponential / 2 + Double.random(in: 0...(exponential / 2))
+    }
+}
+
+/// The RingCentral REST client: one login per run (the token is reused and the JWT presented again
+/// shortly before `expires_in` runs out), one re-login and retry on 401, the rate-limit governor
+/// around every request, bounded retries, and revoke at the end.
+///
+/// Thread-safe; calls block the calling thread. Secrets never reach a log line or an error.
+public final class RingCentralClient: Sendable {
+    public let credentials: RingCentralCredentials
+    public let governor: RateGovernor
+    let http: CurlHTTPClient
+    let retry: RetryPolicy
+    let logger: Logger
+    private let session = Mutex<AccessSession?>(nil)
+    private let loginLock = Mutex<Void>(())
+    private let trustedHosts: TrustedHosts
+
+    struct AccessSession {
+        let accessToken: String
+        let refreshAt: Double
+    }
+
+    public init(credentials: RingCentralCredentials, http: CurlHTTPClient = CurlHTTPClient(),
+                governor: RateGovernor = RateGovernor(), retry: RetryPolicy = RetryPolicy(),
+                logger: Logger = Logger(label: "ringlog.ringcentral")) {
+        self.credentials = credentials
+        self.http = http
+        self.governor = governor
+        self.retry = retry
+        self.logger = logger
+        self.trustedHosts = TrustedHosts(serverURL: credentials.serverURL)
+    }
+
+    // MARK: Authentication
+
+    /// Logs in with the JWT grant unless a valid token is held. Called implicitly by every request.
+    public func login() throws(RingCentralError) {
+        _ = try accessToken()
+    }
+
+    /// Ends the OAuth session (every token in it). Failures are logged and ignored, as RingCentral advises.
+    public func revoke() {
+        guard let token = session.withLock({ current -> String? in
+            defer { current = nil }
+            return current?.accessToken
+        }) else { return }
+        let body = "token=" + formEncode(token)
+        do {
+            let response = try send(group: .auth, endpoint: "POST /restapi/oauth/revoke") { () throws(TransportError) -> HTTPResponse in
+                try http.perform(tokenRequest(path: "/restapi/oauth/revoke", body: body))
+            }
+            if !response.isSuccess { logger.warning("revoke answered HTTP \(response.status); ignored") }
+        } catch {
+            logger.warning("revoke failed: \(error); ignored")
+        }
+    }
+
+    private func accessToken(forceRenewal: Bool = false, replacing stale: String? = nil) throws(RingCentralError) -> String {
+        if !forceRenewal, let current = session.withLock({ $0 }), current.refreshAt > RateGovernor.now() {
+            return current.accessToken
+        }
+        // One login at a time; a thread that waited here reuses the token the first one obtained.
+        return try loginLock.withLock { _ throws(RingCentralError) -> String in
+            if let current = session.withLock({ $0 }), current.refreshAt > RateGovernor.now(),
+                !forceRenewal || current.accessToken != stale
+            {
+                return current.accessToken
+            }
+            return try performLogin()
+        }
+    }
+
+    private func performLogin() throws(RingCentralError) -> String {
+        let body = "grant_type=" + formEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + formEncode(credentials.jwt)
+        let response = try send(group: .auth, endpoint: "POST /restapi/oauth/token") { () throws(TransportError) -> HTTPResponse in
+            try http.perform(tokenRequest(path: "/restapi/oauth/token", body: body))
+        }
+        guard response.isSuccess else {
+            throw .authenticationFailed(status: response.status, body: APIErrorBody(bytes: response.body))
+        }
+        guard let json = try? JSON.parse(response.body), let token = json["access_token"]?.stringValue, !token.isEmpty,
+            let lifetime = json["expires_in"]?.doubleValue
+        else {
+            throw .invalidResponse(endpoint: "POST /restapi/oauth/token", reason: "no access_token or expires_in in the token response")
+        }
+        // Present the JWT again before the token runs out: 60 s early, or 10 % early for short lifetimes.
+        let refreshAt = RateGovernor.now() + lifetime - min(60, lifetime * 0.1)
+        session.withLock { $0 = AccessSession(accessToken: token, refreshAt: refreshAt) }
+        logger.info("logged in to \(credentials.serverURL); token valid for \(Int(lifetime)) s")
+        return token
+    }
+
+    private func tokenRequest(path: String, body: String) -> HTTPRequest {
+        let basic = Base64.encode(Array("\(credentials.clientId):\(credentials.clientSecret)".utf8))
+        return HTTPRequest(method: .post, url: credentials.serverURL + path,
+                           headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded"),
+                                     ("Accept", "application/json")],
+                           body: Array(body.utf8), totalTimeoutSeconds: 60)
+    }
+
+    // MARK: Requests
+
+    /// A GET with the bearer token, through the governor and the retry policy.
+    func authorizedGet(_ url: String, group: RateLimitGroup, sink: ResponseSink, endpoint: String,
+                       prepareRetry: () -> Void = {}) throws(RingCentralError) -> HTTPResponse {
+        guard trustedHosts.allows(url) else { throw .untrustedURL(redactingAccessToken(url)) }
+        var token = try accessToken()
+        var reauthenticated = false
+        while true {
+            let response = try send(group: group, endpoint: endpoint, prepareRetry: prepareRetry) { () throws(TransportError) -> HTTPResponse in
+                var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
+                if case .file = sink { headers[1] = ("Accept", "*/*") }
+                return try http.perform(HTTPRequest(url: url, headers: headers,
+                                                    totalTimeoutSeconds: { if case .memory = sink { return 120 } else { return nil } }()),
+                                        sink: sink)
+            }
+            if response.status == 401 && !reauthenticated {
+                // The token was invalidated (expired, revoked, session limit): log in once more and retry once.
+                logger.info("HTTP 401 from \(endpoint); logging in again")
+                reauthenticated = true
+                prepareRetry()
+                token = try accessToken(forceRenewal: true, replacing: token)
+                continue
+            }
+            return response
+        }
+    }
+
+    /// Runs `perform` under the governor, retrying transient failures with backoff.
+    func send(group: RateLimitGroup, endpoint: String, prepareRetry: () -> Void = {},
+              _ perform: () throws(TransportError) -> HTTPResponse) throws(RingCentralError) -> HTTPResponse {
+        var failures = 0
+        var throttled = 0
+        while true {
+            governor.acquire(group)
+            let response: HTTPResponse
+            do {
+                response = try perform()
+            } catch {
+                governor.finish(group, status: nil, headers: nil)
+                failures += 1
+                guard error.isRetryable, failures < retry.maximumAttempts else { throw .transport(error, attempts: failures) }
+                let delay = retry.delay(afterAttempt: failures)
+                logger.warning("\(endpoint): \(error.kind.rawValue); retry \(failures) in \((delay * 10).rounded() / 10) s")
+                prepareRetry()
+                RateGovernor.sleep(seconds: delay)
+                continue
+            }
+            governor.finish(group, status: response.status, headers: rateLimitHeaders(response))
+            logger.debug("\(endpoint) -> \(response.status)")
+            switch response.status {
+            case 429:
+                throttled += 1
+                guard throttled < retry.maximumThrottledAttempts else {
+                    throw .retriesExhausted(status: 429, attempts: throttled, endpoint: endpoint)
+                }
+                logger.notice("\(endpoint): HTTP 429; \(group.rawValue) group paused for its penalty")
+                prepareRetry()
+            case 408, 500...599:
+                failures += 1
+                guard failures < retry.maximumAttempts else {
+                    throw .retriesExhausted(status: response.status, attempts: failures, endpoint: endpoint)
+                }
+                let retryAfter = response.headers["Retry-After"].flatMap { Double($0) }
+                let delay = max(retryAfter ?? 0, retry.delay(afterAttempt: failures))
+                logger.warning("\(endpoint): HTTP \(response.status); retry \(failures) in \((delay * 10).rounded() / 10) s")
+                prepareRetry()
+                RateGovernor.sleep(seconds: delay)
+            default:
+                return response
+            }
+        }
+    }
+
+    /// The headers that carry the rate-limit state: the last response in a redirect chain that has them.
+    private func rateLimitHeaders(_ response: HTTPResponse) -> HTTPHeaders {
+        response.headerChain.last { $0["X-Rate-Limit-Group"] != nil } ?? response.headers
+    }
+
+    /// GET → parsed JSON, or a typed error for any non-2xx answer.
+    func getJSON(_ url: String, group: RateLimitGroup, endpoint: String) throws(RingCentralError) -> JSON {
+        let response = try authorizedGet(url, group: group, sink: .memory(limit: 64 << 20), endpoint: endpoint)
+        guard response.isSuccess else {
+            let body = APIErrorBody(bytes: response.body)
+            if RingCentralError.isSyncTokenRejection(status: response.status, body: body) {
+                throw .syncTokenRejected(body: body, endpoint: endpoint)
+            }
+            throw .http(status: response.status, body: body, endpoint: endpoint)
+        }
+        do {
+            return try JSON.parse(response.body)
+        } catch {
+            throw .invalidResponse(endpoint: endpoint, reason: error.description)
+        }
+    }
+
+    func url(_ path: String, _ query: [(String, String)] = []) -> String {
+        let encoded = query.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
+        return credentials.serverURL + path + (encoded.isEmpty ? "" : "?" + encoded)
+    }
+}
+
+/// Bearer tokens go only to the server's own host or its sibling hosts (platform.ringcentral.com →
+/// media.ringcentral.com), never to a host named by a payload or a redirect elsewhere.
+struct TrustedHosts: Sendable {
+    let scheme: String
+    let host: String
+    let siblingSuffix: String?
+
+    init(serverURL: String) {
+        let parsed = TrustedHosts.split(serverURL)
+        scheme = parsed?.scheme ?? "https"
+        host = parsed?.host ?? ""
+        let labels = host.split(separator: ".")
+        let isAddress = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" || $0 == "[" || $0 == "]" }
+        siblingSuffix = labels.count >= 3 && !isAddress ? "." + labels.dropFirst().joined(separator: ".") : nil
+    }
+
+    func allows(_ url: String) -> Bool {
+        guard let parsed = TrustedHosts.split(url), parsed.scheme == scheme || parsed.scheme == "https" else { return false }
+        if parsed.host == host { return true }
+        if let siblingSuffix { return parsed.host.hasSuffix(siblingSuffix) }
+        return false
+    }
+
+    /// (scheme, host[:port]) of an absolute http(s) URL, lowercased.
+    static func split(_ url: String) -> (scheme: String, host: String)? {
+        let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let scheme = parts[0].lowercased()
+        guard scheme == "http" || scheme == "https" else { return nil }
+        let rest = parts[1]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@"), !authority.isEmpty else { return nil }  // no userinfo tricks
+        return (scheme, authority.lowercased())
+    }
+}
+
+/// `application/x-www-form-urlencoded` / query component encoding (RFC 3986 unreserved kept).
+func formEncode(_ text: String) -> String {
+    var output = ""
+    for byte in text.utf8 {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            output.unicodeScalars.append(Unicode.Scalar(byte))
+        default:
+            let hex = String(byte, radix: 16, uppercase: true)
+            output += "%" + (hex.count == 1 ? "0" : "") + hex
+        }
+    }
+    return output
+}
+
+enum Base64 {
+    static func encode(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var output = ""
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            var value: UInt32 = 0
+            for (offset, byte) in chunk.enumerated() { value |= UInt32(byte) << (16 - 8 * offset) }
+            for position in 0..<4 {
+                output.append(position <= chunk.count ? alphabet[Int((value >> (18 - 6 * position)) & 0x3F)] : "=")
+            }
+            index += 3
+        }
+        return output
+    }
+}

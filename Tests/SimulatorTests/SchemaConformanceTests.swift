@@ -1,0 +1,149 @@
+import RinglogSupport
+import Testing
+@testable import RingSimulator
+
+/// Every response shape the simulator emits, checked against RingCentral's OpenAPI spec: required
+/// fields, types, formats, enum values, and no field the spec does not define. The simulator may
+/// not drift from RingCentral's contract.
+@Suite struct SchemaConformanceTests {
+    static let account = "/restapi/v1.0/account/{accountId}"
+
+    func spec() throws -> OpenAPISpec {
+        switch OpenAPISpec.shared {
+        case .success(let spec): return spec
+        case .failure(let error): throw error
+        }
+    }
+
+    func expectConforms(_ value: JSON, path: String, status: String = "200", method: String = "get",
+                        tolerating tolerated: Set<String> = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let spec = try spec()
+        let schema = try #require(spec.responseSchema(path: path, method: method, status: status), "no \(status) schema for \(path)",
+                                  sourceLocation: sourceLocation)
+        var validator = SchemaValidator(spec: spec)
+        validator.tolerated = tolerated
+        let errors = validator.validate(value, schema)
+        #expect(errors.isEmpty, "\(method.uppercased()) \(path) \(status): \(errors.prefix(10).joined(separator: "; "))",
+                sourceLocation: sourceLocation)
+    }
+
+    /// Fields RingCentral sends in error bodies beyond `ApiErrorResponseModel`: a top-level
+    /// `errorCode`/`message` (the guide's documented 403 bodies), `parameterName`/`parameterValue`
+    /// ("ApiError can be used with arbitrary additional parameters") and RFC 6749's `error_description`.
+    static let errorExtras: Set<String> = ["errorCode", "message", "parameterName", "parameterValue", "error_description"]
+
+    @Test func oauthTokenAndErrors() throws {
+        let driver = EngineDriver()
+        let ok = driver.tokenRequest()
+        #expect(ok.status == 200)
+        try expectConforms(try JSON.parse(ok.body), path: "/restapi/oauth/token", method: "post")
+        let badGrant = driver.tokenRequest(assertion: "not-the-jwt")
+        #expect(badGrant.status == 400)
+        let body = try JSON.parse(badGrant.body)
+        #expect(body["error"] == "invalid_grant")
+        try expectConforms(body, path: "/restapi/oauth/token", status: "400", method: "post", tolerating: Self.errorExtras)
+    }
+
+    @Test func accountAndExtensions() throws {
+        var driver = EngineDriver()
+        try driver.login()
+        let (status, account) = try driver.getJSON(driver.accountPath)
+        #expect(status == 200)
+        try expectConforms(account, path: Self.account)
+        let (listStatus, list) = try driver.getJSON(driver.accountPath + "/extension", [("perPage", "3")])
+        #expect(listStatus == 200)
+        try expectConforms(list, path: Self.account + "/extension")
+    }
+
+    @Test(arguments: ["Simple", "Detailed"])
+    func callLogListRecordAndSync(view: String) throws {
+        var driver = EngineDriver()
+        try driver.login()
+        let (status, list) = try driver.getJSON(driver.accountPath + "/call-log",
+                                                [("dateFrom", "2026-11-01T00:00:00Z"), ("view", view), ("perPage", "1000")])
+        #expect(status == 200)
+        let records = try #require(list["records"]?.arrayValue)
+        #expect(records.count > 50)
+        try expectConforms(list, path: Self.account + "/call-log")
+        let id = try #require(records.first?["id"]?.stringValue)
+        let (_, single) = try driver.getJSON(driver.accountPath + "/call-log/\(id)", [("view", view)])
+        try expectConforms(single, path: Self.account + "/call-log/{callRecordId}")
+
+        let (_, full) = try driver.getJSON(driver.accountPath + "/call-log-sync",
+                                           [("syncType", "FSync"), ("recordCount", "250"), ("view", view)])
+        try expectConforms(full, path: Self.account + "/call-log-sync")
+        let token = try #require(full["syncInfo"]?["syncToken"]?.stringValue)
+        _ = driver.post("/__sim/advance", [("seconds", "86400")])
+        let (_, incremental) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "ISync"), ("syncToken", token)])
+        #expect((incremental["records"]?.arrayValue?.count ?? 0) > 0)
+        try expectConforms(incremental, path: Self.account + "/call-log-sync")
+    }
+
+    @Test func recordingMetadata() throws {
+        var driver = EngineDriver()
+        try driver.login()
+        let recording = try #require(try driver.truth().first { $0["kind"] == "recording" })
+        let id = try #require(recording["recordingId"]?.stringValue)
+        let (status, metadata) = try driver.getJSON(driver.accountPath + "/recording/\(id)")
+        #expect(status == 200)
+        try expectConforms(metadata, path: Self.account + "/recording/{recordingId}")
+    }
+
+    @Test func voicemailListReadAndSync() throws {
+        var driver = EngineDriver { $0.days = 14 }
+        try driver.login()
+        let voicemail = try #require(try driver.truth().first { $0["kind"] == "voicemail" })
+        let ext = try #require(voicemail["extensionId"]?.stringValue)
+        let base = driver.accountPath + "/extension/\(ext)"
+        let (status, list) = try driver.getJSON(base + "/message-store", [("messageType", "VoiceMail"), ("dateFrom", "2026-11-01T00:00:00Z")])
+        #expect(status == 200)
+        #expect((list["records"]?.arrayValue?.count ?? 0) > 0)
+        try expectConforms(list, path: Self.account + "/extension/{extensionId}/message-store")
+        let messageId = try #require(voicemail["messageId"]?.stringValue)
+        let (_, message) = try driver.getJSON(base + "/message-store/\(messageId)")
+        try expectConforms(message, path: Self.account + "/extension/{extensionId}/message-store/{messageId}")
+        let (_, sync) = try driver.getJSON(base + "/message-sync", [("syncType", "FSync"), ("messageType", "VoiceMail"),
+                                                                     ("dateFrom", "2026-11-01T00:00:00Z")])
+        try expectConforms(sync, path: Self.account + "/extension/{extensionId}/message-sync")
+    }
+
+    @Test func errorBodies() throws {
+        var driver = EngineDriver { $0.timeScale = 1 }
+        try driver.login()
+        let notFound = driver.get(driver.accountPath + "/call-log/doesNotExist")
+        #expect(notFound.status == 404)
+        try expectConforms(try JSON.parse(notFound.body), path: Self.account + "/call-log/{callRecordId}", status: "404",
+                           tolerating: Self.errorExtras)
+        let (_, full) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "FSync"), ("recordCount", "5")])
+        _ = driver.post("/__sim/expire-sync-tokens")
+        let expired = driver.get(driver.accountPath + "/call-log-sync",
+                                 [("syncType", "ISync"), ("syncToken", full["syncInfo"]?["syncToken"]?.stringValue ?? "")])
+        #expect(expired.status == 400)
+        try expectConforms(try JSON.parse(expired.body), path: Self.account + "/call-log-sync", status: "400", tolerating: Self.errorExtras)
+        var throttled = driver.get(driver.accountPath + "/call-log")
+        for _ in 0..<12 where throttled.status != 429 { throttled = driver.get(driver.accountPath + "/call-log") }
+        #expect(throttled.status == 429)
+        let spec = try spec()
+        let tooMany = try #require(spec.resolve("#/components/responses/TooManyRequests")?["content"]?["application/json"]?["schema"])
+        var validator = SchemaValidator(spec: spec)
+        validator.tolerated = Self.errorExtras
+        #expect(validator.validate(try JSON.parse(throttled.body), tooMany).isEmpty)
+    }
+
+    @Test func validatorCatchesDrift() throws {
+        // The validator itself must be able to fail, or the tests above prove nothing.
+        let spec = try spec()
+        let schema = try #require(spec.responseSchema(path: Self.account + "/call-log-sync"))
+        let validator = SchemaValidator(spec: spec)
+        let bad: JSON = [
+            "uri": "x", "records": [["id": "a", "uri": "u", "sessionId": "1", "type": "Voice", "direction": "Sideways",
+                                     "action": "Phone Call", "startTime": "yesterday", "invented": true]],
+            "syncInfo": ["syncType": "FSync", "syncToken": "t"],
+        ]
+        let errors = validator.validate(bad, schema).joined(separator: "\n")
+        #expect(errors.contains("direction"))
+        #expect(errors.contains("startTime"))
+        #expect(errors.contains("invented"))
+        #expect(errors.contains("syncTime"))
+    }
+}

@@ -1,0 +1,233 @@
+import RinglogSupport
+import Testing
+@testable import RingSimulator
+
+@Suite struct SimulatorDataTests {
+    @Test func dataIsAPureFunctionOfTheSeed() throws {
+        let first = try EngineDriver { $0.seed = 42 }.truth()
+        let second = try EngineDriver { $0.seed = 42 }.truth()
+        let other = try EngineDriver { $0.seed = 43 }.truth()
+        #expect(first == second)
+        #expect(first != other)
+        #expect(EngineDriver { $0.seed = 42 }.credentials.jwt == EngineDriver { $0.seed = 42 }.credentials.jwt)
+    }
+
+    @Test func worldHasTheAwkwardCasesAnArchiverMustHandle() throws {
+        let driver = EngineDriver { $0.days = 30; $0.callsPerDay = 60 }
+        let account = driver.engine.state.withLock { $0.world.accounts[0] }
+        let ids = account.calls.map(\.id)
+        #expect(Set(ids).count == ids.count, "call ids are unique (case-sensitively)")
+        let folded = Dictionary(grouping: ids, by: { $0.lowercased() })
+        #expect(folded.values.contains { $0.count > 1 }, "some call ids differ only in case")
+        #expect(ids.contains { $0.contains("-") } && ids.contains { $0.contains("_") })
+        #expect(account.messages.allSatisfy { Int64($0.id)! > 1 << 53 }, "message ids beyond 2^53")
+        #expect(!account.messages.isEmpty)
+        let numbers = account.calls.flatMap { [$0.from.phoneNumber, $0.to.phoneNumber] }
+        #expect(numbers.contains { $0?.hasPrefix("+1") == true })
+        #expect(numbers.contains { $0?.hasPrefix("1") == true })
+        #expect(numbers.contains { $0?.hasPrefix("(") == true })
+        #expect(numbers.contains { $0?.hasSuffix("XXXX") == true })
+        #expect(account.calls.contains { $0.from.phoneNumber == nil || $0.to.phoneNumber == nil })
+        #expect(account.extensions.contains { $0.number == nil })
+        #expect(account.extensions.contains { $0.type == "Department" })
+        #expect(account.calls.contains { $0.extensionId == nil }, "calls that belong to no extension")
+        let recorded = Double(account.calls.filter { $0.recording != nil }.count) / Double(account.calls.count)
+        #expect((0.2...0.4).contains(recorded), "about 30 % recorded, got \(recorded)")
+        let recordings = account.calls.compactMap(\.recording)
+        #expect(Set(recordings.map(\.type)) == ["Automatic", "OnDemand"])
+        #expect(Set(recordings.map(\.contentType)) == ["audio/mpeg", "audio/wav"])
+        #expect(Set(account.calls.map(\.direction)) == ["Inbound", "Outbound"])
+        #expect(Set(account.calls.map(\.result)).isSuperset(of: ["Accepted", "Missed", "Voicemail", "Call connected"]))
+        let hours = account.calls.map { $0.start.utc.hour }
+        let business = hours.filter { (14..<22).contains($0) }.count
+        #expect(Double(business) / Double(hours.count) > 0.8, "business-hours arrivals")
+    }
+
+    @Test func mediaIsValidAudio() throws {
+        let mp3 = MediaBytes.mp3(id: "1662272004", seconds: 30)
+        #expect(Array(mp3.prefix(3)) == Array("ID3".utf8))
+        let tagSize = mp3[6..<10].reduce(0) { $0 << 7 | Int($1) }
+        #expect(mp3[10 + tagSize] == 0xFF && mp3[11 + tagSize] & 0xE0 == 0xE0, "an MPEG frame sync follows the tag")
+        let wav = MediaBytes.wav(id: "1662272004", seconds: 30)
+        #expect(Array(wav.prefix(4)) == Array("RIFF".utf8) && Array(wav[8..<12]) == Array("WAVE".utf8))
+        let riffSize = Int(wav[4]) | Int(wav[5]) << 8 | Int(wav[6]) << 16 | Int(wav[7]) << 24
+        #expect(riffSize == wav.count - 8)
+        #expect(MediaBytes.mp3(id: "a", seconds: 5) != MediaBytes.mp3(id: "b", seconds: 5))
+    }
+}
+
+@Suite struct SimulatorBehaviourTests {
+    @Test func callLogPagesFollowNextPageWithoutTotals() throws {
+        var driver = EngineDriver()
+        try driver.login()
+        var query: [(name: String, value: String)] = [("dateFrom", "2026-11-10T00:00:00Z"), ("perPage", "7")]
+        var seen: [String] = []
+        var pages = 0
+        while true {
+            let (status, page) = try driver.getJSON(driver.accountPath + "/call-log", query)
+            #expect(status == 200)
+            #expect(page["paging"]?["totalPages"] == nil && page["paging"]?["totalElements"] == nil)
+            seen += page["records"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            pages += 1
+            guard let next = page["navigation"]?["nextPage"]?["uri"]?.stringValue else { break }
+            let rawQuery = String(next.split(separator: "?", maxSplits: 1)[1])
+            query = rawQuery.split(separator: "&").map {
+                let parts = $0.split(separator: "=", maxSplits: 1).map(String.init)
+                return (percentDecode(parts[0]), percentDecode(parts[1]))
+            }
+        }
+        let expected = try driver.truth().filter {
+            $0["kind"] == "call" && Timestamp(iso8601: $0["startTime"]?.stringValue ?? "")! >= Timestamp(iso8601: "2026-11-10T00:00:00Z")!
+        }
+        #expect(pages > 1)
+        #expect(seen.count == expected.count && Set(seen).count == seen.count)
+    }
+
+    @Test func callLogWithoutDateFromCoversOnlyTheLastDay() throws {
+        var driver = EngineDriver { $0.days = 5 }
+        try driver.login()
+        let (_, page) = try driver.getJSON(driver.accountPath + "/call-log", [("perPage", "1000")])
+        let starts = page["records"]?.arrayValue?.compactMap { Timestamp(iso8601: $0["startTime"]?.stringValue ?? "") } ?? []
+        let cutoff = Timestamp(iso8601: "2026-11-19T23:00:00Z")!
+        #expect(!starts.isEmpty && starts.allSatisfy { $0 >= cutoff })
+    }
+
+    @Test func fullSyncIsNewestFirstAndCappedAt250() throws {
+        var driver = EngineDriver { $0.days = 20 }
+        try driver.login()
+        let (status, sync) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "FSync"), ("recordCount", "250")])
+        #expect(status == 200)
+        let starts = sync["records"]?.arrayValue?.compactMap { Timestamp(iso8601: $0["startTime"]?.stringValue ?? "") } ?? []
+        #expect(starts.count == 250)
+        #expect(starts == starts.sorted(by: >))
+        let tooMany = driver.get(driver.accountPath + "/call-log-sync", [("syncType", "FSync"), ("recordCount", "251")])
+        #expect(tooMany.status == 400)
+        let missing = driver.get(driver.accountPath + "/call-log-sync", [("syncType", "FSync")])
+        #expect(missing.status == 400)
+        #expect(try JSON.parse(missing.body)["errors"]?[0]?["errorCode"] == "CMN-100")
+    }
+
+    @Test func incrementalSyncReturnsNewAndChangedCallsThenRejectsAfterExpiry() throws {
+        var driver = EngineDriver()
+        try driver.login()
+        let (_, full) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "FSync"), ("recordCount", "50")])
+        let token = try #require(full["syncInfo"]?["syncToken"]?.stringValue)
+        let (_, nothing) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "ISync"), ("syncToken", token)])
+        #expect(nothing["records"]?.arrayValue?.isEmpty == true, "a frozen clock changes nothing")
+        _ = driver.post("/__sim/advance", [("seconds", "43200")])
+        let (_, changes) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "ISync"), ("syncToken", token)])
+        let changed = changes["records"]?.arrayValue ?? []
+        #expect(!changed.isEmpty)
+        #expect(changed.contains { Timestamp(iso8601: $0["startTime"]?.stringValue ?? "")! > Timestamp(iso8601: "2026-11-20T23:00:00Z")! },
+                "new calls arrive as the clock runs")
+        _ = driver.post("/__sim/expire-sync-tokens")
+        let expired = driver.get(driver.accountPath + "/call-log-sync", [("syncType", "ISync"), ("syncToken", token)])
+        #expect(expired.status == 400)
+        #expect(try JSON.parse(expired.body)["errors"]?[0]?["errorCode"] == "CLG-101")
+    }
+
+    @Test func incrementalSyncOverTheLimitIsRefused() throws {
+        var driver = EngineDriver { $0.futureDays = 10; $0.callsPerDay = 80 }
+        try driver.login()
+        let (_, full) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "FSync"), ("recordCount", "10")])
+        let token = try #require(full["syncInfo"]?["syncToken"]?.stringValue)
+        _ = driver.post("/__sim/advance", [("seconds", String(6 * 86_400))])
+        let refused = driver.get(driver.accountPath + "/call-log-sync", [("syncType", "ISync"), ("syncToken", token)])
+        #expect(refused.status == 400)
+        let error = try JSON.parse(refused.body)["errors"]?[0]
+        #expect(error?["parameterName"] == "syncToken")
+        #expect(error?["message"]?.stringValue?.contains("max sync record number limit is exceeded") == true)
+    }
+
+    @Test func recordsChangeAfterTheCallAndContentIs404UntilReady() throws {
+        var driver = EngineDriver()
+        try driver.login()
+        let account = driver.engine.state.withLock { $0.world.accounts[0] }
+        let now = Timestamp(iso8601: "2026-11-20T23:00:00Z")!
+        // A recorded call still ahead of the clock, with a delay between appearing and being ready.
+        let call = try #require(account.calls.first { call in
+            guard let recording = call.recording else { return false }
+            return call.start > now && recording.readyAt > recording.appearsAt
+        })
+        let recording = try #require(call.recording)
+        func advance(to instant: Timestamp) {
+            let current = Timestamp(iso8601: try! JSON.parse(driver.get("/__sim/clock").body)["now"]!.stringValue!)!
+            _ = driver.post("/__sim/advance", [("seconds", String(Double(instant.millisecondsSinceEpoch - current.millisecondsSinceEpoch) / 1000))])
+        }
+        advance(to: call.visibleAt)
+        let (_, first) = try driver.getJSON(driver.accountPath + "/call-log/\(call.id)")
+        #expect(first["recording"] == nil, "the recording appears minutes after the call")
+        advance(to: recording.appearsAt)
+        let (_, second) = try driver.getJSON(driver.accountPath + "/call-log/\(call.id)")
+        #expect(second["recording"]?["id"]?.stringValue == recording.id)
+        #expect(second["lastModifiedTime"] != first["lastModifiedTime"])
+        #expect(driver.get(driver.accountPath + "/recording/\(recording.id)/content").status == 404)
+        advance(to: recording.readyAt)
+        let ready = driver.get(driver.accountPath + "/recording/\(recording.id)/content")
+        #expect(ready.status == 302)
+    }
+
+    @Test func lateResultsAreFinalisedLater() throws {
+        var driver = EngineDriver { $0.days = 10 }
+        try driver.login()
+        let account = driver.engine.state.withLock { $0.world.accounts[0] }
+        let now = Timestamp(iso8601: "2026-11-20T23:00:00Z")!
+        let call = try #require(account.calls.first { $0.finalizedAt.map { $0 > now } == true && $0.visibleAt <= now && $0.start < now }
+            ?? account.calls.first { $0.finalizedAt != nil && $0.start > now })
+        if call.visibleAt > now {
+            _ = driver.post("/__sim/advance", [("seconds", String(Double(call.visibleAt.millisecondsSinceEpoch - now.millisecondsSinceEpoch) / 1000))])
+        }
+        let (_, before) = try driver.getJSON(driver.accountPath + "/call-log/\(call.id)")
+        #expect(before["result"] == "In Progress")
+        _ = driver.post("/__sim/advance", [("seconds", "86400")])
+        let (_, after) = try driver.getJSON(driver.accountPath + "/call-log/\(call.id)")
+        #expect(after["result"]?.stringValue == call.result)
+    }
+
+    @Test func rateLimitPenaltyIsRestartedByRequestsInsideIt() {
+        var limiter = RateLimiter(timeScale: 60)  // window and penalty 1 s
+        for index in 0..<10 { #expect(limiter.admit(principal: "a", group: .heavy, now: 0.01 * Double(index)).allowed) }
+        let over = limiter.admit(principal: "a", group: .heavy, now: 0.2)
+        #expect(!over.allowed && !over.inPenalty && over.retryAfter == 1)
+        #expect(limiter.admit(principal: "a", group: .light, now: 0.2).allowed, "groups are independent")
+        let inside = limiter.admit(principal: "a", group: .heavy, now: 1.1)
+        #expect(!inside.allowed && inside.inPenalty, "1.1 s is inside the penalty that began at 0.2 s")
+        #expect(limiter.admit(principal: "a", group: .heavy, now: 2.0).inPenalty, "and that request restarted it until 2.1 s")
+        #expect(limiter.admit(principal: "a", group: .heavy, now: 3.1).allowed)
+        #expect(limiter.admit(principal: "b", group: .heavy, now: 3.1).allowed, "principals are independent")
+    }
+
+    @Test func everyResponseCarriesRateLimitHeaders() throws {
+        var driver = EngineDriver { $0.timeScale = 60 }
+        try driver.login()
+        let response = driver.get(driver.accountPath + "/call-log")
+        let headers = Dictionary(uniqueKeysWithValues: response.headers.map { ($0.name, $0.value) })
+        #expect(headers["X-Rate-Limit-Group"] == "heavy")
+        #expect(headers["X-Rate-Limit-Limit"] == "10")
+        #expect(headers["X-Rate-Limit-Remaining"] == "9")
+        #expect(headers["X-Rate-Limit-Window"] == "1")
+        let notFound = driver.get(driver.accountPath + "/extension/1/message-store")
+        #expect(Dictionary(uniqueKeysWithValues: notFound.headers.map { ($0.name, $0.value) })["X-Rate-Limit-Group"] == "light")
+    }
+
+    @Test func oauthRefusesWrongClientAndUnauthenticatedRequests() throws {
+        let driver = EngineDriver()
+        let wrongSecret = driver.tokenRequest(clientSecret: "nope")
+        #expect(wrongSecret.status == 401)
+        #expect(try JSON.parse(wrongSecret.body)["error"] == "invalid_client")
+        let anonymous = driver.get(driver.accountPath)
+        #expect(anonymous.status == 401)
+        #expect(try JSON.parse(anonymous.body)["errors"]?[0]?["errorCode"] != nil)
+    }
+
+    @Test func faultsCanBeSwitchedAtRunTimeAndTypoesAreRefused() throws {
+        var driver = EngineDriver()
+        try driver.login()
+        #expect(driver.post("/__sim/faults", body: #"{"serverErrorShare": 1}"#).status == 200)
+        let failing = driver.get(driver.accountPath)
+        #expect([500, 503].contains(failing.status))
+        #expect(driver.post("/__sim/faults", body: #"{"serverErrorShar": 1}"#).status == 400)
+        #expect(driver.post("/__sim/faults", body: "{}").status == 200)
+        #expect(driver.get(driver.accountPath).status == 200)
+    }
+}
