@@ -127,8 +127,10 @@ private let headerCallback: curl_write_callback = { data, size, count, userdata 
     guard let data, let userdata else { return 0 }
     let state = Unmanaged<TransferState>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
-    var line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-    while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+    var bytes = UnsafeRawBufferPointer(start: data, count: length)[...]
+    // Trim CR/LF as bytes: as Characters, "\r\n" is one grapheme and would defeat hasSuffix("\n").
+    while let last = bytes.last, last == 0x0A || last == 0x0D { bytes = bytes.dropLast() }
+    let line = String(decoding: bytes, as: UTF8.self)
     if line.hasPrefix("HTTP/") {
         state.headerChain.append(HTTPHeaders())  // a new response begins (redirects, 100-continue)
     } else if let colon = line.firstIndex(of: ":"), !state.headerChain.isEmpty {

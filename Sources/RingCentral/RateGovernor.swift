@@ -99,9 +99,10 @@ public final class RateGovernor: Sendable {
             if let window = headers["X-Rate-Limit-Window"].flatMap({ Double($0) }), window > 0 { state.window = window }
             if let remaining = headers["X-Rate-Limit-Remaining"].flatMap({ Int($0) }) {
                 state.remaining = remaining
-                // Spent by someone else: our own log would still allow a request, the server would not.
+                // The budget is gone and more of it was spent than we sent ourselves (allowing one for
+                // clock skew at the window's edge): another client shares it, so wait a whole window.
                 if remaining <= 0, let limit = state.limit, let window = state.window,
-                    state.sendTimes.filter({ $0 > now - window }).count < limit
+                    limit - remaining > state.sendTimes.filter({ $0 > now - window * (1 + margin) }).count + 1
                 {
                     state.waitForWindowUntil = now + window * (1 + margin)
                 }

@@ -8,6 +8,7 @@ extension EngineState {
         case ("GET", "/__sim/truth"): return .json(200, truth(accountId: request.parameter("account")))
         case ("GET", "/__sim/stats"): return .json(200, stats())
         case ("GET", "/__sim/clock"): return .json(200, ["now": .string(now.iso8601)])
+        case ("GET", "/__sim/recordings"): return .json(200, recordingSchedule())
         case ("POST", "/__sim/advance"):
             guard let text = request.parameter("seconds"), let seconds = Double(text), seconds >= 0 else {
                 return .apiError(400, code: "SIM-1", message: "advance needs seconds=N (N >= 0)")
@@ -62,7 +63,7 @@ extension EngineState {
     }
 
     /// Every item an archiver should hold at the current simulated instant.
-    func truth(accountId: String?) -> JSON {
+    mutating func truth(accountId: String?) -> JSON {
         let now = self.now
         var items: [JSON] = []
         for account in world.accounts where accountId == nil || accountId == account.id {
@@ -81,11 +82,11 @@ extension EngineState {
                 items.append(.object(base("call", callId: call.id, extensionId: call.extensionId, start: call.start)))
                 if let recording = call.recording, recording.readyAt <= now {
                     var object = base("recording", callId: call.id, extensionId: call.extensionId, start: call.start)
-                    let bytes = recording.bytes
+                    let digest = self.digest("recording/\(account.index)/\(recording.id)") { recording.bytes }
                     object["recordingId"] = .string(recording.id)
                     object["contentType"] = .string(recording.contentType)
-                    object["sha256"] = .string(SHA256Hasher.hex(of: bytes))
-                    object["size"] = .int(bytes.count)
+                    object["sha256"] = .string(digest.sha256)
+                    object["size"] = .int(digest.size)
                     items.append(.object(object))
                 }
             }
@@ -98,13 +99,41 @@ extension EngineState {
                     object["messageId"] = .string(message.id)
                     object["attachmentId"] = .string(attachment.id)
                     object["contentType"] = .string(attachment.contentType)
-                    object["sha256"] = .string(SHA256Hasher.hex(of: attachment.bytes))
-                    object["size"] = .int(attachment.bytes.count)
+                    let digest = self.digest("attachment/\(account.index)/\(attachment.id)") { attachment.bytes }
+                    object["sha256"] = .string(digest.sha256)
+                    object["size"] = .int(digest.size)
                     items.append(.object(object))
                 }
             }
         }
         return ["now": .string(now.iso8601), "items": .array(items)]
+    }
+
+    /// Every recording of every call, including those not visible yet: when the `recording` object
+    /// appears on the call and when its content stops answering 404. Lets tests aim at those moments.
+    func recordingSchedule() -> JSON {
+        var items: [JSON] = []
+        for account in world.accounts {
+            for call in account.calls {
+                guard let recording = call.recording else { continue }
+                items.append([
+                    "accountId": .string(account.id), "callId": .string(call.id), "recordingId": .string(recording.id),
+                    "startTime": .string(call.start.iso8601), "appearsAt": .string(recording.appearsAt.iso8601),
+                    "readyAt": .string(recording.readyAt.iso8601),
+                    "contentUri": .string("\(baseURL)/restapi/v1.0/account/\(account.id)/recording/\(recording.id)/content"),
+                ])
+            }
+        }
+        return ["now": .string(now.iso8601), "items": .array(items)]
+    }
+
+    /// Media bytes are a pure function of the id, so their digests are computed once and kept.
+    mutating func digest(_ key: String, _ bytes: () -> [UInt8]) -> (sha256: String, size: Int) {
+        if let known = digestCache[key] { return known }
+        let content = bytes()
+        let digest = (SHA256Hasher.hex(of: content), content.count)
+        digestCache[key] = digest
+        return digest
     }
 
     func stats() -> JSON {

@@ -51,6 +51,9 @@ struct AccessToken {
     let accountIndex: Int
     let expiresAtMonotonic: Double
     let sessionId: String
+    /// Requests this token has authorised; the invalidation fault spares a token's first use, as a
+    /// real session ends after use, not at birth (so one re-login always suffices).
+    var uses = 0
 }
 
 struct GroupStats {
@@ -76,6 +79,7 @@ struct EngineState {
     var syncGeneration: [Int] 
     var groupStats: [RateGroup: GroupStats] = [:]
     var faultCounts: [String: Int] = [:]
+    var digestCache: [String: (sha256: String, size: Int)] = [:]
     var authLogins = 0
     var revocations = 0
     var unauthorized = 0
@@ -111,6 +115,7 @@ struct EngineState {
             unauthorized += 1
             return .oauthError(401, error: "invalid_token", code: "OAU-149", message: "Invalid Authorization header / access token")
         }
+        accessTokens[tokenValue]?.uses += 1
         let principal = "account-\(token.accountIndex)"
         var response = admitted(principal: principal, group: route.group) { state -> SimResponse in
             if let fault = state.injectFault(tokenValue: tokenValue, principal: principal, group: route.group) { return fault }
@@ -167,7 +172,7 @@ struct EngineState {
             response.headers.append(("Retry-After", formatSeconds(rateLimiter.penalty)))
             return response
         }
-        if faultRandom.chance(faults.tokenInvalidationShare) {
+        if faultRandom.chance(faults.tokenInvalidationShare), (accessTokens[tokenValue]?.uses ?? 0) > 1 {
             faultCounts["tokenInvalidation", default: 0] += 1
             accessTokens[tokenValue] = nil
             return .oauthError(401, error: "invalid_token", code: "OAU-128", message: "Access token expired")

@@ -26,6 +26,7 @@ public final class SimulatorServer: Sendable {
             throw SimulatorInputError("simulator did not bind an IPv4 port")
         }
         engine.setBaseURL("http://127.0.0.1:\(boundPort)")
+        disableNagleOnListeningSocket(port: boundPort)
         return SimulatorServer(engine: engine, server: server, task: task, port: boundPort)
     }
 
@@ -100,6 +101,27 @@ public final class SimulatorServer: Sendable {
         case 503: "Service Unavailable"
         default: "Status"
         }
+    }
+}
+
+/// FlyingFox writes a response's head and body separately and offers no socket-option hook, so with
+/// Nagle's algorithm the body waits for the client's delayed ACK (~40 ms per request on Linux).
+/// Linux copies TCP_NODELAY from a listening socket to the sockets it accepts, so the option is set
+/// on the listener, found by its port among this process's descriptors.
+private func disableNagleOnListeningSocket(port: UInt16) {
+    for descriptor in Int32(0)..<Int32(4096) {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0, address.sin_family == sa_family_t(AF_INET), UInt16(bigEndian: address.sin_port) == port else { continue }
+        var listening: Int32 = 0
+        var optionLength = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optionLength) == 0, listening == 1 else { continue }
+        var on: Int32 = 1
+        _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        return
     }
 }
 

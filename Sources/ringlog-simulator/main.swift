@@ -18,6 +18,7 @@ struct SimulatorCommand: AsyncParsableCommand {
               GET  /__sim/truth[?account=ID]   every item an archiver should hold now (with sha256)
               GET  /__sim/stats                requests per rate-limit group, 429s, requests inside a penalty
               GET  /__sim/clock                the simulated now
+              GET  /__sim/recordings           every recording with when it appears and when it is ready
               POST /__sim/advance?seconds=N    move the simulated clock forward
               POST /__sim/expire-sync-tokens   invalidate every sync token (CLG-101 / MSG-333)
               POST /__sim/faults               replace the fault shares (JSON body, same keys as the flags)

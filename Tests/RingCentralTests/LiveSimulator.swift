@@ -1,0 +1,168 @@
+import CurlHTTP
+import Dispatch
+import Foundation
+import Logging
+import RingCentral
+import RinglogSupport
+import Synchronization
+
+/// The real `ringlog-simulator` binary, started as a child process on 127.0.0.1, and clients that
+/// reach it through libcurl. A separate process keeps the simulator's timing independent of
+/// whatever else the test process is doing on its two cooperative threads.
+final class LiveSimulator: Sendable {
+    let baseURL: String
+    let port: UInt16
+    let processIdentifier: Int32
+    let startup: JSON
+    private let control = CurlHTTPClient()
+
+    struct Options: Sendable {
+        var timeScale = 600.0  // 60 s windows become 0.1 s: fast, still enforced
+        var days = 7
+        var futureDays = 3
+        var callsPerDay = 40
+        var tokenLifetime = 3600
+        var slowSeconds = 5.0
+        var seed: UInt64 = 1
+    }
+
+    static var simulatorPath: String {
+        // The test bundle and the package's executables are built into the same directory.
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = runner.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("ringlog-simulator").path),
+            directory.path != "/"
+        {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("ringlog-simulator").path
+    }
+
+    static func start(_ configure: (inout Options) -> Void = { _ in }) async throws -> LiveSimulator {
+        var options = Options()
+        configure(&options)
+        let arguments = [
+            "--port", "0", "--seed", String(options.seed), "--start-time", "2026-11-20T23:00:00Z", "--clock-speed", "0",
+            "--time-scale", String(options.timeScale), "--days", String(options.days), "--future-days", String(options.futureDays),
+            "--calls-per-day", String(options.callsPerDay), "--token-lifetime", String(options.tokenLifetime),
+            "--slow-seconds", String(options.slowSeconds),
+        ]
+        return try await blocking { try LiveSimulator(arguments: arguments) }
+    }
+
+    private init(arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.simulatorPath)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // One JSON line once listening.
+        var line: [UInt8] = []
+        let handle = output.fileHandleForReading
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            guard let first = byte.first else { break }
+            if first == UInt8(ascii: "\n") { break }
+            line.append(first)
+        }
+        let startup = try JSON.parse(line)
+        guard let url = startup["url"]?.stringValue, let port = UInt16(url.split(separator: ":").last ?? "") else {
+            kill(process.processIdentifier, SIGKILL)
+            throw SimulatorStartError(description: "simulator printed no URL: \(String(decoding: line, as: UTF8.self))")
+        }
+        self.baseURL = url
+        self.port = port
+        self.startup = startup
+        self.processIdentifier = process.processIdentifier
+    }
+
+    deinit {
+        // SIGKILL: a child spawned from a GCD thread may have SIGTERM blocked (swift-corelibs-foundation #4772).
+        kill(processIdentifier, SIGKILL)
+        var status: Int32 = 0
+        waitpid(processIdentifier, &status, 0)
+    }
+
+
+    var accountId: String { startup["accounts"]?[0]?["accountId"]?.stringValue ?? "" }
+
+    func credentials(account: Int = 0) -> RingCentralCredentials {
+        let entry = startup["accounts"]?[account]
+        return RingCentralCredentials(serverURL: baseURL, clientId: entry?["clientId"]?.stringValue ?? "",
+                                      clientSecret: entry?["clientSecret"]?.stringValue ?? "", jwt: entry?["jwt"]?.stringValue ?? "")
+    }
+
+    func client(account: Int = 0, logger: Logger = Logger(label: "test"), lowSpeedTimeSeconds: Int = 5,
+                maximumAttempts: Int = 6) -> RingCentralClient {
+        var curl = CurlConfiguration()
+        curl.lowSpeedTimeSeconds = lowSpeedTimeSeconds
+        var retry = RetryPolicy()
+        retry.initialDelaySeconds = 0.02
+        retry.maximumDelaySeconds = 0.2
+        retry.maximumAttempts = maximumAttempts
+        return RingCentralClient(credentials: credentials(account: account), http: CurlHTTPClient(configuration: curl),
+                                 retry: retry, logger: logger)
+    }
+
+    private func call(_ method: HTTPRequest.Method, _ pathAndQuery: String, body: String = "") -> JSON {
+        let request = HTTPRequest(method: method, url: baseURL + pathAndQuery, body: method == .post ? Array(body.utf8) : nil,
+                                  totalTimeoutSeconds: 30)
+        guard let response = try? control.perform(request) else { return .null }
+        return (try? JSON.parse(response.body)) ?? .null
+    }
+
+    var stats: JSON { call(.get, "/__sim/stats") }
+    var truth: [JSON] { call(.get, "/__sim/truth")["items"]?.arrayValue ?? [] }
+    var recordingSchedule: [JSON] { call(.get, "/__sim/recordings")["items"]?.arrayValue ?? [] }
+    func advance(seconds: Double) { _ = call(.post, "/__sim/advance?seconds=\(seconds)") }
+    func expireSyncTokens() { _ = call(.post, "/__sim/expire-sync-tokens") }
+    func setFaults(_ json: String) { _ = call(.post, "/__sim/faults", body: json) }
+}
+
+struct SimulatorStartError: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension JSON {
+    var int: Int { Int(int64Value ?? -1) }
+}
+
+/// Runs blocking work (libcurl transfers, process I/O) on a GCD thread, off the cooperative pool.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// Collects every log line, to prove that no secret is ever logged.
+final class LogCapture: Sendable {
+    let lines = Mutex<[String]>([])
+
+    var logger: Logger {
+        var logger = Logger(label: "capture") { _ in CapturingHandler(capture: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    struct CapturingHandler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let error = event.error.map { " \($0)" } ?? ""
+            capture.lines.withLock { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])\(error)") }
+        }
+    }
+}
+
+/// A file descriptor for a download target in a fresh temporary file.
+func temporaryFile() -> (path: String, descriptor: Int32) {
+    var template = Array("/tmp/ringlog-test-XXXXXX".utf8CString)
+    let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    return (template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, descriptor)
+}
