@@ -13,8 +13,9 @@ public enum RateLimitGroup: String, Sendable, CaseIterable, Hashable {
 
 /// Per-group request pacing inside the client.
 ///
-/// - Paces: once a group's limit L and window W are known, requests are spaced W/L apart (plus a
-///   small margin), so the budget is spent evenly instead of in a burst followed by a 429.
+/// - Paces: once a group's limit L and window W are known, a token bucket refills at L/W (less a
+///   small margin) and holds at most `burst` (2) requests, so the budget is spent evenly instead of
+///   in a burst followed by a 429, while a lone pair (log in, then revoke) is not kept waiting.
 /// - Counts: a local sliding log never lets more than L requests into any window of W (stretched by
 ///   the margin, since the server sees our requests a little later than we send them).
 /// - Defers to the server: when `X-Rate-Limit-Remaining` says the budget is gone although we did not
@@ -37,6 +38,9 @@ public final class RateGovernor: Sendable {
         var window: Double?
         var remaining: Int?
         var sendTimes: [Double] = []
+        /// Pacing bucket: requests that may go now, refilled at L/W since `refilledAt`.
+        var tokens: Double?
+        var refilledAt = 0.0
         var penaltyUntil = 0.0
         var waitForWindowUntil = 0.0
         var inFlight = false
@@ -46,10 +50,12 @@ public final class RateGovernor: Sendable {
     /// Margin on learned intervals and windows: covers the latency between our clock and the server's.
     let margin: Double
     let defaultRetryAfter: Double
+    let burst: Double
     private let groups = Mutex<[RateLimitGroup: GroupState]>([:])
 
-    public init(margin: Double = 0.1, defaultRetryAfterSeconds: Double = 30) {
+    public init(margin: Double = 0.1, defaultRetryAfterSeconds: Double = 30, burst: Int = 2) {
         self.margin = margin
+        self.burst = Double(max(1, burst))
         self.defaultRetryAfter = defaultRetryAfterSeconds
     }
 
@@ -63,6 +69,10 @@ public final class RateGovernor: Sendable {
                 let now = Self.now()
                 let earliest = earliestSend(state, now: now)
                 if state.inFlight || earliest > now { return state.inFlight ? 0.005 : earliest - now }
+                if let rate = refillRate(state) {
+                    state.tokens = min(burst, (state.tokens ?? burst) + (now - state.refilledAt) * rate) - 1
+                    state.refilledAt = now
+                }
                 state.inFlight = true
                 state.sendTimes.append(now)
                 state.statistics.requests += 1
@@ -76,13 +86,22 @@ public final class RateGovernor: Sendable {
 
     private func earliestSend(_ state: GroupState, now: Double) -> Double {
         var earliest = max(state.penaltyUntil, state.waitForWindowUntil)
+        if let rate = refillRate(state), let tokens = state.tokens {
+            let available = min(burst, tokens + (now - state.refilledAt) * rate)
+            if available < 1 { earliest = max(earliest, now + (1 - available) / rate) }
+        }
         if let limit = state.limit, let window = state.window, limit > 0 {
-            if let last = state.sendTimes.last { earliest = max(earliest, last + window / Double(limit) * (1 + margin)) }
             let span = window * (1 + margin)
             let recent = state.sendTimes.filter { $0 > now - span }
             if recent.count >= limit { earliest = max(earliest, recent[recent.count - limit] + span) }
         }
         return earliest
+    }
+
+    /// Requests per second the bucket refills at, once the budget is known.
+    private func refillRate(_ state: GroupState) -> Double? {
+        guard let limit = state.limit, let window = state.window, limit > 0, window > 0 else { return nil }
+        return Double(limit) / (window * (1 + margin))
     }
 
     /// Records the outcome of the request that `acquire` admitted. `headers` are the response's

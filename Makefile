@@ -1,0 +1,27 @@
+# ringlog: `make demo` runs a real sync against the bundled RingCentral simulator;
+# `make test` runs the whole suite. Both install what they need first (see scripts/ensure-deps.sh).
+SHELL := /bin/bash
+SWIFT ?= swift
+
+.PHONY: all deps build release test demo clean
+
+all: build
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+demo: deps
+	@scripts/demo.sh
+
+clean:
+	rm -rf .build demo-archive
