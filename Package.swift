@@ -6,6 +6,7 @@ import PackageDescription
 //   RinglogSupport            ordered JSON with verbatim numbers, SHA-256, time formats
 //   CurlHTTP                  HTTP on libcurl: streaming, headers, typed transport errors
 //   RingCentral               RingCentral API client, models, rate-limit governor
+//   RinglogCore               the archive: layout rules, durable writes, tenants, sync engine, manifest
 //   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
 //   ringlog                   the archiver CLI: links RingCentral, never the simulator
 //   ringlog-simulator         the simulator's executable (FlyingFox web server)
@@ -38,12 +39,16 @@ let package = Package(
             "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "RinglogCore", dependencies: [
+            "RingCentral", "CurlHTTP", "RinglogSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "RingSimulator", dependencies: [
             "RinglogSupport",
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "ringlog", dependencies: [
-            "RingCentral", "RinglogSupport",
+            "RinglogCore", "RingCentral", "RinglogSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -54,6 +59,10 @@ let package = Package(
 
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport"]),
+        .testTarget(name: "RinglogCoreTests", dependencies: [
+            "RinglogCore", "RingCentral", "CurlHTTP", "RinglogSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "RingCentralTests", dependencies: [
             "RingCentral", "RingSimulator", "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),

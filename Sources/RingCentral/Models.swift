@@ -55,11 +55,13 @@ struct FieldReader {
 }
 
 public struct AccountInfo: Sendable {
+    public init(json: JSON) throws(ModelError) { try self.init(json) }
+
     /// RingCentral's account id (int64 in the spec), as its literal digits.
     public let id: String
     public let raw: JSONObject
 
-    init(_ json: JSON) throws(ModelError) {
+    init(_ json: JSON, _: Void = ()) throws(ModelError) {
         let reader = try FieldReader(json, context: "account")
         id = try reader.idLiteral("id")
         raw = reader.object
@@ -67,6 +69,8 @@ public struct AccountInfo: Sendable {
 }
 
 public struct ExtensionInfo: Sendable {
+    public init(json: JSON) throws(ModelError) { try self.init(json, context: "extension") }
+
     public let id: String
     /// Absent for some extensions (limited extensions, unassigned seats).
     public let extensionNumber: String?
@@ -90,6 +94,11 @@ public struct RecordingReference: Sendable, Equatable {
     public let id: String
     public let type: String?
     public let contentURI: String
+    public init(id: String, type: String?, contentURI: String) {
+        self.id = id
+        self.type = type
+        self.contentURI = contentURI
+    }
 }
 
 public struct MessageReference: Sendable, Equatable {
@@ -99,6 +108,9 @@ public struct MessageReference: Sendable, Equatable {
 }
 
 public struct CallLogRecord: Sendable {
+    /// Decodes a record as the API sends it (also how a test double builds one).
+    public init(json: JSON) throws(ModelError) { try self.init(json, context: "call-log record") }
+
     public let id: String
     public let sessionId: String?
     public let startTime: Timestamp
@@ -147,6 +159,8 @@ public struct MessageAttachment: Sendable, Equatable {
 }
 
 public struct MessageRecord: Sendable {
+    public init(json: JSON) throws(ModelError) { try self.init(json, context: "message") }
+
     /// int64 in the spec and often beyond 2^53: kept as literal digits, never a Double.
     public let id: String
     public let type: String?
@@ -187,6 +201,10 @@ public struct MessageRecord: Sendable {
 public struct Page<Record: Sendable>: Sendable {
     public let records: [Record]
     public let nextPageURI: String?
+    public init(records: [Record], nextPageURI: String?) {
+        self.records = records
+        self.nextPageURI = nextPageURI
+    }
 }
 
 public struct SyncResult<Record: Sendable>: Sendable {
@@ -196,6 +214,13 @@ public struct SyncResult<Record: Sendable>: Sendable {
     public let syncType: String
     /// Message sync only: more records than were returned exist before the window.
     public let olderRecordsExist: Bool
+    public init(records: [Record], syncToken: String, syncTime: Timestamp, syncType: String, olderRecordsExist: Bool) {
+        self.records = records
+        self.syncToken = syncToken
+        self.syncTime = syncTime
+        self.syncType = syncType
+        self.olderRecordsExist = olderRecordsExist
+    }
 }
 
 public enum SyncRequest: Sendable {
@@ -214,4 +239,10 @@ public struct MediaDownload: Sendable {
     public let sha256: String
     /// Where the bytes finally came from, `access_token` removed.
     public let effectiveURL: String
+    public init(contentType: String?, bytes: Int64, sha256: String, effectiveURL: String) {
+        self.contentType = contentType
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.effectiveURL = effectiveURL
+    }
 }

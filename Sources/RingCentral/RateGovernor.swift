@@ -31,6 +31,7 @@ public final class RateGovernor: Sendable {
         public var secondsWaited = 0.0
         public var limit: Int?
         public var window: Double?
+        public init() {}
     }
 
     struct GroupState {

@@ -24,15 +24,8 @@ struct Probe: ParsableCommand {
     @Flag(help: "Log each request (never headers, tokens or secrets).") var verbose = false
 
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : .warning
-            return handler
-        }
-        var environment: [String: String] = [:]
-        for name in ["RC_SERVER_URL", "RC_APP_CLIENT_ID", "RC_APP_CLIENT_SECRET", "RC_USER_JWT"] {
-            if let value = getenv(name) { environment[name] = String(cString: value) }
-        }
+        bootstrapLogging(verbose: verbose)
+        var environment = environment()
         if let server { environment["RC_SERVER_URL"] = server }
         let credentials: RingCentralCredentials
         switch RingCentralCredentials.fromEnvironment(environment) {
@@ -68,9 +61,4 @@ struct Probe: ParsableCommand {
             throw ExitStatus.failure
         }
     }
-}
-
-func printError(_ message: String) {
-    var line = message + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

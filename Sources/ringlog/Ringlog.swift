@@ -6,21 +6,30 @@ struct Ringlog: ParsableCommand {
         commandName: "ringlog",
         abstract: "Archive a RingCentral account's call recordings, voicemails and call logs to a plain directory tree.",
         discussion: """
-            Credentials come from RingCentral's conventional environment variables:
-              RC_SERVER_URL         e.g. https://platform.ringcentral.com
-              RC_APP_CLIENT_ID      the JWT app's client id
-              RC_APP_CLIENT_SECRET  the JWT app's client secret
-              RC_USER_JWT           the JWT credential of a user with ReadCallLog, ReadCallRecording,
-                                    ReadMessages and ReadAccounts
-            Secrets are never printed, logged or written to disk.
+            Typical use:
+              ringlog init /srv/archive
+              ringlog tenant add "Acme Corp" --root /srv/archive --server https://platform.ringcentral.com
+              ringlog sync --root /srv/archive --all          (from cron or a systemd timer)
+
+            Credentials, per tenant: a secrets file <secrets-dir>/<tenantId>.json with clientId,
+            clientSecret and jwt, mode 0600 (default dir ~/.config/ringlog/secrets, or
+            $RINGLOG_SECRETS_DIR); otherwise RingCentral's conventional environment variables:
+              RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_USER_JWT (and RC_SERVER_URL for `probe`)
+            The JWT's user needs ReadCallLog, ReadCallRecording, ReadMessages and ReadAccounts.
+            Secrets are never printed, logged or written into the archive.
+
+            Every command takes --root (default: $RINGLOG_ROOT, else the current directory).
 
             Exit codes:
               0  success
               1  failure (network, server or archive error)
-              2  usage or configuration error (bad flag, missing variable)
+              2  usage or configuration error (bad flag value, missing archive, credentials, wrong account)
               3  authentication failed (client id/secret or JWT refused)
+              4  partial: finished, but some items are pending, quarantined or failed
+              5  another run holds the tenant's lock
+              64 malformed command line
             """,
-        subcommands: [Probe.self])
+        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self])
 }
 
 /// Exit statuses shared by every subcommand.
@@ -28,4 +37,6 @@ enum ExitStatus {
     static let failure = ExitCode(1)
     static let configuration = ExitCode(2)
     static let authentication = ExitCode(3)
+    static let partial = ExitCode(4)
+    static let lockHeld = ExitCode(5)
 }

@@ -1,0 +1,148 @@
+import RinglogSupport
+
+/// The naming rules of layout v1 (layout-spec/v1.md). Every name that reaches the file system is
+/// built here, from validated ids only, so that nothing from the API can escape the tenant
+/// directory, collide on a case-insensitive share, or put a phone number or a person's name in a path.
+public enum ArchiveNames {
+    public static let layoutVersion = 1
+    /// Longest file name ringlog creates, temp prefix included (NAME_MAX on every common file system).
+    public static let maximumNameBytes = 255
+    /// Prefix of every temporary file; a sweep removes stale ones.
+    public static let temporaryPrefix = ".ringlog-tmp."
+
+    public struct InvalidIdentifier: Error, Sendable, CustomStringConvertible {
+        public let field: String
+        public let value: String
+        public let rule: String
+        public var description: String {
+            let shown = value.count > 40 ? String(value.prefix(40)) + "…(\(value.utf8.count) bytes)" : value
+            return "\(field) \(shown.debugDescription) is not usable in an archive path: \(rule)"
+        }
+    }
+
+    /// Recording, message and attachment ids: decimal digits, 1...20 (int64 range).
+    public static func numericId(_ value: String, field: String) throws(InvalidIdentifier) -> String {
+        guard (1...20).contains(value.utf8.count), value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw InvalidIdentifier(field: field, value: value, rule: "expected 1 to 20 decimal digits")
+        }
+        return value
+    }
+
+    /// Call ids are opaque and case-sensitive (`IXtVRs-3B7A_PfE`): letters, digits, `-` and `_`, at most 64.
+    public static func callId(_ value: String) throws(InvalidIdentifier) -> String {
+        guard (1...64).contains(value.utf8.count), value.utf8.allSatisfy(isCallIdByte) else {
+            throw InvalidIdentifier(field: "call id", value: value, rule: "expected 1 to 64 of [A-Za-z0-9_-]")
+        }
+        return value
+    }
+
+    private static func isCallIdByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+    }
+
+    /// A call id in a form that stays unique when a file system ignores case: the id lowercased, then
+    /// `.`, then a hex bitmask of which positions were uppercase. `IVWtSyis720zMEA` and
+    /// `IVWtSyis720zMeA` become `ivwtsyis720zmea.7017` and `ivwtsyis720zmea.5017`. Reversible.
+    public static func caseSafe(callId: String) throws(InvalidIdentifier) -> String {
+        let id = try ArchiveNames.callId(callId)
+        var mask: UInt64 = 0
+        var lowered: [UInt8] = []
+        for (position, byte) in id.utf8.enumerated() {
+            if byte >= 0x41 && byte <= 0x5A {
+                mask |= 1 << UInt64(position)
+                lowered.append(byte + 0x20)
+            } else {
+                lowered.append(byte)
+            }
+        }
+        return String(decoding: lowered, as: UTF8.self) + "." + String(mask, radix: 16)
+    }
+
+    /// Inverse of `caseSafe(callId:)`.
+    public static func callId(fromCaseSafe text: String) -> String? {
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let mask = UInt64(parts[1], radix: 16) else { return nil }
+        var bytes = Array(parts[0].utf8)
+        for position in bytes.indices where mask & (1 << UInt64(position)) != 0 {
+            guard bytes[position] >= 0x61 && bytes[position] <= 0x7A else { return nil }
+            bytes[position] -= 0x20
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `YYYYMMDDTHHMMSSZ` (UTC, no `:`), the first part of every item file name.
+    public static func compactTimestamp(_ time: Timestamp) -> String {
+        let t = time.utc
+        return pad(t.year, 4) + pad(t.month) + pad(t.day) + "T" + pad(t.hour) + pad(t.minute) + pad(t.second) + "Z"
+    }
+
+    /// `YYYY-MM-DD` in UTC: the day folder.
+    public static func dayFolder(_ time: Timestamp) -> String {
+        let t = time.utc
+        return pad(t.year, 4) + "-" + pad(t.month) + "-" + pad(t.day)
+    }
+
+    /// `YYYY-MM` in UTC: the manifest shard.
+    public static func monthShard(_ time: Timestamp) -> String {
+        let t = time.utc
+        return pad(t.year, 4) + "-" + pad(t.month)
+    }
+
+    /// The extension folder: the extension number when it has one made of digits; `id-<extensionId>`
+    /// for an extension without a (usable) number; `_account` for calls that belong to no extension.
+    public static func extensionFolder(extensionId: String?, extensionNumber: String?) throws(InvalidIdentifier) -> String {
+        guard let extensionId else { return "_account" }
+        if let number = extensionNumber, (1...16).contains(number.utf8.count), number.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return number
+        }
+        return "id-" + (try numericId(extensionId, field: "extension id"))
+    }
+
+    public static func recordingFile(start: Timestamp, recordingId: String, fileExtension: MediaExtension) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(start))_\(try numericId(recordingId, field: "recording id")).\(fileExtension.rawValue)"
+    }
+
+    public static func callSidecarFile(start: Timestamp, callId: String) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(start))_call.\(try caseSafe(callId: callId)).json"
+    }
+
+    public static func voicemailFile(created: Timestamp, messageId: String, fileExtension: MediaExtension) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(created))_vm.\(try numericId(messageId, field: "message id")).\(fileExtension.rawValue)"
+    }
+
+    public static func transcriptionFile(created: Timestamp, messageId: String) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(created))_vm.\(try numericId(messageId, field: "message id")).txt"
+    }
+
+    public static func voicemailSidecarFile(created: Timestamp, messageId: String) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(created))_vm.\(try numericId(messageId, field: "message id")).json"
+    }
+
+    /// Tenant ids: 16 lowercase hex digits (64 random bits).
+    public static func isTenantId(_ value: String) -> Bool {
+        value.utf8.count == 16 && value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    private static func pad(_ value: Int, _ width: Int = 2) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+/// Media file extensions, chosen from the response's Content-Type.
+public enum MediaExtension: String, Sendable {
+    case mp3, wav, txt
+
+    /// `audio/mpeg` → mp3; `audio/wav`, `audio/x-wav`, `audio/wave`, `audio/vnd.wave` → wav;
+    /// `text/plain` → txt. Parameters (`; charset=…`) are ignored. Anything else is refused.
+    public init?(contentType: String?) {
+        guard let contentType else { return nil }
+        let base = contentType.split(separator: ";").first.map { String($0).lowercased().filter { $0 != " " } } ?? ""
+        switch base {
+        case "audio/mpeg", "audio/mp3", "audio/mpeg3": self = .mp3
+        case "audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave": self = .wav
+        case "text/plain": self = .txt
+        default: return nil
+        }
+    }
+}

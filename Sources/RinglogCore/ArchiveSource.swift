@@ -1,0 +1,22 @@
+import RingCentral
+import RinglogSupport
+
+/// What the sync engine reads from RingCentral. `RingCentralClient` is the real one; tests can put a
+/// double in its place to feed the engine records no real server would send (hostile ids).
+public protocol ArchiveSource: Sendable {
+    func accountInfo() throws(RingCentralError) -> AccountInfo
+    func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo]
+    func callLog(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView) throws(RingCentralError) -> [CallLogRecord]
+    func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord>
+    func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int) throws(RingCentralError) -> [MessageRecord]
+    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord>
+    func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
+    func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
+    func revoke()
+    /// Requests sent and 429s received per rate-limit group, for the run log.
+    var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { get }
+}
+
+extension RingCentralClient: ArchiveSource {
+    public var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { governor.statistics }
+}

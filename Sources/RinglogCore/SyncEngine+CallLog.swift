@@ -1,0 +1,143 @@
+import RingCentral
+import RinglogSupport
+
+extension SyncEngine {
+    /// The account call log: a first FSync for a token, a list-API backfill from `since` (resumable
+    /// window by window), then ISync. A refused token is recovered by FSync plus a re-list from the
+    /// high-water mark minus the overlap, so nothing is missed; ids make the overlap harmless.
+    func syncCallLog() throws {
+        if state.callLog.syncToken == nil {
+            try fullCallLogSync(relistFrom: since)
+        }
+        try walkCallLogBackfill()
+        guard let token = state.callLog.syncToken else { return }
+        progress("call log: incremental sync")
+        do {
+            let result = try source.callLogSync(.incremental(syncToken: token), view: .detailed)
+            try archiveCalls(result.records)
+            report.widen(state.callLog.syncTime ?? result.syncTime, result.syncTime)
+            state.callLog.syncToken = result.syncToken
+            state.callLog.syncTime = result.syncTime
+            try checkpoint()
+        } catch RingCentralError.syncTokenRejected(let body, _) {
+            let reason = body?.summary ?? "rejected"
+            report.warnings.append("call-log sync token refused (\(reason)); recovering through the list API")
+            logger.notice("call-log sync token refused (\(reason)); recovering")
+            let mark = state.callLog.highWaterMark ?? since
+            try fullCallLogSync(relistFrom: max(since, mark.adding(seconds: -options.overlapSeconds)))
+            try walkCallLogBackfill()
+        }
+    }
+
+    /// FSync for a fresh token, then schedule a list walk from `relistFrom` up to the token's time
+    /// (merged with any backfill still unfinished).
+    private func fullCallLogSync(relistFrom: Timestamp) throws {
+        progress("call log: full sync")
+        let result = try source.callLogSync(.full(recordCount: 250, dateFrom: nil), view: .detailed)
+        try archiveCalls(result.records)
+        let from = min(relistFrom, state.callLog.backfill?.cursor ?? relistFrom)
+        state.callLog.backfill = BackfillRange(from: from, to: result.syncTime.adding(seconds: 1), cursor: from)
+        state.callLog.syncToken = result.syncToken
+        state.callLog.syncTime = result.syncTime
+        try checkpoint()
+    }
+
+    private func walkCallLogBackfill() throws {
+        while var range = state.callLog.backfill {
+            guard range.cursor < range.to else {
+                state.callLog.backfill = nil
+                try checkpoint()
+                return
+            }
+            let end = min(range.to, range.cursor.adding(seconds: Double(options.windowDays) * 86_400))
+            progress("call log: \(range.cursor.iso8601Seconds) → \(end.iso8601Seconds)")
+            let records = try source.callLog(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed)
+            try archiveCalls(records)
+            report.widen(range.cursor, end)
+            range.cursor = end
+            state.callLog.backfill = range
+            try checkpoint()  // the window's items are durable: the cursor may move past them
+        }
+    }
+
+    /// Writes (or revises) each call's sidecar and downloads its recordings, oldest call first.
+    func archiveCalls(_ records: [CallLogRecord]) throws {
+        for record in records.sorted(by: { $0.startTime < $1.startTime }) {
+            do {
+                try archiveCall(record)
+            } catch let error as ArchiveNames.InvalidIdentifier {
+                itemError("call \(record.id.debugDescription.prefix(80)): \(error)", ids: ["callId": .string(String(record.id.prefix(80)))])
+            } catch let error as ArchiveIOError {
+                throw error  // the disk is the problem, not the item: stop
+            } catch {
+                itemError("call \(record.id): \(error)", ids: ["callId": .string(String(record.id.prefix(80)))])
+            }
+        }
+    }
+
+    private func archiveCall(_ record: CallLogRecord) throws {
+        let callId = try ArchiveNames.callId(record.id)
+        let verbatim = strippingAccessTokens(.object(record.raw))
+        var relative: String
+        var sidecar: Sidecar
+        var changed: Bool
+        if let existing = try manifest.callSidecarPath(callId: callId, start: record.startTime),
+            let bytes = try? DurableFiles.read(DurableFiles.join(tenantDirectory, existing))
+        {
+            // Archived before: it stays where it is, whatever happened to the extension since.
+            relative = existing
+            sidecar = try Sidecar.parse(bytes, path: existing)
+            changed = sidecar.update(record: verbatim, at: now)
+            if changed { report.count("callRevisions") }
+        } else {
+            let folder = try extensionFolder(record.extensionId)
+            relative = DurableFiles.join(folder, ArchiveNames.dayFolder(record.startTime),
+                                         try ArchiveNames.callSidecarFile(start: record.startTime, callId: callId))
+            var item = JSONObject()
+            item["tenantId"] = .string(tenant.tenantId)
+            item["accountId"] = tenant.accountId.map { .string($0) } ?? .null
+            item["callId"] = .string(callId)
+            item["extensionId"] = record.extensionId.map { .string($0) } ?? .null
+            item["extensionNumber"] = record.extensionId.flatMap { extensions[$0]?.extensionNumber }.map { .string($0) } ?? .null
+            item["extensionFolder"] = .string(folder)
+            item["startTime"] = .string(record.startTime.iso8601)
+            let path = DurableFiles.join(tenantDirectory, relative)
+            if DurableFiles.exists(path), let bytes = try? DurableFiles.read(path) {
+                // Written by a run that crashed before its manifest lines: adopt it.
+                sidecar = try Sidecar.parse(bytes, path: relative)
+                changed = sidecar.update(record: verbatim, at: now)
+            } else {
+                sidecar = Sidecar(kind: .call, record: verbatim, item: item, archivedAt: now)
+                changed = true
+                report.count("calls")
+            }
+        }
+        // Every distinct recording of the call (legs may carry their own) that the sidecar lacks.
+        var recordings: [RecordingReference] = []
+        for reference in [record.recording].compactMap({ $0 }) + legRecordings(record) where !recordings.contains(where: { $0.id == reference.id }) {
+            recordings.append(reference)
+        }
+        let prefix = ArchiveNames.compactTimestamp(record.startTime)
+        for reference in recordings where !sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
+            let baseName = "\(prefix)_\(try ArchiveNames.numericId(reference.id, field: "recording id"))"
+            let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: relative,
+                                 baseName: baseName, startTime: record.startTime)
+            if case .archived(let entry) = fetch(task) {
+                sidecar.media.append(entry)
+                changed = true
+            }
+        }
+        if changed { try writeSidecar(sidecar, at: relative) }
+        try manifest.record(sidecar, at: relative)
+        state.callLog.raiseHighWaterMark(record.startTime)
+    }
+
+    private func legRecordings(_ record: CallLogRecord) -> [RecordingReference] {
+        (record.raw["legs"]?.arrayValue ?? []).compactMap { leg in
+            guard let recording = leg["recording"], let id = recording["id"]?.stringValue ?? recording["id"]?.int64Value.map(String.init),
+                let uri = recording["contentUri"]?.stringValue
+            else { return nil }
+            return RecordingReference(id: id, type: recording["type"]?.stringValue, contentURI: uri)
+        }
+    }
+}

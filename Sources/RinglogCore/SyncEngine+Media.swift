@@ -1,0 +1,169 @@
+import RingCentral
+import RinglogSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A media file a sidecar should list but does not yet.
+struct MediaTask {
+    let kind: MediaEntry.Kind
+    let mediaId: String
+    let uri: String
+    /// Sidecar path relative to the tenant directory; media goes in the same directory.
+    let sidecar: String
+    /// File name without extension (the extension comes from the Content-Type).
+    let baseName: String
+    let startTime: Timestamp
+
+    var key: String { "\(kind.rawValue):\(mediaId)" }
+    var candidateExtensions: [MediaExtension] { kind == .transcription ? [.txt] : [.mp3, .wav] }
+}
+
+enum FetchOutcome {
+    case archived(MediaEntry)
+    /// Not fetched now; kept in the pending queue.
+    case deferred
+}
+
+extension SyncEngine {
+    /// Downloads one media file into place (temp name in the same directory, fsync, rename), or
+    /// adopts a file a crashed run already renamed into place. Failures go to the pending queue.
+    func fetch(_ task: MediaTask) -> FetchOutcome {
+        renewLeaseIfDue()
+        let directory = DurableFiles.join(tenantDirectory, DurableFiles.parentDirectory(of: task.sidecar))
+        for candidate in task.candidateExtensions {
+            let name = task.baseName + "." + candidate.rawValue
+            let path = DurableFiles.join(directory, name)
+            // Only a complete, fsynced file is ever renamed to its final name, so one that exists is whole.
+            if DurableFiles.exists(path), let bytes = try? DurableFiles.read(path) {
+                removePending(task.key)
+                return .archived(MediaEntry(kind: task.kind, id: task.mediaId, file: name, sha256: SHA256Hasher.hex(of: bytes),
+                                            size: Int64(bytes.count), contentType: contentType(for: candidate), archivedAt: now))
+            }
+        }
+        if let waiting = pendingQueue.pending.first(where: { $0.key == task.key }), !options.retryPendingNow, waiting.nextAttemptAt > now {
+            return .deferred  // its backoff has not run out yet
+        }
+        if pendingQueue.quarantined.contains(where: { $0.key == task.key }) && !options.retryPendingNow { return .deferred }
+        do {
+            try DurableFiles.createDirectories(directory)
+            if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory) }
+            let temporary = try DurableFiles.createTemporary(in: directory, for: task.baseName + ".part")
+            let download: MediaDownload
+            do {
+                download = task.kind == .recording
+                    ? try source.downloadRecording(contentURI: task.uri, to: temporary.descriptor)
+                    : try source.downloadAttachment(uri: task.uri, to: temporary.descriptor)
+            } catch {
+                DurableFiles.discard(temporaryPath: temporary.path, descriptor: temporary.descriptor)
+                throw error
+            }
+            guard let fileExtension = MediaExtension(contentType: download.contentType),
+                task.candidateExtensions.contains(fileExtension)
+            else {
+                DurableFiles.discard(temporaryPath: temporary.path, descriptor: temporary.descriptor)
+                throw ConfigurationError("unexpected Content-Type \(download.contentType ?? "none") for \(task.kind.rawValue) \(task.mediaId)")
+            }
+            let name = task.baseName + "." + fileExtension.rawValue
+            try DurableFiles.commit(temporaryPath: temporary.path, descriptor: temporary.descriptor, to: DurableFiles.join(directory, name))
+            removePending(task.key)
+            report.count(task.kind == .recording ? "recordings" : task.kind == .voicemail ? "voicemails" : "transcriptions")
+            report.bytes += download.bytes
+            return .archived(MediaEntry(kind: task.kind, id: task.mediaId, file: name, sha256: download.sha256, size: download.bytes,
+                                        contentType: download.contentType ?? contentType(for: fileExtension), archivedAt: now))
+        } catch {
+            let notReady: Bool
+            if case RingCentralError.http(404, _, _) = error { notReady = true } else { notReady = false }
+            postpone(task, reason: notReady ? "not ready (HTTP 404)" : "\(error)")
+            return .deferred
+        }
+    }
+
+    private func contentType(for fileExtension: MediaExtension) -> String {
+        switch fileExtension {
+        case .mp3: "audio/mpeg"
+        case .wav: "audio/wav"
+        case .txt: "text/plain"
+        }
+    }
+
+    func removePending(_ key: String) {
+        pendingQueue.pending.removeAll { $0.key == key }
+        pendingQueue.quarantined.removeAll { $0.key == key }
+    }
+
+    /// Backoff doubling from `pendingBaseDelaySeconds`; after `pendingMaximumAttempts`, quarantine.
+    func postpone(_ task: MediaTask, reason: String) {
+        var item = pendingQueue.pending.first { $0.key == task.key }
+            ?? PendingItem(kind: task.kind, mediaId: task.mediaId, sidecar: task.sidecar, uri: redactingAccessTokenSafe(task.uri),
+                           startTime: task.startTime, attempts: 0, firstSeenAt: now, nextAttemptAt: now, lastError: "", quarantinedAt: nil)
+        pendingQueue.pending.removeAll { $0.key == task.key }
+        item.attempts += 1
+        item.lastError = reason
+        let delay = min(options.pendingMaximumDelaySeconds, options.pendingBaseDelaySeconds * Double(1 << min(item.attempts - 1, 20)))
+        item.nextAttemptAt = now.adding(seconds: delay)
+        if item.attempts >= options.pendingMaximumAttempts {
+            item.quarantinedAt = now
+            item.lastError = "gave up after \(item.attempts) attempts since \(item.firstSeenAt.iso8601): \(reason)"
+            pendingQueue.quarantined.removeAll { $0.key == task.key }
+            pendingQueue.quarantined.append(item)
+            itemError("quarantined \(task.kind.rawValue) \(task.mediaId) of \(task.sidecar): \(item.lastError)",
+                      ids: ["kind": .string(task.kind.rawValue), "mediaId": .string(task.mediaId), "sidecar": .string(task.sidecar)])
+        } else {
+            pendingQueue.pending.append(item)
+            if !reason.hasPrefix("not ready") { logger.warning("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)") }
+        }
+    }
+
+    /// Retries pending items that are due, oldest first (closest to RingCentral's deletion).
+    func retryPending() throws {
+        let due = pendingQueue.pending.filter { options.retryPendingNow || $0.nextAttemptAt <= now }.sorted { $0.startTime < $1.startTime }
+        let retryQuarantined = options.retryPendingNow ? pendingQueue.quarantined : []
+        for item in due + retryQuarantined {
+            let sidecarPath = DurableFiles.join(tenantDirectory, item.sidecar)
+            guard var sidecar = try? Sidecar.parse(try DurableFiles.read(sidecarPath), path: item.sidecar) else {
+                removePending(item.key)
+                itemError("pending \(item.kind.rawValue) \(item.mediaId): its sidecar \(item.sidecar) is gone; dropped",
+                          ids: ["mediaId": .string(item.mediaId), "sidecar": .string(item.sidecar)])
+                continue
+            }
+            if sidecar.media.contains(where: { $0.kind == item.kind && $0.id == item.mediaId }) {
+                removePending(item.key)
+                continue
+            }
+            progress("retrying \(item.kind.rawValue) \(item.mediaId)")
+            let baseName = String(item.sidecar.split(separator: "/").last ?? "").split(separator: "_").first.map(String.init) ?? ""
+            let task = MediaTask(kind: item.kind, mediaId: item.mediaId, uri: item.uri, sidecar: item.sidecar,
+                                 baseName: mediaBaseName(kind: item.kind, sidecarBaseTime: baseName, sidecar: sidecar, mediaId: item.mediaId),
+                                 startTime: item.startTime)
+            if case .archived(let entry) = fetch(task) {
+                sidecar.media.append(entry)
+                try writeSidecar(sidecar, at: item.sidecar)
+                try manifest.record(sidecar, at: item.sidecar)
+            }
+        }
+        try checkpoint()
+    }
+
+    /// Sidecars are replaced atomically; their directory is created (and fsynced) first if new.
+    func writeSidecar(_ sidecar: Sidecar, at relative: String) throws {
+        let path = DurableFiles.join(tenantDirectory, relative)
+        let directory = DurableFiles.parentDirectory(of: path)
+        try DurableFiles.createDirectories(directory)
+        if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory) }
+        try DurableFiles.writeAtomically(path, sidecar.bytes)
+    }
+
+    func mediaBaseName(kind: MediaEntry.Kind, sidecarBaseTime: String, sidecar: Sidecar, mediaId: String) -> String {
+        switch kind {
+        case .recording: "\(sidecarBaseTime)_\(mediaId)"
+        case .voicemail, .transcription: "\(sidecarBaseTime)_vm.\(sidecar.item["messageId"]?.stringValue ?? mediaId)"
+        }
+    }
+}
+
+/// Pending entries store their URL without any `access_token`.
+func redactingAccessTokenSafe(_ url: String) -> String {
+    strippingAccessTokens(.string(url)).stringValue ?? url
+}

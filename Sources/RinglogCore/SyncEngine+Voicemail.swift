@@ -1,0 +1,128 @@
+import RingCentral
+import RinglogSupport
+
+extension SyncEngine {
+    /// Voicemail for every mailbox extension through message-sync: FSync for a token, the message
+    /// list from `since` (message-sync does not page), then ISync; MSG-333 is recovered like CLG-101.
+    func syncVoicemail() throws {
+        for ext in extensions.values.sorted(by: { $0.id < $1.id }) where isMailbox(ext) {
+            do {
+                try syncMailbox(ext)
+            } catch let error as ArchiveIOError {
+                throw error
+            } catch let error as RingCentralError {
+                if case .authenticationFailed = error { throw error }
+                if case .transport = error { throw error }
+                itemError("voicemail of extension \(ext.id): \(error)", ids: ["extensionId": .string(ext.id)])
+            }
+        }
+    }
+
+    private func syncMailbox(_ ext: ExtensionInfo) throws {
+        var stream = state.voicemail[ext.id] ?? StreamState()
+        defer { state.voicemail[ext.id] = stream }
+        func full(relistFrom: Timestamp) throws {
+            let result = try source.voicemailSync(extensionId: ext.id, .full(recordCount: 250, dateFrom: relistFrom))
+            try archiveMessages(result.records, ext: ext, stream: &stream)
+            let from = min(relistFrom, stream.backfill?.cursor ?? relistFrom)
+            stream.backfill = BackfillRange(from: from, to: result.syncTime.adding(seconds: 1), cursor: from)
+            stream.syncToken = result.syncToken
+            stream.syncTime = result.syncTime
+        }
+        func walk() throws {
+            guard let range = stream.backfill else { return }
+            progress("voicemail \(ext.extensionNumber ?? ext.id): \(range.cursor.iso8601Seconds) → \(range.to.iso8601Seconds)")
+            let records = try source.voicemails(extensionId: ext.id, dateFrom: range.cursor, dateTo: range.to, perPage: 1000)
+            try archiveMessages(records, ext: ext, stream: &stream)
+            stream.backfill = nil
+        }
+        if stream.syncToken == nil { try full(relistFrom: since) }
+        try walk()
+        guard let token = stream.syncToken else { return }
+        do {
+            let result = try source.voicemailSync(extensionId: ext.id, .incremental(syncToken: token))
+            try archiveMessages(result.records, ext: ext, stream: &stream)
+            stream.syncToken = result.syncToken
+            stream.syncTime = result.syncTime
+        } catch RingCentralError.syncTokenRejected(let body, _) {
+            report.warnings.append("voicemail sync token of extension \(ext.id) refused (\(body?.summary ?? "rejected")); recovering")
+            let mark = stream.highWaterMark ?? since
+            try full(relistFrom: max(since, mark.adding(seconds: -options.overlapSeconds)))
+            try walk()
+        }
+        state.voicemail[ext.id] = stream
+        try checkpoint()
+    }
+
+    private func archiveMessages(_ records: [MessageRecord], ext: ExtensionInfo, stream: inout StreamState) throws {
+        for message in records.sorted(by: { $0.creationTime < $1.creationTime }) where message.type == nil || message.type == "VoiceMail" {
+            do {
+                try archiveMessage(message, ext: ext)
+                if message.availability != "Purged" && message.availability != "Deleted" { stream.raiseHighWaterMark(message.creationTime) }
+            } catch let error as ArchiveIOError {
+                throw error
+            } catch {
+                itemError("voicemail \(message.id.prefix(40)) of extension \(ext.id): \(error)",
+                          ids: ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)])
+            }
+        }
+    }
+
+    private func archiveMessage(_ message: MessageRecord, ext: ExtensionInfo) throws {
+        let messageId = try ArchiveNames.numericId(message.id, field: "message id")
+        let verbatim = strippingAccessTokens(.object(message.raw))
+        let isGone = message.availability == "Purged" || message.availability == "Deleted"
+        var relative: String
+        var sidecar: Sidecar
+        var changed: Bool
+        if !isGone || message.creationTime.millisecondsSinceEpoch > 0,
+            let existing = try manifest.messageSidecarPath(messageId: messageId, created: message.creationTime),
+            let bytes = try? DurableFiles.read(DurableFiles.join(tenantDirectory, existing))
+        {
+            relative = existing
+            sidecar = try Sidecar.parse(bytes, path: existing)
+            changed = sidecar.update(record: verbatim, at: now)
+            if changed { report.count("messageRevisions") }
+        } else {
+            // ISync reports a deleted or purged message with its id only: nothing of it to archive.
+            guard !isGone else { return }
+            let folder = try extensionFolder(ext.id)
+            relative = DurableFiles.join(folder, ArchiveNames.dayFolder(message.creationTime),
+                                         try ArchiveNames.voicemailSidecarFile(created: message.creationTime, messageId: messageId))
+            var item = JSONObject()
+            item["tenantId"] = .string(tenant.tenantId)
+            item["accountId"] = tenant.accountId.map { .string($0) } ?? .null
+            item["messageId"] = .string(messageId)
+            item["extensionId"] = .string(ext.id)
+            item["extensionNumber"] = ext.extensionNumber.map { .string($0) } ?? .null
+            item["extensionFolder"] = .string(folder)
+            item["startTime"] = .string(message.creationTime.iso8601)
+            let path = DurableFiles.join(tenantDirectory, relative)
+            if DurableFiles.exists(path), let bytes = try? DurableFiles.read(path) {
+                sidecar = try Sidecar.parse(bytes, path: relative)
+                changed = sidecar.update(record: verbatim, at: now)
+            } else {
+                sidecar = Sidecar(kind: .voicemail, record: verbatim, item: item, archivedAt: now)
+                changed = true
+            }
+        }
+        let prefix = ArchiveNames.compactTimestamp(message.creationTime)
+        for attachment in message.attachments {
+            let kind: MediaEntry.Kind
+            switch attachment.type {
+            case "AudioRecording": kind = .voicemail
+            case "AudioTranscription": kind = .transcription
+            default: continue
+            }
+            guard !sidecar.media.contains(where: { $0.kind == kind && $0.id == attachment.id }) else { continue }
+            let task = MediaTask(kind: kind, mediaId: try ArchiveNames.numericId(attachment.id, field: "attachment id"), uri: attachment.uri,
+                                 sidecar: relative, baseName: "\(prefix)_vm.\(messageId)", startTime: message.creationTime)
+            if case .archived(let entry) = fetch(task) {
+                sidecar.media.append(entry)
+                changed = true
+            }
+        }
+        if changed { try writeSidecar(sidecar, at: relative) }
+        try manifest.record(sidecar, at: relative)
+    }
+}

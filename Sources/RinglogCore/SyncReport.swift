@@ -1,0 +1,96 @@
+import RingCentral
+import RinglogSupport
+
+public struct SyncOptions: Sendable {
+    public var dryRun = false
+    /// Attempt every pending item now, whatever its backoff says.
+    public var retryPendingNow = false
+    /// Days per call-log list window during backfill (each window is one checkpoint).
+    public var windowDays = 7
+    /// How far before the high-water mark a recovery re-lists after a rejected sync token.
+    public var overlapSeconds = 86_400.0
+    /// Backfill start when the tenant has no `since`: older than anything RingCentral keeps (12 months).
+    public var defaultHistoryDays = 400
+    public var pendingMaximumAttempts = 8
+    public var pendingBaseDelaySeconds = 300.0
+    public var pendingMaximumDelaySeconds = 86_400.0
+    /// RingCentral deletes recordings after 90 days; items closer than `horizonWarningDays` are flagged.
+    public var retentionHorizonDays = 90
+    public var horizonWarningDays = 7
+    public var leaseSeconds = 600.0
+    /// Called with a one-line status as work progresses (the CLI draws it on a TTY only).
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init() {}
+}
+
+/// What one tenant's run did; also the run-log line.
+public struct SyncReport: Sendable {
+    public enum Status: String, Sendable {
+        case success
+        /// Finished, but some items are pending, quarantined or failed.
+        case partial
+        case failed
+        case dryRun = "dry-run"
+    }
+
+    public let runId: String
+    public let tenantId: String
+    public var status: Status = .success
+    public var startedAt: Timestamp
+    public var endedAt: Timestamp?
+    public var windowFrom: Timestamp?
+    public var windowTo: Timestamp?
+    public var counts: [String: Int] = [:]
+    public var bytes: Int64 = 0
+    public var errors: [String] = []
+    public var warnings: [String] = []
+    public var plan: [String] = []
+    public var pending = 0
+    public var quarantined = 0
+    public var requests: [RateLimitGroup: RateGovernor.GroupStatistics] = [:]
+    public var failure: String?
+    public var authenticationFailed = false
+
+    init(tenantId: String, startedAt: Timestamp) {
+        self.tenantId = tenantId
+        self.startedAt = startedAt
+        self.runId = startedAt.iso8601Seconds.filter { $0 != ":" && $0 != "-" } + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+
+    mutating func count(_ key: String, _ amount: Int = 1) { counts[key, default: 0] += amount }
+
+    mutating func widen(_ from: Timestamp, _ to: Timestamp) {
+        windowFrom = windowFrom.map { min($0, from) } ?? from
+        windowTo = windowTo.map { max($0, to) } ?? to
+    }
+
+    public var json: JSON {
+        var object = JSONObject()
+        object["runId"] = .string(runId)
+        object["tenantId"] = .string(tenantId)
+        object["status"] = .string(status.rawValue)
+        object["startedAt"] = .string(startedAt.iso8601)
+        object["endedAt"] = endedAt.map { .string($0.iso8601) } ?? .null
+        object["window"] = ["from": windowFrom.map { .string($0.iso8601) } ?? .null, "to": windowTo.map { .string($0.iso8601) } ?? .null]
+        var countObject = JSONObject()
+        for key in ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors"] {
+            countObject[key] = .int(counts[key] ?? 0)
+        }
+        object["counts"] = .object(countObject)
+        object["bytes"] = .int(bytes)
+        object["pending"] = .int(pending)
+        object["quarantined"] = .int(quarantined)
+        var requestObject = JSONObject()
+        for group in RateLimitGroup.allCases {
+            let statistics = requests[group] ?? RateGovernor.GroupStatistics()
+            requestObject[group.rawValue] = ["requests": .int(statistics.requests), "429s": .int(statistics.throttled)]
+        }
+        object["requests"] = .object(requestObject)
+        object["errors"] = .array(errors.prefix(50).map { .string($0) })
+        object["warnings"] = .array(warnings.prefix(50).map { .string($0) })
+        if let failure { object["failure"] = .string(failure) }
+        if !plan.isEmpty { object["plan"] = .array(plan.map { .string($0) }) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Logging
+import RingCentral
+import RinglogCore
+import RinglogSupport
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mirror new and changed calls, recordings and voicemails into the archive.",
+        discussion: """
+            First run per tenant: a full call-log sync plus a backfill from the tenant's --since (or
+            everything RingCentral still holds), resumable from its checkpoint. Later runs are
+            incremental. Recordings RingCentral has not finished processing wait in a pending queue
+            (see `ringlog pending`). A run with nothing new rewrites nothing but appends its line to
+            logs/runs.jsonl.
+
+            Examples:
+              ringlog sync --root /srv/archive --all
+              ringlog sync --root /srv/archive --tenant 3f9c2a71d04e8b16 --dry-run
+            """)
+
+    @OptionGroup var root: RootOption
+    @Option(help: "Sync this tenant only.") var tenant: String?
+    @Flag(help: "Sync every active tenant.") var all = false
+    @Flag(help: "Print the plan; write nothing (no lock, no state, no log).") var dryRun = false
+    @Flag(help: "Retry every pending and quarantined item now, ignoring backoff.") var retryPending = false
+    @Option(help: "Directory of per-tenant secrets files (default: $RINGLOG_SECRETS_DIR or ~/.config/ringlog/secrets).")
+    var secretsDir: String?
+    @Flag(help: "Print a JSON summary on stdout.") var json = false
+    @Flag(help: "Log each request and decision to stderr (never a secret).") var verbose = false
+
+    func validate() throws {
+        if tenant != nil && all { throw ValidationError("use --tenant ID or --all, not both") }
+    }
+
+    func run() throws {
+        bootstrapLogging(verbose: verbose)
+        let variables = environment()
+        let (archive, tenants) = try withConfigurationErrors("sync") { () throws -> (ArchiveRoot, [TenantMarker]) in
+            let archive = try ArchiveRoot.open(root.path)
+            let tenants = try archive.tenants(selecting: tenant)
+            guard !tenants.isEmpty else { throw ConfigurationError("no tenants in \(archive.path); add one with `ringlog tenant add`") }
+            guard all || tenant != nil || tenants.count == 1 else {
+                throw ConfigurationError("\(tenants.count) tenants in \(archive.path): choose one with --tenant ID, or --all")
+            }
+            return (archive, tenants)
+        }
+        var options = SyncOptions()
+        options.dryRun = dryRun
+        options.retryPendingNow = retryPending
+        if standardErrorIsTerminal && !verbose && !json {
+            options.progress = { line in printError("\u{1B}[2K\r" + String(line.prefix(100)), newline: false) }
+        }
+        var exitCodes: [Int32] = []
+        var reports: [JSON] = []
+        for marker in tenants {
+            let credentials: RingCentralCredentials
+            do {
+                credentials = try TenantSecrets.credentials(
+                    for: marker, secretsDirectory: secretsDir ?? TenantSecrets.defaultDirectory(environment: variables), environment: variables)
+            } catch {
+                printError("ringlog sync: \(error)")
+                exitCodes.append(ExitStatus.configuration.rawValue)
+                continue
+            }
+            let client = RingCentralClient(credentials: credentials, logger: Logger(label: "ringlog.ringcentral"))
+            let engine = SyncEngine(root: archive, tenant: marker, source: client, options: options, logger: Logger(label: "ringlog.sync"))
+            do {
+                let report = try engine.run()
+                if options.progress != nil { printError("\u{1B}[2K\r", newline: false) }
+                reports.append(report.json)
+                if !json { printSummary(report) }
+                exitCodes.append(exitCode(for: report))
+            } catch let held as LeaseLock.Held {
+                printError("ringlog sync: tenant \(marker.tenantId): \(held)")
+                exitCodes.append(ExitStatus.lockHeld.rawValue)
+            } catch let error as ConfigurationError {
+                printError("ringlog sync: tenant \(marker.tenantId): \(error)")
+                exitCodes.append(ExitStatus.configuration.rawValue)
+            } catch {
+                printError("ringlog sync: tenant \(marker.tenantId): \(error)")
+                exitCodes.append(ExitStatus.failure.rawValue)
+            }
+        }
+        if json { print(JSON.array(reports).serialized(.pretty)) }
+        // The most serious outcome decides: failure, auth, configuration, lock, partial, success.
+        for code in [ExitStatus.failure, ExitStatus.authentication, ExitStatus.configuration, ExitStatus.lockHeld, ExitStatus.partial]
+        where exitCodes.contains(code.rawValue) {
+            throw code
+        }
+    }
+
+    private func exitCode(for report: SyncReport) -> Int32 {
+        switch report.status {
+        case .success, .dryRun: report.failure == nil ? 0 : (report.authenticationFailed ? ExitStatus.authentication.rawValue : ExitStatus.failure.rawValue)
+        case .partial: ExitStatus.partial.rawValue
+        case .failed:
+            report.authenticationFailed ? ExitStatus.authentication.rawValue
+                : report.failure?.contains("bound to RingCentral account") == true ? ExitStatus.configuration.rawValue : ExitStatus.failure.rawValue
+        }
+    }
+
+    private func printSummary(_ report: SyncReport) {
+        let counts = report.counts
+        print("tenant \(report.tenantId): \(report.status.rawValue)")
+        if report.status == .dryRun {
+            for line in report.plan { print("  " + line) }
+            if let failure = report.failure { print("  error: \(failure)") }
+            return
+        }
+        print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
+              + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
+        print("  pending \(report.pending), quarantined \(report.quarantined), item errors \(counts["itemErrors"] ?? 0)")
+        let requests = RateLimitGroup.allCases.map { "\($0.rawValue) \(report.requests[$0]?.requests ?? 0)" }.joined(separator: ", ")
+        let throttled = RateLimitGroup.allCases.reduce(0) { $0 + (report.requests[$1]?.throttled ?? 0) }
+        print("  requests: \(requests); 429s \(throttled)")
+        for warning in report.warnings.prefix(10) { print("  warning: \(warning)") }
+        for error in report.errors.prefix(10) { print("  error: \(error)") }
+        if let failure = report.failure { print("  failed: \(failure)") }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import RinglogCore
+import RinglogSupport
+
+struct TenantCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant",
+        abstract: "Add, list or remove tenants (one RingCentral account each).",
+        subcommands: [Add.self, List.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a tenant and create its directory; prints the new tenant id.",
+            discussion: """
+                The id is 16 random hex digits, never reused, even after the tenant is removed. The first
+                sync binds the tenant to the RingCentral account its credentials log in to.
+
+                Example:
+                  ringlog tenant add "Acme Corp" --server https://platform.ringcentral.com --since 2026-01-01
+                """)
+
+        @OptionGroup var root: RootOption
+        @Argument(help: "A label for people (stored in tenant.json, never in a path).") var name: String
+        @Option(help: "RingCentral server URL (default: $RC_SERVER_URL).") var server: String?
+        @Option(help: "Archive nothing older than this date or instant (ISO 8601). Default: everything RingCentral still holds.")
+        var since: String?
+
+        func run() throws {
+            let serverURL = server ?? environment()["RC_SERVER_URL"]
+            guard let serverURL, serverURL.hasPrefix("https://") || serverURL.hasPrefix("http://") else {
+                printError("ringlog tenant add: --server (or RC_SERVER_URL) must be an http(s) URL")
+                throw ExitStatus.configuration
+            }
+            var start: Timestamp?
+            if let since {
+                guard let parsed = Timestamp(iso8601: since) else {
+                    printError("ringlog tenant add: --since \(since.debugDescription) is not an ISO 8601 date (e.g. 2026-01-01)")
+                    throw ExitStatus.configuration
+                }
+                start = parsed
+            }
+            let marker = try withConfigurationErrors("tenant add") {
+                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start)
+            }
+            print(marker.tenantId)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants, removed ones marked.")
+        @OptionGroup var root: RootOption
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let entries = try withConfigurationErrors("tenant list") { try ArchiveRoot.open(root.path).registry() }
+            if json {
+                print(JSON.array(entries.map { ["tenantId": .string($0.tenantId), "name": .string($0.name), "removed": .bool($0.removed)] })
+                    .serialized())
+            } else {
+                for entry in entries { print("\(entry.tenantId)  \(entry.removed ? "removed " : "")\(entry.name)") }
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a tenant from the registry (its archived data stays on disk).",
+            discussion: "The id is tombstoned and never issued again. Delete the directory yourself if you mean to.")
+        @OptionGroup var root: RootOption
+        @Argument(help: "Tenant id.") var tenantId: String
+
+        func run() throws {
+            try withConfigurationErrors("tenant remove") { try ArchiveRoot.open(root.path).removeTenant(tenantId) }
+            print("removed \(tenantId) from the registry; its directory was left untouched")
+        }
+    }
+}
