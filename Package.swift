@@ -57,14 +57,19 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Helpers shared by the test targets: the simulator as a child process, the ringlog binary.
+        .target(name: "RinglogTestSupport", dependencies: [
+            "RingCentral", "CurlHTTP", "RinglogSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/RinglogTestSupport"),
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport"]),
         .testTarget(name: "RinglogCoreTests", dependencies: [
-            "RinglogCore", "RingCentral", "CurlHTTP", "RinglogSupport",
+            "RinglogCore", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RingCentralTests", dependencies: [
-            "RingCentral", "RingSimulator", "CurlHTTP", "RinglogSupport",
+            "RingCentral", "RingSimulator", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ]

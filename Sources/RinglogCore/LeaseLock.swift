@@ -59,7 +59,8 @@ public final class LeaseLock: Sendable {
             let expires = existing["expiresAt"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
             // An unreadable lock (a crash between create and write) is stale once it is a lease old.
             let age = DurableFiles.ageSeconds(path) ?? 0
-            let stale = expires.map { $0 < Timestamp.now() } ?? (age > leaseSeconds)
+            let holderName = existing["holder"]?.stringValue ?? ""
+            let stale = expires.map { $0 < Timestamp.now() } ?? (age > leaseSeconds) || holderIsDeadLocally(holderName)
             guard stale else {
                 throw Held(path: path, holder: existing["holder"]?.stringValue ?? "unknown", expiresAt: expires?.iso8601 ?? "unknown")
             }
@@ -68,6 +69,15 @@ public final class LeaseLock: Sendable {
             if rename(path, graveyard) == 0 { unlink(graveyard) }
         }
         throw Held(path: path, holder: "unknown", expiresAt: "unknown")
+    }
+
+    /// A holder on this very host whose process is gone crashed: its lease is stale at once. (Holders
+    /// on other hosts sharing the archive can only be judged by their expiry.)
+    static func holderIsDeadLocally(_ holder: String) -> Bool {
+        guard let colon = holder.lastIndex(of: ":"), let pid = Int32(holder[holder.index(after: colon)...]) else { return false }
+        let host = String(currentHolder().split(separator: ":").dropLast().joined(separator: ":"))
+        guard String(holder[..<colon]) == host, pid != getpid() else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     private func content() -> [UInt8] {

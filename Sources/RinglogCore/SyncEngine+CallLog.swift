@@ -81,6 +81,7 @@ extension SyncEngine {
         var relative: String
         var sidecar: Sidecar
         var changed: Bool
+        var isNew = false
         if let existing = try manifest.callSidecarPath(callId: callId, start: record.startTime),
             let bytes = try? DurableFiles.read(DurableFiles.join(tenantDirectory, existing))
         {
@@ -109,7 +110,7 @@ extension SyncEngine {
             } else {
                 sidecar = Sidecar(kind: .call, record: verbatim, item: item, archivedAt: now)
                 changed = true
-                report.count("calls")
+                isNew = true
             }
         }
         // Every distinct recording of the call (legs may carry their own) that the sidecar lacks.
@@ -119,7 +120,14 @@ extension SyncEngine {
         }
         let prefix = ArchiveNames.compactTimestamp(record.startTime)
         for reference in recordings where !sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
-            let baseName = "\(prefix)_\(try ArchiveNames.numericId(reference.id, field: "recording id"))"
+            // A bad recording id fails that recording only; the call's record is still archived.
+            guard let recordingId = try? ArchiveNames.numericId(reference.id, field: "recording id") else {
+                do { _ = try ArchiveNames.numericId(reference.id, field: "recording id") } catch {
+                    itemError("call \(callId): \(error)", ids: ["callId": .string(callId)])
+                }
+                continue
+            }
+            let baseName = "\(prefix)_\(recordingId)"
             let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: relative,
                                  baseName: baseName, startTime: record.startTime)
             if case .archived(let entry) = fetch(task) {
@@ -128,6 +136,7 @@ extension SyncEngine {
             }
         }
         if changed { try writeSidecar(sidecar, at: relative) }
+        if isNew { report.count("calls") }
         try manifest.record(sidecar, at: relative)
         state.callLog.raiseHighWaterMark(record.startTime)
     }

@@ -42,13 +42,15 @@ extension SyncEngine {
                                             size: Int64(bytes.count), contentType: contentType(for: candidate), archivedAt: now))
             }
         }
+        // One attempt per item per run: the same call can arrive from FSync, the list and ISync.
+        guard attemptedThisRun.insert(task.key).inserted else { return .deferred }
         if let waiting = pendingQueue.pending.first(where: { $0.key == task.key }), !options.retryPendingNow, waiting.nextAttemptAt > now {
             return .deferred  // its backoff has not run out yet
         }
         if pendingQueue.quarantined.contains(where: { $0.key == task.key }) && !options.retryPendingNow { return .deferred }
         do {
             try DurableFiles.createDirectories(directory)
-            if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory) }
+            if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory, minimumAgeSeconds: 0) }
             let temporary = try DurableFiles.createTemporary(in: directory, for: task.baseName + ".part")
             let download: MediaDownload
             do {
@@ -151,7 +153,7 @@ extension SyncEngine {
         let path = DurableFiles.join(tenantDirectory, relative)
         let directory = DurableFiles.parentDirectory(of: path)
         try DurableFiles.createDirectories(directory)
-        if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory) }
+        if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory, minimumAgeSeconds: 0) }
         try DurableFiles.writeAtomically(path, sidecar.bytes)
     }
 

@@ -34,6 +34,8 @@ public final class SyncEngine {
     var lease: LeaseLock?
     var lastLeaseRenewal = 0.0
     var sweptDirectories = Set<String>()
+    var reportedErrors = Set<String>()
+    var attemptedThisRun = Set<String>()
 
     public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, options: SyncOptions = SyncOptions(),
                 logger: Logger = Logger(label: "ringlog.sync")) {
@@ -62,8 +64,9 @@ public final class SyncEngine {
         lease = try LeaseLock.acquire(path: DurableFiles.join(controlDirectory, "lock"), leaseSeconds: options.leaseSeconds)
         lastLeaseRenewal = monotonicNow()
         defer { lease?.release() }
-        DurableFiles.sweepTemporaryFiles(in: controlDirectory)
-        DurableFiles.sweepTemporaryFiles(in: tenantDirectory)
+        // Under the tenant's lock no other writer exists: every temporary file is a crashed run's.
+        DurableFiles.sweepTemporaryFiles(in: controlDirectory, minimumAgeSeconds: 0)
+        DurableFiles.sweepTemporaryFiles(in: tenantDirectory, minimumAgeSeconds: 0)
         do {
             state = try SyncState.load(DurableFiles.join(controlDirectory, SyncState.fileName))
             savedState = state
@@ -157,6 +160,8 @@ public final class SyncEngine {
     }
 
     func itemError(_ message: String, ids: JSONObject) {
+        // The same item can arrive twice in one run (FSync and the list overlap): report it once.
+        guard reportedErrors.insert(message).inserted else { return }
         report.count("itemErrors")
         report.errors.append(message)
         logger.warning("\(message)")

@@ -1,8 +1,10 @@
 import CurlHTTP
 import Dispatch
+import Foundation
 import RingCentral
 import RinglogSupport
 import Synchronization
+import RinglogTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -57,7 +59,11 @@ import Glibc
         #expect(stats["requestsInPenalty"]?.int == 0, "no request may land inside a penalty window")
         if burst429Share == 0 {
             #expect(stats["429s"]?.int == 0, "pacing alone keeps the group under its limit")
-            #expect(rate >= 5, "the Heavy group stays busy: \(rate)/s of 10/s")
+            // Throughput depends on the CPU being free: `make test` runs this suite on its own with
+            // RINGLOG_ISOLATED_TIMING=1; beside a parallel suite on two cores the figure only prints.
+            if ProcessInfo.processInfo.environment["RINGLOG_ISOLATED_TIMING"] == "1" {
+                #expect(rate >= 5, "the Heavy group stays busy: \(rate)/s of 10/s")
+            }
         } else {
             #expect((stats["429s"]?.int ?? 0) > 0, "the burst fault fired")
         }

@@ -1,6 +1,7 @@
 import RingCentral
 import RinglogSupport
 import RingSimulator
+import RinglogTestSupport
 import Testing
 
 /// The simulator also runs inside a test process (no child process), serving real sockets.

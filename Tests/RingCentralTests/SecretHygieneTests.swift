@@ -1,6 +1,7 @@
 import CurlHTTP
 import RingCentral
 import RinglogSupport
+import RinglogTestSupport
 import Testing
 
 #if canImport(Glibc)

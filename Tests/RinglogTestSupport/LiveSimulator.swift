@@ -9,50 +9,51 @@ import Synchronization
 /// The real `ringlog-simulator` binary, started as a child process on 127.0.0.1, and clients that
 /// reach it through libcurl. A separate process keeps the simulator's timing independent of
 /// whatever else the test process is doing on its two cooperative threads.
-final class LiveSimulator: Sendable {
-    let baseURL: String
-    let port: UInt16
-    let processIdentifier: Int32
-    let startup: JSON
+public final class LiveSimulator: Sendable {
+    public let baseURL: String
+    public let port: UInt16
+    public let processIdentifier: Int32
+    public let startup: JSON
     private let control = CurlHTTPClient()
 
-    struct Options: Sendable {
-        var timeScale = 600.0  // 60 s windows become 0.1 s: fast, still enforced
-        var days = 7
-        var futureDays = 3
-        var callsPerDay = 40
-        var tokenLifetime = 3600
-        var slowSeconds = 5.0
-        var seed: UInt64 = 1
+    public struct Options: Sendable {
+        public var timeScale = 600.0  // 60 s windows become 0.1 s: fast, still enforced
+        public var days = 7
+        public var futureDays = 3
+        public var callsPerDay = 40
+        public var tokenLifetime = 3600
+        public var slowSeconds = 5.0
+        public var seed: UInt64 = 1
+        public var accounts = 1
     }
 
-    static var simulatorPath: String {
+    public static func executablePath(_ name: String) -> String {
         // The test bundle and the package's executables are built into the same directory.
         let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = runner.deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("ringlog-simulator").path),
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent(name).path),
             directory.path != "/"
         {
             directory = directory.deletingLastPathComponent()
         }
-        return directory.appendingPathComponent("ringlog-simulator").path
+        return directory.appendingPathComponent(name).path
     }
 
-    static func start(_ configure: (inout Options) -> Void = { _ in }) async throws -> LiveSimulator {
+    public static func start(_ configure: (inout Options) -> Void = { _ in }) async throws -> LiveSimulator {
         var options = Options()
         configure(&options)
         let arguments = [
             "--port", "0", "--seed", String(options.seed), "--start-time", "2026-11-20T23:00:00Z", "--clock-speed", "0",
             "--time-scale", String(options.timeScale), "--days", String(options.days), "--future-days", String(options.futureDays),
             "--calls-per-day", String(options.callsPerDay), "--token-lifetime", String(options.tokenLifetime),
-            "--slow-seconds", String(options.slowSeconds),
+            "--slow-seconds", String(options.slowSeconds), "--accounts", String(options.accounts),
         ]
         return try await blocking { try LiveSimulator(arguments: arguments) }
     }
 
     private init(arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.simulatorPath)
+        process.executableURL = URL(fileURLWithPath: Self.executablePath("ringlog-simulator"))
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
@@ -85,15 +86,15 @@ final class LiveSimulator: Sendable {
     }
 
 
-    var accountId: String { startup["accounts"]?[0]?["accountId"]?.stringValue ?? "" }
+    public var accountId: String { startup["accounts"]?[0]?["accountId"]?.stringValue ?? "" }
 
-    func credentials(account: Int = 0) -> RingCentralCredentials {
+    public func credentials(account: Int = 0) -> RingCentralCredentials {
         let entry = startup["accounts"]?[account]
         return RingCentralCredentials(serverURL: baseURL, clientId: entry?["clientId"]?.stringValue ?? "",
                                       clientSecret: entry?["clientSecret"]?.stringValue ?? "", jwt: entry?["jwt"]?.stringValue ?? "")
     }
 
-    func client(account: Int = 0, logger: Logger = Logger(label: "test"), lowSpeedTimeSeconds: Int = 5,
+    public func client(account: Int = 0, logger: Logger = Logger(label: "test"), lowSpeedTimeSeconds: Int = 5,
                 maximumAttempts: Int = 6) -> RingCentralClient {
         var curl = CurlConfiguration()
         curl.lowSpeedTimeSeconds = lowSpeedTimeSeconds
@@ -112,34 +113,36 @@ final class LiveSimulator: Sendable {
         return (try? JSON.parse(response.body)) ?? .null
     }
 
-    var stats: JSON { call(.get, "/__sim/stats") }
-    var truth: [JSON] { call(.get, "/__sim/truth")["items"]?.arrayValue ?? [] }
-    var recordingSchedule: [JSON] { call(.get, "/__sim/recordings")["items"]?.arrayValue ?? [] }
-    func advance(seconds: Double) { _ = call(.post, "/__sim/advance?seconds=\(seconds)") }
-    func expireSyncTokens() { _ = call(.post, "/__sim/expire-sync-tokens") }
-    func setFaults(_ json: String) { _ = call(.post, "/__sim/faults", body: json) }
+    public var stats: JSON { call(.get, "/__sim/stats") }
+    public var truth: [JSON] { call(.get, "/__sim/truth")["items"]?.arrayValue ?? [] }
+    public var recordingSchedule: [JSON] { call(.get, "/__sim/recordings")["items"]?.arrayValue ?? [] }
+    public func advance(seconds: Double) { _ = call(.post, "/__sim/advance?seconds=\(seconds)") }
+    public func expireSyncTokens() { _ = call(.post, "/__sim/expire-sync-tokens") }
+    public func setFaults(_ json: String) { _ = call(.post, "/__sim/faults", body: json) }
 }
 
-struct SimulatorStartError: Error, CustomStringConvertible {
-    let description: String
+public struct SimulatorStartError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 extension JSON {
-    var int: Int { Int(int64Value ?? -1) }
+    public var int: Int { Int(int64Value ?? -1) }
 }
 
 /// Runs blocking work (libcurl transfers, process I/O) on a GCD thread, off the cooperative pool.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 
 /// Collects every log line, to prove that no secret is ever logged.
-final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
+public final class LogCapture: Sendable {
+    public let lines = Mutex<[String]>([])
 
-    var logger: Logger {
+    public init() {}
+
+    public var logger: Logger {
         var logger = Logger(label: "capture") { _ in CapturingHandler(capture: self) }
         logger.logLevel = .trace
         return logger
@@ -161,7 +164,7 @@ final class LogCapture: Sendable {
 }
 
 /// A file descriptor for a download target in a fresh temporary file.
-func temporaryFile() -> (path: String, descriptor: Int32) {
+public func temporaryFile() -> (path: String, descriptor: Int32) {
     var template = Array("/tmp/ringlog-test-XXXXXX".utf8CString)
     let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     return (template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, descriptor)
