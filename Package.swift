@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RinglogTestSupport"),
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "RinglogCoreTests", dependencies: [
             "RinglogCore", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),

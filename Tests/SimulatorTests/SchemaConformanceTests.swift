@@ -1,4 +1,5 @@
 import RinglogSupport
+import RinglogTestSupport
 import Testing
 @testable import RingSimulator
 

@@ -4,19 +4,19 @@ import RinglogSupport
 /// RingCentral's public OpenAPI spec (`../shared/reference/ringcentral-openapi.yml`), loaded once and
 /// used to validate what the simulator emits. YAML is converted to JSON by python3 (PyYAML); the
 /// conversion is cached beside the build products.
-final class OpenAPISpec: Sendable {
-    let document: JSON
-    let schemas: JSONObject
+public final class OpenAPISpec: Sendable {
+    public let document: JSON
+    public let schemas: JSONObject
 
-    static let shared: Result<OpenAPISpec, SpecError> = Result { () throws(SpecError) -> OpenAPISpec in try OpenAPISpec.load() }
+    public static let shared: Result<OpenAPISpec, SpecError> = Result { () throws(SpecError) -> OpenAPISpec in try OpenAPISpec.load() }
 
-    struct SpecError: Error, CustomStringConvertible { let description: String }
+    public struct SpecError: Error, CustomStringConvertible { public let description: String }
 
-    static var referenceDirectory: URL {
+    public static var referenceDirectory: URL {
         if let override = ProcessInfo.processInfo.environment["RINGLOG_SHARED"] {
             return URL(fileURLWithPath: override).appendingPathComponent("reference")
         }
-        // Tests/SimulatorTests/OpenAPISchema.swift → repository root → ../shared/reference
+        // Tests/RinglogTestSupport/SchemaValidation.swift → repository root → ../shared/reference
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/reference")
     }
@@ -63,29 +63,48 @@ final class OpenAPISpec: Sendable {
     }
 
     /// The 2xx (or given status) JSON schema of an operation.
-    func responseSchema(path: String, method: String = "get", status: String = "200") -> JSON? {
+    public func responseSchema(path: String, method: String = "get", status: String = "200") -> JSON? {
         var response = document["paths"]?[path]?[method]?["responses"]?[status]
         if let ref = response?["$ref"]?.stringValue { response = resolve(ref) }
         return response?["content"]?["application/json"]?["schema"]
     }
 
-    func resolve(_ ref: String) -> JSON? {
-        var node: JSON? = document
-        for part in ref.dropFirst(2).split(separator: "/") { node = node?[String(part)] }
-        return node
-    }
+    public func resolve(_ ref: String) -> JSON? { resolvePointer(ref, in: document) }
 }
 
-/// A JSON-Schema (OpenAPI 3.0 dialect) validator for the parts the spec uses: $ref, allOf, oneOf,
-/// anyOf, type, format (int32/int64/date-time), enum, required, properties, items. In strict mode a
-/// property the schema does not define is an error too: the simulator must not invent fields.
-struct SchemaValidator {
-    let spec: OpenAPISpec
-    var strict = true
-    /// Fields RingCentral really sends that its schemas do not list, with the evidence.
-    var tolerated: Set<String> = []
+/// The repository's root directory (found from this file's path).
+public let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
-    func validate(_ value: JSON, _ schema: JSON, at path: String = "$") -> [String] {
+/// Resolves a local JSON pointer reference (`#/components/schemas/X`, `#/$defs/Y`).
+func resolvePointer(_ ref: String, in document: JSON) -> JSON? {
+    guard ref.hasPrefix("#/") else { return nil }
+    var node: JSON? = document
+    for part in ref.dropFirst(2).split(separator: "/") {
+        node = node?[String(part).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
+    }
+    return node
+}
+
+/// A validator for the JSON Schema keywords this project's schemas and RingCentral's OpenAPI spec
+/// use: $ref, allOf, oneOf, anyOf, not, type (one or several), const, enum, pattern, format
+/// (date-time, int32), minimum, minItems, maxItems, required, properties, additionalProperties,
+/// items, and OpenAPI's nullable. In strict mode a property that no schema branch defines is an
+/// error, even where additionalProperties allows it: the simulator must not invent fields.
+public struct SchemaValidator {
+    let document: JSON
+    public var strict: Bool
+    /// Fields RingCentral really sends that its schemas do not list, with the evidence.
+    public var tolerated: Set<String> = []
+
+    public init(document: JSON, strict: Bool = false) {
+        self.document = document
+        self.strict = strict
+    }
+
+    public init(spec: OpenAPISpec) { self.init(document: spec.document, strict: true) }
+
+    public func validate(_ value: JSON, _ schema: JSON, at path: String = "$") -> [String] {
         var errors: [String] = []
         check(value, schema, path, &errors)
         return errors
@@ -93,7 +112,7 @@ struct SchemaValidator {
 
     private func resolved(_ schema: JSON) -> JSON {
         var current = schema
-        while let ref = current["$ref"]?.stringValue, let target = spec.resolve(ref) { current = target }
+        while let ref = current["$ref"]?.stringValue, let target = resolvePointer(ref, in: document) { current = target }
         return current
     }
 
@@ -107,38 +126,56 @@ struct SchemaValidator {
         return names
     }
 
+    private func matches(_ value: JSON, type: String) -> Bool {
+        switch (type, value) {
+        case ("string", .string), ("boolean", .bool), ("array", .array), ("object", .object), ("null", .null), ("number", .number): true
+        case ("integer", .number(let literal)): Int64(literal) != nil
+        default: false
+        }
+    }
+
     private func check(_ value: JSON, _ rawSchema: JSON, _ path: String, _ errors: inout [String], strictHere: Bool = true) {
         let schema = resolved(rawSchema)
         if value == .null && schema["nullable"]?.boolValue == true { return }
         // allOf branches are checked without strictness: each lists only part of the object's fields.
         for part in schema["allOf"]?.arrayValue ?? [] { check(value, part, path, &errors, strictHere: false) }
-        for key in ["oneOf", "anyOf"] {
-            if let options = schema[key]?.arrayValue, !options.isEmpty {
-                let matches = options.filter { validate(value, $0, at: path).isEmpty }
-                if matches.isEmpty { errors.append("\(path): matches none of \(key)") }
+        if let options = schema["anyOf"]?.arrayValue, !options.isEmpty, !options.contains(where: { validate(value, $0, at: path).isEmpty }) {
+            errors.append("\(path): matches none of anyOf")
+        }
+        if let options = schema["oneOf"]?.arrayValue, !options.isEmpty {
+            let count = options.filter { validate(value, $0, at: path).isEmpty }.count
+            if count != 1 { errors.append("\(path): matches \(count) of oneOf, expected exactly 1") }
+        }
+        if let negated = schema["not"], validate(value, negated, at: path).isEmpty { errors.append("\(path): matches a forbidden schema") }
+        if let type = schema["type"] {
+            let types = type.arrayValue?.compactMap(\.stringValue) ?? [type.stringValue ?? ""]
+            if !types.contains(where: { matches(value, type: $0) }) {
+                errors.append("\(path): expected \(types.joined(separator: " or ")), got \(value.serialized().prefix(80))")
+                return
             }
         }
-        if let type = schema["type"]?.stringValue {
-            let ok: Bool
-            switch (type, value) {
-            case ("string", .string), ("boolean", .bool), ("array", .array), ("object", .object): ok = true
-            case ("number", .number): ok = true
-            case ("integer", .number(let literal)): ok = Int64(literal) != nil
-            default: ok = false
-            }
-            if !ok { errors.append("\(path): expected \(type), got \(value.serialized())"); return }
-        }
+        if let constant = schema["const"], constant != value { errors.append("\(path): expected \(constant.serialized())") }
         if let allowed = schema["enum"]?.arrayValue, !allowed.contains(value) {
-            errors.append("\(path): \(value.serialized()) is not one of the spec's enum values")
+            errors.append("\(path): \(value.serialized()) is not one of the enum values")
         }
-        if case .string(let text) = value, schema["format"]?.stringValue == "date-time", Timestamp(iso8601: text) == nil {
-            errors.append("\(path): \(text) is not a date-time")
+        if case .string(let text) = value {
+            if schema["format"]?.stringValue == "date-time", Timestamp(iso8601: text) == nil { errors.append("\(path): \(text) is not a date-time") }
+            if let pattern = schema["pattern"]?.stringValue, text.range(of: pattern, options: .regularExpression) == nil {
+                errors.append("\(path): \(text.debugDescription) does not match \(pattern)")
+            }
         }
-        if case .number(let literal) = value, schema["format"]?.stringValue == "int32", Int32(literal) == nil {
-            errors.append("\(path): \(literal) does not fit int32")
+        if case .number(let literal) = value {
+            if schema["format"]?.stringValue == "int32", Int32(literal) == nil { errors.append("\(path): \(literal) does not fit int32") }
+            if let minimum = schema["minimum"]?.doubleValue, let number = Double(literal), number < minimum {
+                errors.append("\(path): \(literal) is below \(minimum)")
+            }
         }
-        if let items = schema["items"], case .array(let elements) = value {
-            for (index, element) in elements.enumerated() { check(element, items, "\(path)[\(index)]", &errors) }
+        if case .array(let elements) = value {
+            if let items = schema["items"] {
+                for (index, element) in elements.enumerated() { check(element, items, "\(path)[\(index)]", &errors) }
+            }
+            if let minimum = schema["minItems"]?.int64Value, elements.count < minimum { errors.append("\(path): fewer than \(minimum) items") }
+            if let maximum = schema["maxItems"]?.int64Value, elements.count > maximum { errors.append("\(path): more than \(maximum) items") }
         }
         guard case .object(let object) = value else { return }
         for required in schema["required"]?.arrayValue ?? [] {
@@ -146,7 +183,12 @@ struct SchemaValidator {
         }
         let properties = schema["properties"]?.objectValue ?? JSONObject()
         for member in object.members {
-            if let propertySchema = properties[member.key] { check(member.value, propertySchema, "\(path).\(member.key)", &errors) }
+            if let propertySchema = properties[member.key] {
+                check(member.value, propertySchema, "\(path).\(member.key)", &errors)
+            } else if let additional = schema["additionalProperties"] {
+                if additional == .bool(false) { errors.append("\(path): field \(member.key) is not allowed") }
+                else if additional.objectValue != nil { check(member.value, additional, "\(path).\(member.key)", &errors) }
+            }
         }
         // Strictness is judged once per object, at the level that sees every allOf branch.
         if strict, strictHere, schema["properties"] != nil || schema["allOf"] != nil {

@@ -1,0 +1,85 @@
+import Foundation
+import RinglogCore
+import RinglogSupport
+import RinglogTestSupport
+import Testing
+
+/// Every file a sync writes conforms to its JSON Schema in layout-spec/schemas: the spec describes
+/// what ringlog really writes, not what it meant to.
+@Suite struct LayoutSchemaTests {
+    static let schemaDirectory = repositoryRoot.appendingPathComponent("layout-spec/schemas").path
+
+    func schema(_ name: String) throws -> (SchemaValidator, JSON) {
+        let document = try JSON.parse(try DurableFiles.read(Self.schemaDirectory + "/" + name))
+        return (SchemaValidator(document: document), document)
+    }
+
+    func expectValid(_ value: JSON, _ schemaName: String, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let (validator, document) = try schema(schemaName)
+        let errors = validator.validate(value, document)
+        #expect(errors.isEmpty, "\(label) vs \(schemaName): \(errors.prefix(5))", sourceLocation: sourceLocation)
+    }
+
+    func lines(_ path: String) throws -> [JSON] {
+        try String(decoding: DurableFiles.read(path), as: UTF8.self).split(separator: "\n").map { try JSON.parse(String($0)) }
+    }
+
+    @Test func everyFileASyncWritesMatchesItsSchema() async throws {
+        let sim = try await LiveSimulator.start()
+        let archive = try await ArchiveFixture.create(sim)
+        // A recording that appears but is not ready makes the pending queue non-empty.
+        let start = Timestamp(iso8601: "2026-11-20T23:00:00Z")!
+        func instant(_ item: JSON, _ key: String) -> Timestamp { Timestamp(iso8601: item[key]?.stringValue ?? "")! }
+        let late = try #require(sim.recordingSchedule.first { instant($0, "appearsAt") > start && instant($0, "readyAt") > instant($0, "appearsAt") })
+        sim.advance(seconds: Double(instant(late, "appearsAt").millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000)
+        _ = try await archive.sync()
+        let root = archive.root, tenant = archive.tenantDirectory
+
+        try expectValid(try JSON.parse(try DurableFiles.read(root + "/ringlog-archive.json")), "root-marker.schema.json", "root marker")
+        for line in try lines(root + "/tenants.jsonl") { try expectValid(line, "registry-event.schema.json", "registry line") }
+        try expectValid(try JSON.parse(try DurableFiles.read(tenant + "/tenant.json")), "tenant-marker.schema.json", "tenant marker")
+        try expectValid(try JSON.parse(try DurableFiles.read(tenant + "/.ringlog/state.json")), "state.schema.json", "state")
+        let pending = try JSON.parse(try DurableFiles.read(tenant + "/.ringlog/pending.json"))
+        #expect(!(pending["pending"]?.arrayValue?.isEmpty ?? true))
+        try expectValid(pending, "pending.schema.json", "pending queue")
+        for line in try lines(tenant + "/logs/runs.jsonl") { try expectValid(line, "run-log-line.schema.json", "run log") }
+
+        let sidecars = try Manifest.sidecarPaths(tenantDirectory: tenant)
+        #expect(sidecars.contains { $0.contains("_call.") } && sidecars.contains { $0.contains("_vm.") })
+        for relative in sidecars {
+            let sidecar = try JSON.parse(try DurableFiles.read(tenant + "/" + relative))
+            try expectValid(sidecar, relative.contains("_vm.") ? "voicemail-sidecar.schema.json" : "call-sidecar.schema.json", relative)
+        }
+        let manifest = archive.manifestLines
+        #expect(Set(manifest.compactMap { $0["kind"]?.stringValue }) == ["call", "message", "recording", "voicemail", "transcription"])
+        for line in manifest { try expectValid(line, "manifest-line.schema.json", "manifest line \(line["path"]?.stringValue ?? "")") }
+
+        try DurableFiles.createDirectories(tenant + "/.ringlog")
+        let lock = try LeaseLock.acquire(path: tenant + "/.ringlog/lock")
+        try expectValid(try JSON.parse(try DurableFiles.read(tenant + "/.ringlog/lock")), "lock.schema.json", "lock")
+        lock.release()
+    }
+
+    @Test func errorLogAndTombstoneShapes() throws {
+        // Error lines come from the hostile-input double; tombstones are written by later passes, so
+        // the schema is checked against the example in layout-spec/v1.md §10.
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [callRecord(id: "../escape")])).run()
+        let errors = try lines(root.tenantDirectory(tenant.tenantId) + "/logs/errors.jsonl")
+        #expect(errors.count == 1)
+        for line in errors { try expectValid(line, "error-log-line.schema.json", "error log") }
+        let tombstone: JSON = [
+            "path": "101/2026-11-18/20261118T153012Z_1662272004.mp3", "kind": "recording", "callId": "IVWtSyis720zMEA",
+            "extensionId": "62000001", "recordingId": "1662272004",
+            "sha256": .string(String(repeating: "a", count: 64)), "size": 48211, "reason": "retention", "rule": "older than 7 years",
+            "removedAt": "2033-11-18T00:00:00.000Z",
+        ]
+        try expectValid(tombstone, "tombstone.schema.json", "tombstone example")
+        var wrong = tombstone.objectValue!
+        wrong["path"] = "../../etc/passwd"
+        let (validator, document) = try schema("tombstone.schema.json")
+        #expect(!validator.validate(.object(wrong), document).isEmpty, "the schemas reject what the spec forbids")
+    }
+}
