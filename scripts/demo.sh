@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The demo: build, start the RingCentral simulator on loopback (rate limits time-scaled 60-fold so the
-# demo takes seconds, not hours), point ringlog at it through RingCentral's usual environment
-# variables, and run it for real: libcurl, OAuth, paging, the rate-limit governor.
+# The demo: build, start the RingCentral simulator on loopback (two weeks of calls; rate limits
+# time-scaled 60-fold so the demo takes seconds, not hours), and run a real ringlog sync into
+# ./demo-archive through RingCentral's usual environment variables: libcurl, OAuth, paging, sync
+# tokens, the rate-limit governor, atomic writes. Then a second, incremental run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== building (release)"
 swift build -c release --product ringlog >/dev/null
 swift build -c release --product ringlog-simulator >/dev/null
 bin=$(swift build -c release --show-bin-path)
@@ -23,13 +25,46 @@ export RC_SERVER_URL=$(field 'd["url"]')
 export RC_APP_CLIENT_ID=$(field 'd["accounts"][0]["clientId"]')
 export RC_APP_CLIENT_SECRET=$(field 'd["accounts"][0]["clientSecret"]')
 export RC_USER_JWT=$(field 'd["accounts"][0]["jwt"]')
-
 echo "== simulator listening at $RC_SERVER_URL (seed 7, 14 days of calls, rate limits 60x faster)"
-echo "== ringlog probe"
-"$bin/ringlog" probe
+
+root=./demo-archive
+if [[ -d $root ]]; then echo "== removing the previous demo archive $root"; rm -rf "$root"; fi
+"$bin/ringlog" init "$root"
+tenant=$("$bin/ringlog" tenant add "Demo Company" --root "$root")
+echo "== tenant $tenant"
+
+echo "== ringlog sync (first run: full sync + backfill)"
+start=$(date +%s.%N)
+"$bin/ringlog" sync --root "$root" || status=$?
+echo "   exit status ${status:-0} (4 = partial: recordings RingCentral is still processing wait in the pending queue)"
+first=$(python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
+
+echo "== ringlog sync (second run: incremental, nothing new)"
+start=$(date +%s.%N)
+status=0; "$bin/ringlog" sync --root "$root" || status=$?
+second=$(python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f}')" "$start" "$(date +%s.%N)")
+
 echo
-echo "== simulator request statistics"
-curl -s "$RC_SERVER_URL/__sim/stats" | python3 -m json.tool
+echo "== the archive (excerpt)"
+(cd "$root" && find . -path ./"$tenant"/.ringlog -prune -o -print | sort | sed -n '1,14p')
+echo "   …"
 echo
-echo "ringlog logged in, read the account and its extensions, and logged out."
-echo "The archive sync (ringlog sync into ./demo-archive) arrives with the sync-core issue."
+echo "== checked against the simulator's ground truth"
+python3 - "$root/$tenant" "$RC_SERVER_URL" <<'PY'
+import glob, hashlib, json, sys, urllib.request
+tenant, url = sys.argv[1], sys.argv[2]
+truth = json.load(urllib.request.urlopen(url + "/__sim/truth"))["items"]
+lines = [json.loads(l) for f in glob.glob(tenant + "/manifest/*.jsonl") for l in open(f)]
+def ids(kind, key, source): return {x[key] for x in source if x["kind"] == kind}
+for kind, key in [("call", "callId"), ("recording", "recordingId"), ("voicemail", "attachmentId"), ("transcription", "attachmentId")]:
+    want, have = ids(kind, key, truth), ids(kind, key, lines)
+    print(f"   {kind:14} truth {len(want):4}  archived {len(have & want):4}  missing {len(want - have)}")
+bad = [l["path"] for l in lines if "sha256" in l and hashlib.sha256(open(tenant + "/" + l["path"], "rb").read()).hexdigest() != l["sha256"]]
+print(f"   sha256 of every archived media file checked on disk: {'all match' if not bad else bad}")
+stats = json.load(urllib.request.urlopen(url + "/__sim/stats"))
+groups = ", ".join(f"{g} {v['requests']}" for g, v in stats["groups"].items())
+print(f"   simulator saw: {groups}; 429s {stats['429s']}; requests inside a penalty {stats['requestsInPenalty']}")
+PY
+echo "   first run ${first} s, second (no-op) run ${second} s"
+echo
+echo "Open $root to browse it; $root/$tenant/logs/runs.jsonl has one line per run."

@@ -6,7 +6,7 @@ public struct SyncOptions: Sendable {
     /// Attempt every pending item now, whatever its backoff says.
     public var retryPendingNow = false
     /// Days per call-log list window during backfill (each window is one checkpoint).
-    public var windowDays = 7
+    public var windowDays = 30
     /// How far before the high-water mark a recovery re-lists after a rejected sync token.
     public var overlapSeconds = 86_400.0
     /// Backfill start when the tenant has no `since`: older than anything RingCentral keeps (12 months).

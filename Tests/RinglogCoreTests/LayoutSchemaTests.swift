@@ -83,3 +83,30 @@ import Testing
         #expect(!validator.validate(.object(wrong), document).isEmpty, "the schemas reject what the spec forbids")
     }
 }
+
+@Suite struct ExampleTreeTests {
+    /// The example tree in examples/ is real output: every file matches its schema, and reindexing
+    /// a copy reproduces its manifest exactly.
+    @Test func theExampleTreeConformsAndReindexesToItsOwnManifest() throws {
+        let example = repositoryRoot.appendingPathComponent("examples/demo-archive").path
+        let scratch = ScratchDirectory()
+        let copy = scratch.path + "/demo-archive"
+        try FileManager.default.copyItem(atPath: example, toPath: copy)
+        let root = try ArchiveRoot.open(copy)
+        let tenant = try #require(try root.tenants(selecting: nil).first)
+        let directory = root.tenantDirectory(tenant.tenantId)
+        let schemas = LayoutSchemaTests()
+        for relative in try Manifest.sidecarPaths(tenantDirectory: directory) {
+            try schemas.expectValid(try JSON.parse(try DurableFiles.read(directory + "/" + relative)),
+                                    relative.contains("_vm.") ? "voicemail-sidecar.schema.json" : "call-sidecar.schema.json", relative)
+        }
+        let shipped = try schemas.lines(directory + "/manifest/2026-11.jsonl")
+        for line in shipped { try schemas.expectValid(line, "manifest-line.schema.json", "example manifest") }
+        let rebuilt = try Manifest.rebuild(tenantDirectory: directory, dryRun: true)
+        #expect(Set(rebuilt.values.joined()) == Set(shipped.map { $0.serialized() }))
+        for line in shipped where line["sha256"] != nil {
+            let bytes = try DurableFiles.read(directory + "/" + (line["path"]?.stringValue ?? ""))
+            #expect(SHA256Hasher.hex(of: bytes) == line["sha256"]?.stringValue)
+        }
+    }
+}
