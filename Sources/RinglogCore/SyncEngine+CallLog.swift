@@ -34,8 +34,10 @@ extension SyncEngine {
     private func fullCallLogSync(relistFrom: Timestamp) throws {
         progress("call log: full sync")
         let result = try source.callLogSync(.full(recordCount: 250, dateFrom: nil), view: .detailed)
-        try archiveCalls(result.records)
         let from = min(relistFrom, state.callLog.backfill?.cursor ?? relistFrom)
+        // FSync returns the newest calls. Those the list walk below will meet again get their media
+        // then, in date order, so that downloads run oldest first (closest to RingCentral's deletion).
+        try archiveCalls(result.records, fetchMediaBefore: from)
         state.callLog.backfill = BackfillRange(from: from, to: result.syncTime.adding(seconds: 1), cursor: from)
         state.callLog.syncToken = result.syncToken
         state.callLog.syncTime = result.syncTime
@@ -61,10 +63,10 @@ extension SyncEngine {
     }
 
     /// Writes (or revises) each call's sidecar and downloads its recordings, oldest call first.
-    func archiveCalls(_ records: [CallLogRecord]) throws {
+    func archiveCalls(_ records: [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil) throws {
         for record in records.sorted(by: { $0.startTime < $1.startTime }) {
             do {
-                try archiveCall(record)
+                try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)
             } catch let error as ArchiveNames.InvalidIdentifier {
                 itemError("call \(record.id.debugDescription.prefix(80)): \(error)", ids: ["callId": .string(String(record.id.prefix(80)))])
             } catch let error as ArchiveIOError {
@@ -75,7 +77,7 @@ extension SyncEngine {
         }
     }
 
-    private func archiveCall(_ record: CallLogRecord) throws {
+    private func archiveCall(_ record: CallLogRecord, fetchMedia: Bool) throws {
         let callId = try ArchiveNames.callId(record.id)
         let verbatim = strippingAccessTokens(.object(record.raw))
         var relative: String
@@ -119,7 +121,7 @@ extension SyncEngine {
             recordings.append(reference)
         }
         let prefix = ArchiveNames.compactTimestamp(record.startTime)
-        for reference in recordings where !sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
+        for reference in recordings where fetchMedia && !sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
             // A bad recording id fails that recording only; the call's record is still archived.
             guard let recordingId = try? ArchiveNames.numericId(reference.id, field: "recording id") else {
                 do { _ = try ArchiveNames.numericId(reference.id, field: "recording id") } catch {

@@ -3,6 +3,7 @@ import RingCentral
 import RinglogCore
 import RinglogSupport
 import RinglogTestSupport
+import Synchronization
 import Testing
 
 /// A source that returns whatever records a test gives it, as a hostile or broken server might.
@@ -10,11 +11,14 @@ final class ScriptedSource: ArchiveSource {
     let calls: [JSON]
     let messages: [JSON]
     let mediaStatus: Int
+    /// How many of the newest calls a full sync returns (RingCentral: at most 250).
+    let fullSyncCount: Int
 
-    init(calls: [JSON], messages: [JSON] = [], mediaStatus: Int = 200) {
+    init(calls: [JSON], messages: [JSON] = [], mediaStatus: Int = 200, fullSyncCount: Int = 250) {
         self.calls = calls
         self.messages = messages
         self.mediaStatus = mediaStatus
+        self.fullSyncCount = fullSyncCount
     }
 
     func accountInfo() throws(RingCentralError) -> AccountInfo {
@@ -37,8 +41,9 @@ final class ScriptedSource: ArchiveSource {
     }
 
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
-        SyncResult(records: decodedCalls(), syncToken: "token", syncTime: Timestamp(iso8601: "2026-11-20T23:00:00Z")!, syncType: "FSync",
-                   olderRecordsExist: false)
+        let newest = Array(decodedCalls().sorted { $0.startTime > $1.startTime }.prefix(fullSyncCount))
+        return SyncResult(records: newest, syncToken: "token", syncTime: Timestamp(iso8601: "2026-11-20T23:00:00Z")!, syncType: "FSync",
+                          olderRecordsExist: false)
     }
 
     func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int) throws(RingCentralError) -> [MessageRecord] {
@@ -169,5 +174,47 @@ func callRecord(id: String, start: String = "2026-11-19T15:00:00.000Z", extensio
         #expect(after["archive"]?["revision"]?.int == 2)
         #expect(after["record"]?["result"] == "Missed")
         #expect(after["archive"]?["revisions"]?[0]?["record"]?["result"] == "Accepted")
+    }
+}
+
+/// Records what the engine downloads, in order.
+final class OrderRecordingSource: ArchiveSource {
+    let inner: ScriptedSource
+    let downloads = Mutex<[String]>([])
+    init(_ inner: ScriptedSource) { self.inner = inner }
+    func accountInfo() throws(RingCentralError) -> AccountInfo { try inner.accountInfo() }
+    func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { try inner.extensions(perPage: perPage) }
+    func callLog(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView) throws(RingCentralError) -> [CallLogRecord] {
+        try inner.callLog(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view)
+    }
+    func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+        try inner.callLogSync(request, view: view)
+    }
+    func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int) throws(RingCentralError) -> [MessageRecord] { [] }
+    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try inner.voicemailSync(extensionId: extensionId, request)
+    }
+    func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        downloads.withLock { $0.append(contentURI) }
+        return try inner.downloadRecording(contentURI: contentURI, to: descriptor)
+    }
+    func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload { try inner.downloadAttachment(uri: uri, to: descriptor) }
+    func revoke() {}
+    var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { [:] }
+}
+
+@Suite struct DownloadOrderTests {
+    @Test func theFirstRunDownloadsOldestFirstThoughFullSyncReturnsNewestFirst() throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-10-01T00:00:00Z"))
+        let days = ["2026-11-19", "2026-10-03", "2026-11-02", "2026-10-20"]
+        let calls = days.enumerated().map { index, day in
+            callRecord(id: "Call\(index)", start: "\(day)T15:00:00.000Z", recordingId: "16622720\(index)")
+        }
+        let source = OrderRecordingSource(ScriptedSource(calls: calls, fullSyncCount: 2))
+        _ = try SyncEngine(root: root, tenant: tenant, source: source).run()
+        let order = source.downloads.withLock { $0 }.map { String($0.split(separator: "/").dropLast().last ?? "") }
+        #expect(order == ["166227201", "166227203", "166227202", "166227200"], "oldest call first: \(order)")
     }
 }
