@@ -9,8 +9,9 @@ struct SimulatorCommand: AsyncParsableCommand {
         commandName: "ringlog-simulator",
         abstract: "A RingCentral-faithful API simulator for testing ringlog on loopback.",
         discussion: """
-            Serves RingCentral's real paths, payload shapes, paging, sync tokens, error bodies and
-            rate-limit groups on 127.0.0.1. Once listening it prints one JSON line on stdout:
+            Serves RingCentral's real paths, payload shapes, paging, sync tokens, error
+            bodies and rate-limit groups on 127.0.0.1. Once listening it prints one JSON
+            line on stdout:
               {"url": "http://127.0.0.1:PORT", "accounts": [{"accountId", "clientId", "clientSecret", "jwt", ...}]}
             Everything it generates is a pure function of --seed and the size options.
 

@@ -5,8 +5,9 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create an archive root (marker file and empty tenant registry).",
         discussion: """
-            Safe to repeat: an existing archive is left as it is. Sync refuses to write into a
-            directory without the marker, so an unmounted share is never filled by mistake.
+            Safe to repeat: an existing archive is left as it is. Sync refuses to write
+            into a directory without the marker, so an unmounted share is never filled
+            by mistake.
 
             Example:
               ringlog init /mnt/nas/ringcentral-archive

@@ -6,8 +6,9 @@ struct Pending: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List media waiting to be fetched, and quarantined media with the reason.",
         discussion: """
-            Pending items are retried by later syncs with growing backoff; after 8 attempts they are
-            quarantined. `ringlog sync --retry-pending` tries all of them at once.
+            Pending items are retried by later syncs with growing backoff; after 8
+            attempts they are quarantined. `ringlog sync --retry-pending` tries all of
+            them at once.
             """)
 
     @OptionGroup var root: RootOption

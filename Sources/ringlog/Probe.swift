@@ -11,8 +11,9 @@ struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check credentials and permissions: log in, read the account and its extensions, log out.",
         discussion: """
-            Makes four requests (token, account, extension list, revoke) and prints what a sync would
-            be bound to: the account id and the extensions whose recordings and voicemails it would archive.
+            Makes four requests (token, account, extension list, revoke) and prints what
+            a sync would be bound to: the account id and the extensions whose recordings
+            and voicemails it would archive.
 
             Example:
               RC_SERVER_URL=https://platform.ringcentral.com RC_APP_CLIENT_ID=... \\

@@ -6,9 +6,10 @@ struct Reindex: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rebuild the manifest from the sidecars alone.",
         discussion: """
-            Reads every sidecar of the tenant and rewrites manifest/YYYY-MM.jsonl (lines sorted), each
-            shard replaced atomically. The result holds the same lines as the incrementally written
-            manifest. Takes the tenant's lock. --dry-run prints what would change.
+            Reads every sidecar of the tenant and rewrites manifest/YYYY-MM.jsonl (lines
+            sorted), each shard replaced atomically. The result holds the same lines as
+            the incrementally written manifest. Takes the tenant's lock. --dry-run
+            prints what would change.
             """)
 
     @OptionGroup var root: RootOption

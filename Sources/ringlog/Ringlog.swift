@@ -8,22 +8,27 @@ struct Ringlog: ParsableCommand {
         discussion: """
             Typical use:
               ringlog init /srv/archive
-              ringlog tenant add "Acme Corp" --root /srv/archive --server https://platform.ringcentral.com
-              ringlog sync --root /srv/archive --all          (from cron or a systemd timer)
+              ringlog tenant add "Acme" --root /srv/archive \\
+                  --server https://platform.ringcentral.com
+              ringlog sync --root /srv/archive --all    (from cron or a timer)
 
-            Credentials, per tenant: a secrets file <secrets-dir>/<tenantId>.json with clientId,
-            clientSecret and jwt, mode 0600 (default dir ~/.config/ringlog/secrets, or
-            $RINGLOG_SECRETS_DIR); otherwise RingCentral's conventional environment variables:
-              RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_USER_JWT (and RC_SERVER_URL for `probe`)
-            The JWT's user needs ReadCallLog, ReadCallRecording, ReadMessages and ReadAccounts.
-            Secrets are never printed, logged or written into the archive.
+            Credentials, per tenant: a secrets file <secrets-dir>/<tenantId>.json with
+            clientId, clientSecret and jwt, mode 0600 (default dir
+            ~/.config/ringlog/secrets, or $RINGLOG_SECRETS_DIR); otherwise RingCentral's
+            conventional environment variables:
+              RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_USER_JWT
+              (and RC_SERVER_URL for `probe`)
+            The JWT's user needs ReadCallLog, ReadCallRecording, ReadMessages and
+            ReadAccounts. Secrets are never printed, logged or written into the archive.
 
-            Every command takes --root (default: $RINGLOG_ROOT, else the current directory).
+            Every command takes --root (default: $RINGLOG_ROOT, else the current
+            directory).
 
             Exit codes:
               0  success
               1  failure (network, server or archive error)
-              2  usage or configuration error (bad flag value, missing archive, credentials, wrong account)
+              2  usage or configuration error (bad flag value, missing archive,
+                 credentials, wrong account)
               3  authentication failed (client id/secret or JWT refused)
               4  partial: finished, but some items are pending, quarantined or failed
               5  another run holds the tenant's lock

@@ -8,11 +8,11 @@ struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Mirror new and changed calls, recordings and voicemails into the archive.",
         discussion: """
-            First run per tenant: a full call-log sync plus a backfill from the tenant's --since (or
-            everything RingCentral still holds), resumable from its checkpoint. Later runs are
-            incremental. Recordings RingCentral has not finished processing wait in a pending queue
-            (see `ringlog pending`). A run with nothing new rewrites nothing but appends its line to
-            logs/runs.jsonl.
+            First run per tenant: a full call-log sync plus a backfill from the tenant's
+            --since (or everything RingCentral still holds), resumable from its
+            checkpoint. Later runs are incremental. Recordings RingCentral has not
+            finished processing wait in a pending queue (see `ringlog pending`). A run
+            with nothing new rewrites nothing but appends its line to logs/runs.jsonl.
 
             Examples:
               ringlog sync --root /srv/archive --all

@@ -12,8 +12,9 @@ struct TenantCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a tenant and create its directory; prints the new tenant id.",
             discussion: """
-                The id is 16 random hex digits, never reused, even after the tenant is removed. The first
-                sync binds the tenant to the RingCentral account its credentials log in to.
+                The id is 16 random hex digits, never reused, even after the tenant is
+                removed. The first sync binds the tenant to the RingCentral account its
+                credentials log in to.
 
                 Example:
                   ringlog tenant add "Acme Corp" --server https://platform.ringcentral.com --since 2026-01-01

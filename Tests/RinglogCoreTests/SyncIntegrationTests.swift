@@ -217,4 +217,26 @@ import Testing
         #expect(archive.manifestLines.contains { $0["recordingId"] == late["recordingId"] })
         try archive.expectMatchesTruth()
     }
+
+    @Test func verboseOutputAndEverythingWrittenHoldNoSecret() async throws {
+        let sim = try await LiveSimulator.start()
+        let archive = try await ArchiveFixture.create(sim)
+        let credentials = sim.credentials()
+        let sync = try await runRinglog(["sync", "--root", archive.root, "--verbose"], environment: sim.environment())
+        #expect([0, 4].contains(sync.status), "\(sync.standardError)")
+        #expect(sync.standardError.contains("GET /account/~/call-log"), "verbose logs the requests")
+        let probe = try await runRinglog(["probe", "--verbose"], environment: sim.environment())
+        #expect(probe.status == 0)
+        let wrongJWT = try await runRinglog(["probe"], environment: sim.environment().merging(["RC_USER_JWT": credentials.jwt + "x"]) { $1 })
+        #expect(wrongJWT.status == 3)
+        var everything = [sync.standardOutput, sync.standardError, probe.standardOutput, probe.standardError,
+                          wrongJWT.standardOutput, wrongJWT.standardError]
+        for relative in archive.snapshot().keys where !relative.hasSuffix(".mp3") && !relative.hasSuffix(".wav") {
+            everything.append(String(decoding: try DurableFiles.read(archive.root + "/" + relative), as: UTF8.self))
+        }
+        // Every simulator access token starts with this prefix.
+        for secret in [credentials.clientSecret, credentials.jwt, "U0lNMDFQMDFQQVMwMHxBQUJ", "access_token="] {
+            #expect(!everything.contains { $0.contains(secret) }, "a secret leaked: \(secret.prefix(12))…")
+        }
+    }
 }
