@@ -9,20 +9,22 @@ struct SimulatorCommand: AsyncParsableCommand {
         commandName: "ringlog-simulator",
         abstract: "A RingCentral-faithful API simulator for testing ringlog on loopback.",
         discussion: """
-            Serves RingCentral's real paths, payload shapes, paging, sync tokens, error
-            bodies and rate-limit groups on 127.0.0.1. Once listening it prints one JSON
-            line on stdout:
-              {"url": "http://127.0.0.1:PORT", "accounts": [{"accountId", "clientId", "clientSecret", "jwt", ...}]}
-            Everything it generates is a pure function of --seed and the size options.
+            Serves RingCentral's real paths, payload shapes, paging, sync tokens,
+            error bodies and rate-limit groups on 127.0.0.1. Once listening it
+            prints one JSON line on stdout with the URL and, per account, the
+            accountId, clientId, clientSecret and jwt it accepts. Everything it
+            generates is a pure function of --seed and the size options.
 
             Simulator-only endpoints:
-              GET  /__sim/truth[?account=ID]   every item an archiver should hold now (with sha256)
-              GET  /__sim/stats                requests per rate-limit group, 429s, requests inside a penalty
-              GET  /__sim/clock                the simulated now
-              GET  /__sim/recordings           every recording with when it appears and when it is ready
-              POST /__sim/advance?seconds=N    move the simulated clock forward
-              POST /__sim/expire-sync-tokens   invalidate every sync token (CLG-101 / MSG-333)
-              POST /__sim/faults               replace the fault shares (JSON body, same keys as the flags)
+              GET  /__sim/truth[?account=ID]  items an archiver should hold now
+              GET  /__sim/stats               requests per group, 429s, requests
+                                              received inside a penalty
+              GET  /__sim/clock               the simulated now
+              GET  /__sim/recordings          when each recording appears and
+                                              when its content is ready
+              POST /__sim/advance?seconds=N   move the simulated clock forward
+              POST /__sim/expire-sync-tokens  every sync token becomes invalid
+              POST /__sim/faults              set fault shares (JSON body)
 
             Example:
               ringlog-simulator --port 0 --seed 7 --days 14 --time-scale 60
