@@ -19,17 +19,8 @@ extension RingCentralClient {
     /// `GET /restapi/v1.0/account/~/extension` (Medium), every page, following `navigation.nextPage`.
     public func extensions(perPage: Int = 1000) throws(RingCentralError) -> [ExtensionInfo] {
         let endpoint = "GET /account/~/extension"
-        var result: [ExtensionInfo] = []
-        var next: String? = url(Self.apiPrefix + "/extension", [("perPage", String(perPage)), ("page", "1")])
-        while let pageURL = next {
-            let json = try getJSON(pageURL, group: .medium, endpoint: endpoint)
-            let page: Page<ExtensionInfo> = try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in
-                try ExtensionInfo(item, context: context)
-            }
-            result += page.records
-            next = page.nextPageURI
-        }
-        return result
+        return try allPages(from: url(Self.apiPrefix + "/extension", [("perPage", String(perPage)), ("page", "1")]), group: .medium,
+                            endpoint: endpoint) { item, context throws(ModelError) in try ExtensionInfo(item, context: context) }
     }
 
     /// `GET /restapi/v1.0/account/~/call-log` (Heavy): one page. `dateFrom` and `dateTo` are always
@@ -48,14 +39,13 @@ extension RingCentralClient {
     /// Every call-log record in [dateFrom, dateTo), all pages.
     public func callLog(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000,
                         view: CallLogView = .detailed) throws(RingCentralError) -> [CallLogRecord] {
-        var records: [CallLogRecord] = []
-        var page = try callLogPage(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view)
-        records += page.records
-        while let next = page.nextPageURI {
-            page = try callLogPage(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view, nextPageURI: next)
-            records += page.records
+        let first = url(Self.apiPrefix + "/call-log", [
+            ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601), ("view", view.rawValue),
+            ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
+        ])
+        return try allPages(from: first, group: .heavy, endpoint: "GET /account/~/call-log") { item, context throws(ModelError) in
+            try CallLogRecord(item, context: context)
         }
-        return records
     }
 
     /// `GET /restapi/v1.0/account/~/call-log-sync` (Heavy). A refused token surfaces as
@@ -94,20 +84,13 @@ extension RingCentralClient {
     public func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp,
                            perPage: Int = 1000) throws(RingCentralError) -> [MessageRecord] {
         let endpoint = "GET /account/~/extension/\(extensionId)/message-store"
-        var records: [MessageRecord] = []
-        var next: String? = url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store", [
+        let first = url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store", [
             ("messageType", "VoiceMail"), ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601),
             ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
         ])
-        while let pageURL = next {
-            let json = try getJSON(pageURL, group: .light, endpoint: endpoint)
-            let page: Page<MessageRecord> = try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in
-                try MessageRecord(item, context: context)
-            }
-            records += page.records
-            next = page.nextPageURI
+        return try allPages(from: first, group: .light, endpoint: endpoint) { item, context throws(ModelError) in
+            try MessageRecord(item, context: context)
         }
-        return records
     }
 
     /// Streams a recording's content (Heavy) into `descriptor`, from the record's `contentUri`.
@@ -137,6 +120,20 @@ extension RingCentralClient {
     }
 
     // MARK: Decoding
+
+    /// Every record of a list endpoint, following `navigation.nextPage` (never `totalPages`, which
+    /// RingCentral may omit) until there is none.
+    func allPages<Record: Sendable>(from first: String, group: RateLimitGroup, endpoint: String,
+                          _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> [Record] {
+        var records: [Record] = []
+        var next: String? = first
+        while let pageURL = next {
+            let page = try decodePage(try getJSON(pageURL, group: group, endpoint: endpoint), endpoint: endpoint, decode)
+            records += page.records
+            next = page.nextPageURI
+        }
+        return records
+    }
 
     func decodePage<Record>(_ json: JSON, endpoint: String,
                             _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> Page<Record> {
@@ -172,5 +169,5 @@ extension RingCentralClient {
     }
 
     /// An id placed in a URL path: percent-encoded so that an odd id can never change the path.
-    func pathSegment(_ id: String) -> String { formEncode(id) }
+    func pathSegment(_ id: String) -> String { percentEncode(id) }
 }

@@ -65,7 +65,7 @@ public final class RingCentralClient: Sendable {
             defer { current = nil }
             return current?.accessToken
         }) else { return }
-        let body = "token=" + formEncode(token)
+        let body = "token=" + percentEncode(token)
         do {
             let response = try send(group: .auth, endpoint: "POST /restapi/oauth/revoke") { () throws(TransportError) -> HTTPResponse in
                 try http.perform(tokenRequest(path: "/restapi/oauth/revoke", body: body))
@@ -92,7 +92,7 @@ public final class RingCentralClient: Sendable {
     }
 
     private func performLogin() throws(RingCentralError) -> String {
-        let body = "grant_type=" + formEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + formEncode(credentials.jwt)
+        let body = "grant_type=" + percentEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + percentEncode(credentials.jwt)
         let response = try send(group: .auth, endpoint: "POST /restapi/oauth/token") { () throws(TransportError) -> HTTPResponse in
             try http.perform(tokenRequest(path: "/restapi/oauth/token", body: body))
         }
@@ -216,7 +216,7 @@ public final class RingCentralClient: Sendable {
     }
 
     func url(_ path: String, _ query: [(String, String)] = []) -> String {
-        let encoded = query.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
+        let encoded = query.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
         return credentials.serverURL + path + (encoded.isEmpty ? "" : "?" + encoded)
     }
 }
@@ -254,39 +254,5 @@ struct TrustedHosts: Sendable {
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard !authority.contains("@"), !authority.isEmpty else { return nil }  // no userinfo tricks
         return (scheme, authority.lowercased())
-    }
-}
-
-/// `application/x-www-form-urlencoded` / query component encoding (RFC 3986 unreserved kept).
-func formEncode(_ text: String) -> String {
-    var output = ""
-    for byte in text.utf8 {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-            output.unicodeScalars.append(Unicode.Scalar(byte))
-        default:
-            let hex = String(byte, radix: 16, uppercase: true)
-            output += "%" + (hex.count == 1 ? "0" : "") + hex
-        }
-    }
-    return output
-}
-
-enum Base64 {
-    static func encode(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        var output = ""
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            var value: UInt32 = 0
-            for (offset, byte) in chunk.enumerated() { value |= UInt32(byte) << (16 - 8 * offset) }
-            for position in 0..<4 {
-                output.append(position <= chunk.count ? alphabet[Int((value >> (18 - 6 * position)) & 0x3F)] : "=")
-            }
-            index += 3
-        }
-        return output
     }
 }

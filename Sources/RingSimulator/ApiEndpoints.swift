@@ -101,28 +101,33 @@ extension EngineState {
 
     // MARK: Dates and paging
 
-    func dateParameter(_ request: SimRequest, _ name: String, default fallback: Timestamp) -> Result<Timestamp, SimResponseError> {
-        guard let text = request.parameter(name) else { return .success(fallback) }
-        guard let value = Timestamp(iso8601: text) else { return .failure(SimResponseError(response: invalid(name, text))) }
-        return .success(value)
+    /// An optional ISO 8601 parameter; a malformed one is RingCentral's CMN-101 naming it.
+    func date(_ request: SimRequest, _ name: String) throws(SimResponseError) -> Timestamp? {
+        guard let text = request.parameter(name) else { return nil }
+        guard let value = Timestamp(iso8601: text) else { throw SimResponseError(response: invalid(name, text)) }
+        return value
+    }
+
+    /// `dateFrom`/`dateTo` of a list request with RingCentral's defaults: `dateTo` now, `dateFrom`
+    /// 24 hours before `dateTo` (which is why a client must always send `dateFrom`).
+    func listRange(_ request: SimRequest) throws(SimResponseError) -> (from: Timestamp, to: Timestamp) {
+        let to = try date(request, "dateTo") ?? now
+        return (try date(request, "dateFrom") ?? to.adding(seconds: -86_400), to)
     }
 
     /// `perPage` as RingCentral reads it: 1...1000 or "max"; larger numbers are capped at 1000.
-    func perPageParameter(_ request: SimRequest, default fallback: Int) -> Result<Int, SimResponseError> {
-        guard let text = request.parameter("perPage") else { return .success(fallback) }
-        if text == "max" { return .success(1000) }
-        guard let value = Int(text), value >= 1 else { return .failure(SimResponseError(response: invalid("perPage", text))) }
-        return .success(min(value, 1000))
+    func perPage(_ request: SimRequest, default fallback: Int) throws(SimResponseError) -> Int {
+        guard let text = request.parameter("perPage") else { return fallback }
+        if text == "max" { return 1000 }
+        guard let value = Int(text), value >= 1 else { throw SimResponseError(response: invalid("perPage", text)) }
+        return min(value, 1000)
     }
 
     /// One page of `records` with `navigation` and `paging`. Call-log pages omit `totalPages` and
     /// `totalElements` ("may be omitted due to performance reasons"), so clients must follow `nextPage`.
     func paged(_ request: SimRequest, records: [JSON], defaultPerPage: Int, withTotals: Bool, path: String) -> SimResponse {
         let perPage: Int
-        switch perPageParameter(request, default: defaultPerPage) {
-        case .success(let value): perPage = value
-        case .failure(let error): return error.response
-        }
+        do { perPage = try self.perPage(request, default: defaultPerPage) } catch { return error.response }
         let pageText = request.parameter("page") ?? "1"
         guard let page = Int(pageText), page >= 1 else { return invalid("page", pageText) }
         let startIndex = (page - 1) * perPage
@@ -162,16 +167,8 @@ extension EngineState {
 
     func callLogList(_ request: SimRequest, account: SimAccount, renderer: Renderer) -> SimResponse {
         let now = self.now
-        let dateTo: Timestamp, dateFrom: Timestamp
-        switch dateParameter(request, "dateTo", default: now) {
-        case .success(let value): dateTo = value
-        case .failure(let error): return error.response
-        }
-        // Without dateFrom RingCentral returns only the last 24 hours before dateTo.
-        switch dateParameter(request, "dateFrom", default: dateTo.adding(seconds: -86_400)) {
-        case .success(let value): dateFrom = value
-        case .failure(let error): return error.response
-        }
+        let dateFrom: Timestamp, dateTo: Timestamp
+        do { (dateFrom, dateTo) = try listRange(request) } catch { return error.response }
         let view = request.parameter("view") ?? "Simple"
         guard view == "Simple" || view == "Detailed" else { return invalid("view", view) }
         let directions = request.parameters("direction")
@@ -209,11 +206,8 @@ extension EngineState {
             guard let count = Int(countText), (1...250).contains(count) else {
                 return invalid("recordCount", countText, detail: "the maximum number of records is 250")
             }
-            var dateFrom = Timestamp(millisecondsSinceEpoch: 0)
-            if let text = request.parameter("dateFrom") {
-                guard let value = Timestamp(iso8601: text) else { return invalid("dateFrom", text) }
-                dateFrom = value
-            }
+            let dateFrom: Timestamp
+            do { dateFrom = try date(request, "dateFrom") ?? Timestamp(millisecondsSinceEpoch: 0) } catch { return error.response }
             records = Array(account.calls.filter { $0.visibleAt <= now && $0.start >= dateFrom && matches($0) }
                 .sorted { $0.start != $1.start ? $0.start > $1.start : $0.id > $1.id }  // newest first
                 .prefix(count))
@@ -258,15 +252,8 @@ extension EngineState {
 
     func messageList(_ request: SimRequest, account: SimAccount, extensionId: String, renderer: Renderer) -> SimResponse {
         let now = self.now
-        let dateTo: Timestamp, dateFrom: Timestamp
-        switch dateParameter(request, "dateTo", default: now) {
-        case .success(let value): dateTo = value
-        case .failure(let error): return error.response
-        }
-        switch dateParameter(request, "dateFrom", default: dateTo.adding(seconds: -86_400)) {
-        case .success(let value): dateFrom = value
-        case .failure(let error): return error.response
-        }
+        let dateFrom: Timestamp, dateTo: Timestamp
+        do { (dateFrom, dateTo) = try listRange(request) } catch { return error.response }
         let types = request.parameters("messageType")
         let messages = account.messages.filter { message in
             message.extensionId == extensionId && message.created <= now && message.created >= dateFrom && message.created <= dateTo
@@ -287,11 +274,8 @@ extension EngineState {
         let records: [SimMessage]
         switch syncType {
         case "FSync":
-            var dateFrom = now.adding(seconds: -7 * 86_400)  // the guide: one week before dateTo
-            if let text = request.parameter("dateFrom") {
-                guard let value = Timestamp(iso8601: text) else { return invalid("dateFrom", text) }
-                dateFrom = value
-            }
+            let dateFrom: Timestamp  // the guide: one week before dateTo by default
+            do { dateFrom = try date(request, "dateFrom") ?? now.adding(seconds: -7 * 86_400) } catch { return error.response }
             var candidates = mine.filter { $0.created <= now && $0.created >= dateFrom }.sorted { $0.created > $1.created }
             if let countText = request.parameter("recordCount") {
                 guard let count = Int(countText), count >= 1 else { return invalid("recordCount", countText) }
@@ -352,11 +336,11 @@ struct SyncToken {
     }
 
     var encoded: String {
-        base64URL(Array("\(kind)|\(accountIndex)|\(extensionId)|\(generation)|\(time.millisecondsSinceEpoch)|\(view)".utf8))
+        Base64.encodeURLSafe(Array("\(kind)|\(accountIndex)|\(extensionId)|\(generation)|\(time.millisecondsSinceEpoch)|\(view)".utf8))
     }
 
     init?(_ text: String) {
-        guard let bytes = base64URLDecode(text) else { return nil }
+        guard let bytes = Base64.decode(text) else { return nil }
         let fields = String(decoding: bytes, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard fields.count == 6, let account = Int(fields[1]), let generation = Int(fields[3]), let millis = Int64(fields[4]) else {
             return nil

@@ -40,8 +40,7 @@ extension EngineState {
 
     private func basicCredentials(_ request: SimRequest) -> (id: String, secret: String)? {
         guard let header = request.headers["authorization"], header.lowercased().hasPrefix("basic ") else { return nil }
-        let encoded = String(header.dropFirst(6)).replacingStandardBase64
-        guard let decoded = base64URLDecode(encoded) else { return nil }
+        guard let decoded = Base64.decode(String(header.dropFirst(6))) else { return nil }
         let text = String(decoding: decoded, as: UTF8.self)
         guard let colon = text.firstIndex(of: ":") else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
@@ -68,19 +67,5 @@ extension EngineState {
             "endpoint_id": .string(randomToken(&random, length: 22)),
             "session_id": .string(session),
         ])
-    }
-}
-
-extension String {
-    /// Standard base64 (`+/=`) into the URL-safe alphabet our decoder reads.
-    var replacingStandardBase64: String {
-        String(compactMap { character -> Character? in
-            switch character {
-            case "+": "-"
-            case "/": "_"
-            case "=": nil
-            default: character
-            }
-        })
     }
 }

@@ -79,67 +79,36 @@ extension SyncEngine {
 
     private func archiveCall(_ record: CallLogRecord, fetchMedia: Bool) throws {
         let callId = try ArchiveNames.callId(record.id)
-        let verbatim = strippingAccessTokens(.object(record.raw))
-        var relative: String
-        var sidecar: Sidecar
-        var changed: Bool
-        var isNew = false
-        if let existing = try manifest.callSidecarPath(callId: callId, start: record.startTime),
-            let bytes = try? DurableFiles.read(DurableFiles.join(tenantDirectory, existing))
-        {
-            // Archived before: it stays where it is, whatever happened to the extension since.
-            relative = existing
-            sidecar = try Sidecar.parse(bytes, path: existing)
-            changed = sidecar.update(record: verbatim, at: now)
-            if changed { report.count("callRevisions") }
-        } else {
-            let folder = try extensionFolder(record.extensionId)
-            relative = DurableFiles.join(folder, ArchiveNames.dayFolder(record.startTime),
-                                         try ArchiveNames.callSidecarFile(start: record.startTime, callId: callId))
-            var item = JSONObject()
-            item["tenantId"] = .string(tenant.tenantId)
-            item["accountId"] = tenant.accountId.map { .string($0) } ?? .null
-            item["callId"] = .string(callId)
-            item["extensionId"] = record.extensionId.map { .string($0) } ?? .null
-            item["extensionNumber"] = record.extensionId.flatMap { extensions[$0]?.extensionNumber }.map { .string($0) } ?? .null
-            item["extensionFolder"] = .string(folder)
-            item["startTime"] = .string(record.startTime.iso8601)
-            let path = DurableFiles.join(tenantDirectory, relative)
-            if DurableFiles.exists(path), let bytes = try? DurableFiles.read(path) {
-                // Written by a run that crashed before its manifest lines: adopt it.
-                sidecar = try Sidecar.parse(bytes, path: relative)
-                changed = sidecar.update(record: verbatim, at: now)
-            } else {
-                sidecar = Sidecar(kind: .call, record: verbatim, item: item, archivedAt: now)
-                changed = true
-                isNew = true
-            }
+        let existing = try manifest.callSidecarPath(callId: callId, start: record.startTime)
+        var opened = try openSidecar(kind: .call, existing: existing, record: record.raw, idKey: "callId", id: callId,
+                                     extensionId: record.extensionId, start: record.startTime) { folder throws in
+            DurableFiles.join(folder, ArchiveNames.dayFolder(record.startTime),
+                              try ArchiveNames.callSidecarFile(start: record.startTime, callId: callId))
         }
+        if opened.revised { report.count("callRevisions") }
         // Every distinct recording of the call (legs may carry their own) that the sidecar lacks.
         var recordings: [RecordingReference] = []
         for reference in [record.recording].compactMap({ $0 }) + legRecordings(record) where !recordings.contains(where: { $0.id == reference.id }) {
             recordings.append(reference)
         }
         let prefix = ArchiveNames.compactTimestamp(record.startTime)
-        for reference in recordings where fetchMedia && !sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
+        for reference in recordings where fetchMedia && !opened.sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
             // A bad recording id fails that recording only; the call's record is still archived.
-            guard let recordingId = try? ArchiveNames.numericId(reference.id, field: "recording id") else {
-                do { _ = try ArchiveNames.numericId(reference.id, field: "recording id") } catch {
-                    itemError("call \(callId): \(error)", ids: ["callId": .string(callId)])
-                }
+            let recordingId: String
+            do { recordingId = try ArchiveNames.numericId(reference.id, field: "recording id") } catch {
+                itemError("call \(callId): \(error)", ids: ["callId": .string(callId)])
                 continue
             }
             let baseName = "\(prefix)_\(recordingId)"
-            let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: relative,
+            let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: opened.relative,
                                  baseName: baseName, startTime: record.startTime)
             if case .archived(let entry) = fetch(task) {
-                sidecar.media.append(entry)
-                changed = true
+                opened.sidecar.media.append(entry)
+                opened.changed = true
             }
         }
-        if changed { try writeSidecar(sidecar, at: relative) }
-        if isNew { report.count("calls") }
-        try manifest.record(sidecar, at: relative)
+        try save(opened)
+        if opened.isNew { report.count("calls") }
         state.callLog.raiseHighWaterMark(record.startTime)
     }
 

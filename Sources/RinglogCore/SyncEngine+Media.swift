@@ -148,6 +148,56 @@ extension SyncEngine {
         try checkpoint()
     }
 
+    /// An item's sidecar, found and brought up to date with the record just received.
+    struct OpenedSidecar {
+        var sidecar: Sidecar
+        let relative: String
+        /// The file must be (re)written.
+        var changed: Bool
+        /// No sidecar existed for the item.
+        let isNew: Bool
+        /// An existing record changed: a new revision.
+        let revised: Bool
+    }
+
+    /// Finds the item's sidecar (through the manifest, or at its new path where a crashed run left it
+    /// before its manifest lines) and applies `record`, or starts a new one at the path `newPath`
+    /// builds from the extension folder. An item archived before stays where it is, even if its
+    /// extension was renumbered since.
+    func openSidecar(kind: Sidecar.Kind, existing: String?, record: JSONObject, idKey: String, id: String, extensionId: String?,
+                     start: Timestamp, newPath: (String) throws -> String) throws -> OpenedSidecar {
+        let verbatim = strippingAccessTokens(.object(record))
+        if let existing, let bytes = try? DurableFiles.read(DurableFiles.join(tenantDirectory, existing)) {
+            var sidecar = try Sidecar.parse(bytes, path: existing)
+            let changed = sidecar.update(record: verbatim, at: now)
+            return OpenedSidecar(sidecar: sidecar, relative: existing, changed: changed, isNew: false, revised: changed)
+        }
+        let folder = try extensionFolder(extensionId)
+        let relative = try newPath(folder)
+        if let bytes = try? DurableFiles.read(DurableFiles.join(tenantDirectory, relative)) {
+            var sidecar = try Sidecar.parse(bytes, path: relative)
+            let changed = sidecar.update(record: verbatim, at: now)
+            return OpenedSidecar(sidecar: sidecar, relative: relative, changed: changed, isNew: false, revised: false)
+        }
+        var item = JSONObject()
+        item["tenantId"] = .string(tenant.tenantId)
+        item["accountId"] = tenant.accountId.map { .string($0) } ?? .null
+        item[idKey] = .string(id)
+        item["extensionId"] = extensionId.map { .string($0) } ?? .null
+        item["extensionNumber"] = extensionId.flatMap { extensions[$0]?.extensionNumber }.map { .string($0) } ?? .null
+        item["extensionFolder"] = .string(folder)
+        item["startTime"] = .string(start.iso8601)
+        return OpenedSidecar(sidecar: Sidecar(kind: kind, record: verbatim, item: item, archivedAt: now), relative: relative,
+                             changed: true, isNew: true, revised: false)
+    }
+
+    /// Writes the sidecar if it changed, then appends whatever manifest lines it implies that the
+    /// shard lacks (also repairing a crash between the two).
+    func save(_ opened: OpenedSidecar) throws {
+        if opened.changed { try writeSidecar(opened.sidecar, at: opened.relative) }
+        try manifest.record(opened.sidecar, at: opened.relative)
+    }
+
     /// Sidecars are replaced atomically; their directory is created (and fsynced) first if new.
     func writeSidecar(_ sidecar: Sidecar, at relative: String) throws {
         let path = DurableFiles.join(tenantDirectory, relative)

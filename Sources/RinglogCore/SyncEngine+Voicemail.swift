@@ -70,42 +70,17 @@ extension SyncEngine {
 
     private func archiveMessage(_ message: MessageRecord, ext: ExtensionInfo) throws {
         let messageId = try ArchiveNames.numericId(message.id, field: "message id")
-        let verbatim = strippingAccessTokens(.object(message.raw))
         let isGone = message.availability == "Purged" || message.availability == "Deleted"
-        var relative: String
-        var sidecar: Sidecar
-        var changed: Bool
-        if !isGone || message.creationTime.millisecondsSinceEpoch > 0,
-            let existing = try manifest.messageSidecarPath(messageId: messageId, created: message.creationTime),
-            let bytes = try? DurableFiles.read(DurableFiles.join(tenantDirectory, existing))
-        {
-            relative = existing
-            sidecar = try Sidecar.parse(bytes, path: existing)
-            changed = sidecar.update(record: verbatim, at: now)
-            if changed { report.count("messageRevisions") }
-        } else {
-            // ISync reports a deleted or purged message with its id only: nothing of it to archive.
-            guard !isGone else { return }
-            let folder = try extensionFolder(ext.id)
-            relative = DurableFiles.join(folder, ArchiveNames.dayFolder(message.creationTime),
-                                         try ArchiveNames.voicemailSidecarFile(created: message.creationTime, messageId: messageId))
-            var item = JSONObject()
-            item["tenantId"] = .string(tenant.tenantId)
-            item["accountId"] = tenant.accountId.map { .string($0) } ?? .null
-            item["messageId"] = .string(messageId)
-            item["extensionId"] = .string(ext.id)
-            item["extensionNumber"] = ext.extensionNumber.map { .string($0) } ?? .null
-            item["extensionFolder"] = .string(folder)
-            item["startTime"] = .string(message.creationTime.iso8601)
-            let path = DurableFiles.join(tenantDirectory, relative)
-            if DurableFiles.exists(path), let bytes = try? DurableFiles.read(path) {
-                sidecar = try Sidecar.parse(bytes, path: relative)
-                changed = sidecar.update(record: verbatim, at: now)
-            } else {
-                sidecar = Sidecar(kind: .voicemail, record: verbatim, item: item, archivedAt: now)
-                changed = true
-            }
+        // ISync reports a deleted or purged message by id and availability only (no creation time).
+        let existing = isGone && message.creationTime.millisecondsSinceEpoch == 0
+            ? nil : try manifest.messageSidecarPath(messageId: messageId, created: message.creationTime)
+        guard existing != nil || !isGone else { return }  // nothing of it was archived, nothing to archive now
+        var opened = try openSidecar(kind: .voicemail, existing: existing, record: message.raw, idKey: "messageId", id: messageId,
+                                     extensionId: ext.id, start: message.creationTime) { folder throws in
+            DurableFiles.join(folder, ArchiveNames.dayFolder(message.creationTime),
+                              try ArchiveNames.voicemailSidecarFile(created: message.creationTime, messageId: messageId))
         }
+        if opened.revised { report.count("messageRevisions") }
         let prefix = ArchiveNames.compactTimestamp(message.creationTime)
         for attachment in message.attachments {
             let kind: MediaEntry.Kind
@@ -114,15 +89,19 @@ extension SyncEngine {
             case "AudioTranscription": kind = .transcription
             default: continue
             }
-            guard !sidecar.media.contains(where: { $0.kind == kind && $0.id == attachment.id }) else { continue }
-            let task = MediaTask(kind: kind, mediaId: try ArchiveNames.numericId(attachment.id, field: "attachment id"), uri: attachment.uri,
-                                 sidecar: relative, baseName: "\(prefix)_vm.\(messageId)", startTime: message.creationTime)
+            guard !opened.sidecar.media.contains(where: { $0.kind == kind && $0.id == attachment.id }) else { continue }
+            let attachmentId: String
+            do { attachmentId = try ArchiveNames.numericId(attachment.id, field: "attachment id") } catch {
+                itemError("voicemail \(messageId): \(error)", ids: ["messageId": .string(messageId)])  // that attachment only
+                continue
+            }
+            let task = MediaTask(kind: kind, mediaId: attachmentId, uri: attachment.uri,
+                                 sidecar: opened.relative, baseName: "\(prefix)_vm.\(messageId)", startTime: message.creationTime)
             if case .archived(let entry) = fetch(task) {
-                sidecar.media.append(entry)
-                changed = true
+                opened.sidecar.media.append(entry)
+                opened.changed = true
             }
         }
-        if changed { try writeSidecar(sidecar, at: relative) }
-        try manifest.record(sidecar, at: relative)
+        try save(opened)
     }
 }

@@ -19,7 +19,7 @@ struct EngineDriver {
     }
 
     func tokenRequest(clientSecret: String? = nil, assertion: String? = nil) -> SimResponse {
-        let basic = base64Standard(Array("\(credentials.clientId):\(clientSecret ?? credentials.clientSecret)".utf8))
+        let basic = Base64.encode(Array("\(credentials.clientId):\(clientSecret ?? credentials.clientSecret)".utf8))
         let body = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(assertion ?? credentials.jwt)"
         return engine.handle(SimRequest(method: "POST", path: "/restapi/oauth/token", query: [],
                                         headers: ["authorization": "Basic \(basic)", "content-type": "application/x-www-form-urlencoded"],
@@ -57,18 +57,4 @@ struct EngineDriver {
 struct DriverError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-func base64Standard(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-    var output = ""
-    var index = 0
-    while index < bytes.count {
-        let chunk = bytes[index..<min(index + 3, bytes.count)]
-        var value: UInt32 = 0
-        for (offset, byte) in chunk.enumerated() { value |= UInt32(byte) << (16 - 8 * offset) }
-        for position in 0..<4 { output.append(position <= chunk.count ? alphabet[Int((value >> (18 - 6 * position)) & 0x3F)] : "=") }
-        index += 3
-    }
-    return output
 }
