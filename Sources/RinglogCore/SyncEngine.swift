@@ -82,6 +82,7 @@ public final class SyncEngine {
             report.status = .failed
             report.failure = "\(error)"
             if case RingCentralError.authenticationFailed = error { report.authenticationFailed = true }
+            report.configurationFailed = error is ConfigurationError
             logger.error("tenant \(tenant.tenantId): \(error)")
             try? checkpoint()  // whatever completed before the failure is durable; record it
         }

@@ -51,6 +51,8 @@ public struct SyncReport: Sendable {
     public var requests: [RateLimitGroup: RateGovernor.GroupStatistics] = [:]
     public var failure: String?
     public var authenticationFailed = false
+    /// The run stopped on a configuration problem (e.g. credentials of another account).
+    public var configurationFailed = false
 
     init(tenantId: String, startedAt: Timestamp) {
         self.tenantId = tenantId

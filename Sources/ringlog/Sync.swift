@@ -96,7 +96,7 @@ struct Sync: ParsableCommand {
         case .partial: ExitStatus.partial.rawValue
         case .failed:
             report.authenticationFailed ? ExitStatus.authentication.rawValue
-                : report.failure?.contains("bound to RingCentral account") == true ? ExitStatus.configuration.rawValue : ExitStatus.failure.rawValue
+                : report.configurationFailed ? ExitStatus.configuration.rawValue : ExitStatus.failure.rawValue
         }
     }
 
