@@ -139,12 +139,7 @@ extension RingCentralClient {
                             _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> Page<Record> {
         do throws(ModelError) {
             let reader = try FieldReader(json, context: endpoint)
-            var records: [Record] = []
-            for (index, item) in try reader.array("records").enumerated() {
-                records.append(try decode(item, "records[\(index)]"))
-            }
-            let next = json["navigation"]?["nextPage"]?["uri"]?.stringValue
-            return Page(records: records, nextPageURI: next)
+            return Page(records: try decodeRecords(reader, decode), nextPageURI: json["navigation"]?["nextPage"]?["uri"]?.stringValue)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }
@@ -154,10 +149,7 @@ extension RingCentralClient {
                             _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> SyncResult<Record> {
         do throws(ModelError) {
             let reader = try FieldReader(json, context: endpoint)
-            var records: [Record] = []
-            for (index, item) in try reader.array("records").enumerated() {
-                records.append(try decode(item, "records[\(index)]"))
-            }
+            let records = try decodeRecords(reader, decode)
             guard let info = json["syncInfo"] else { throw ModelError("\(endpoint): required field `syncInfo` is missing") }
             let infoReader = try FieldReader(info, context: "\(endpoint).syncInfo")
             return SyncResult(records: records, syncToken: try infoReader.string("syncToken"), syncTime: try infoReader.timestamp("syncTime"),
@@ -166,6 +158,11 @@ extension RingCentralClient {
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }
+    }
+
+    /// `records[]`, each decoded; an error names the record's index and field.
+    private func decodeRecords<Record>(_ reader: FieldReader, _ decode: (JSON, String) throws(ModelError) -> Record) throws(ModelError) -> [Record] {
+        try reader.array("records").enumerated().map { (index, item) throws(ModelError) in try decode(item, "records[\(index)]") }
     }
 
     /// An id placed in a URL path: percent-encoded so that an odd id can never change the path.

@@ -1,4 +1,5 @@
 import CurlHTTP
+import RinglogSupport
 import Synchronization
 
 #if canImport(Glibc)
@@ -62,12 +63,12 @@ public final class RateGovernor: Sendable {
 
     /// Blocks until `group` may send, then marks it in flight. Pair with `finish`.
     public func acquire(_ group: RateLimitGroup) {
-        let started = Self.now()
+        let started = monotonicSeconds()
         while true {
             let wait: Double = groups.withLock { groups in
                 var state = groups[group] ?? GroupState()
                 defer { groups[group] = state }
-                let now = Self.now()
+                let now = monotonicSeconds()
                 let earliest = earliestSend(state, now: now)
                 if state.inFlight || earliest > now { return state.inFlight ? 0.005 : earliest - now }
                 if let rate = refillRate(state) {
@@ -112,7 +113,7 @@ public final class RateGovernor: Sendable {
             var state = groups[group] ?? GroupState()
             defer { groups[group] = state }
             state.inFlight = false
-            let now = Self.now()
+            let now = monotonicSeconds()
             if let window = state.window { state.sendTimes.removeAll { $0 <= now - window * (1 + margin) * 2 } }
             guard let headers else { return }
             if let limit = headers["X-Rate-Limit-Limit"].flatMap({ Int($0) }), limit > 0 { state.limit = limit }
@@ -141,18 +142,12 @@ public final class RateGovernor: Sendable {
     public func penaltyEnd(_ group: RateLimitGroup) -> Double? {
         groups.withLock { groups in
             let until = groups[group]?.penaltyUntil ?? 0
-            return until > Self.now() ? until : nil
+            return until > monotonicSeconds() ? until : nil
         }
     }
 
     public var statistics: [RateLimitGroup: GroupStatistics] {
         groups.withLock { groups in groups.mapValues(\.statistics) }
-    }
-
-    static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     static func sleep(seconds: Double) {

@@ -77,12 +77,12 @@ public final class RingCentralClient: Sendable {
     }
 
     private func accessToken(forceRenewal: Bool = false, replacing stale: String? = nil) throws(RingCentralError) -> String {
-        if !forceRenewal, let current = session.withLock({ $0 }), current.refreshAt > RateGovernor.now() {
+        if !forceRenewal, let current = session.withLock({ $0 }), current.refreshAt > monotonicSeconds() {
             return current.accessToken
         }
         // One login at a time; a thread that waited here reuses the token the first one obtained.
         return try loginLock.withLock { _ throws(RingCentralError) -> String in
-            if let current = session.withLock({ $0 }), current.refreshAt > RateGovernor.now(),
+            if let current = session.withLock({ $0 }), current.refreshAt > monotonicSeconds(),
                 !forceRenewal || current.accessToken != stale
             {
                 return current.accessToken
@@ -105,7 +105,7 @@ public final class RingCentralClient: Sendable {
             throw .invalidResponse(endpoint: "POST /restapi/oauth/token", reason: "no access_token or expires_in in the token response")
         }
         // Present the JWT again before the token runs out: 60 s early, or 10 % early for short lifetimes.
-        let refreshAt = RateGovernor.now() + lifetime - min(60, lifetime * 0.1)
+        let refreshAt = monotonicSeconds() + lifetime - min(60, lifetime * 0.1)
         session.withLock { $0 = AccessSession(accessToken: token, refreshAt: refreshAt) }
         logger.info("logged in to \(credentials.serverURL); token valid for \(Int(lifetime)) s")
         return token

@@ -204,12 +204,6 @@ struct EngineState {
     }
 }
 
-func monotonicSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-}
-
 /// The API paths the simulator serves, parsed once, with their rate-limit group (the spec's
 /// `x-throttling-group`).
 struct ApiRoute {

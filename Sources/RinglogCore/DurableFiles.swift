@@ -166,8 +166,8 @@ public enum DurableFiles {
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], onlyIfChanged: Bool = true) throws(ArchiveIOError) -> Bool {
         if onlyIfChanged, exists(path), let current = try? read(path), current == bytes { return false }
         let directory = parentDirectory(of: path)
-        let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
-        let temporary = try createTemporary(in: directory, for: name.hasPrefix("/") ? String(name.dropFirst()) : name)
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = try createTemporary(in: directory, for: name)
         do {
             try writeAll(temporary.descriptor, bytes, path: temporary.path)
         } catch {

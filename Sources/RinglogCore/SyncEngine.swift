@@ -62,7 +62,7 @@ public final class SyncEngine {
         if options.dryRun { return dryRun() }
         try DurableFiles.createDirectories(controlDirectory)
         lease = try LeaseLock.acquire(path: DurableFiles.join(controlDirectory, "lock"), leaseSeconds: options.leaseSeconds)
-        lastLeaseRenewal = monotonicNow()
+        lastLeaseRenewal = monotonicSeconds()
         defer { lease?.release() }
         // Under the tenant's lock no other writer exists: every temporary file is a crashed run's.
         DurableFiles.sweepTemporaryFiles(in: controlDirectory, minimumAgeSeconds: 0)
@@ -151,10 +151,10 @@ public final class SyncEngine {
     }
 
     func renewLeaseIfDue() {
-        guard let lease, monotonicNow() - lastLeaseRenewal > options.leaseSeconds / 3 else { return }
+        guard let lease, monotonicSeconds() - lastLeaseRenewal > options.leaseSeconds / 3 else { return }
         do {
             try lease.renew()
-            lastLeaseRenewal = monotonicNow()
+            lastLeaseRenewal = monotonicSeconds()
         } catch {
             logger.warning("could not renew \(lease.path): \(error)")
         }
@@ -181,12 +181,6 @@ public final class SyncEngine {
     }
 
     func progress(_ text: String) { options.progress?("[\(tenant.tenantId)] \(text)") }
-
-    func monotonicNow() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
 
     // MARK: Dry run
 
