@@ -38,7 +38,6 @@ public final class RateGovernor: Sendable {
     struct GroupState {
         var limit: Int?
         var window: Double?
-        var remaining: Int?
         var sendTimes: [Double] = []
         /// Pacing bucket: requests that may go now, refilled at L/W since `refilledAt`.
         var tokens: Double?
@@ -119,7 +118,6 @@ public final class RateGovernor: Sendable {
             if let limit = headers["X-Rate-Limit-Limit"].flatMap({ Int($0) }), limit > 0 { state.limit = limit }
             if let window = headers["X-Rate-Limit-Window"].flatMap({ Double($0) }), window > 0 { state.window = window }
             if let remaining = headers["X-Rate-Limit-Remaining"].flatMap({ Int($0) }) {
-                state.remaining = remaining
                 // The budget is gone and more of it was spent than we sent ourselves (allowing one for
                 // clock skew at the window's edge): another client shares it, so wait a whole window.
                 if remaining <= 0, let limit = state.limit, let window = state.window,

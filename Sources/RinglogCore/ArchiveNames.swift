@@ -98,8 +98,18 @@ public enum ArchiveNames {
         return "id-" + (try numericId(extensionId, field: "extension id"))
     }
 
+    /// `<T>_<recordingId>`: a recording's name before the extension its Content-Type decides.
+    public static func recordingBaseName(start: Timestamp, recordingId: String) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(start))_\(try numericId(recordingId, field: "recording id"))"
+    }
+
+    /// `<T>_vm.<messageId>`: shared by a voicemail's audio, transcription and sidecar.
+    public static func voicemailBaseName(created: Timestamp, messageId: String) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(created))_vm.\(try numericId(messageId, field: "message id"))"
+    }
+
     public static func recordingFile(start: Timestamp, recordingId: String, fileExtension: MediaExtension) throws(InvalidIdentifier) -> String {
-        "\(compactTimestamp(start))_\(try numericId(recordingId, field: "recording id")).\(fileExtension.rawValue)"
+        "\(try recordingBaseName(start: start, recordingId: recordingId)).\(fileExtension.rawValue)"
     }
 
     public static func callSidecarFile(start: Timestamp, callId: String) throws(InvalidIdentifier) -> String {
@@ -107,15 +117,15 @@ public enum ArchiveNames {
     }
 
     public static func voicemailFile(created: Timestamp, messageId: String, fileExtension: MediaExtension) throws(InvalidIdentifier) -> String {
-        "\(compactTimestamp(created))_vm.\(try numericId(messageId, field: "message id")).\(fileExtension.rawValue)"
+        "\(try voicemailBaseName(created: created, messageId: messageId)).\(fileExtension.rawValue)"
     }
 
     public static func transcriptionFile(created: Timestamp, messageId: String) throws(InvalidIdentifier) -> String {
-        "\(compactTimestamp(created))_vm.\(try numericId(messageId, field: "message id")).txt"
+        "\(try voicemailBaseName(created: created, messageId: messageId)).txt"
     }
 
     public static func voicemailSidecarFile(created: Timestamp, messageId: String) throws(InvalidIdentifier) -> String {
-        "\(compactTimestamp(created))_vm.\(try numericId(messageId, field: "message id")).json"
+        "\(try voicemailBaseName(created: created, messageId: messageId)).json"
     }
 
     /// Tenant ids: 16 lowercase hex digits (64 random bits).

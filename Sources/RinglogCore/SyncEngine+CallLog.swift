@@ -91,15 +91,13 @@ extension SyncEngine {
         for reference in [record.recording].compactMap({ $0 }) + legRecordings(record) where !recordings.contains(where: { $0.id == reference.id }) {
             recordings.append(reference)
         }
-        let prefix = ArchiveNames.compactTimestamp(record.startTime)
         for reference in recordings where fetchMedia && !opened.sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
             // A bad recording id fails that recording only; the call's record is still archived.
-            let recordingId: String
-            do { recordingId = try ArchiveNames.numericId(reference.id, field: "recording id") } catch {
+            let baseName: String
+            do { baseName = try ArchiveNames.recordingBaseName(start: record.startTime, recordingId: reference.id) } catch {
                 itemError("call \(callId): \(error)", ids: ["callId": .string(callId)])
                 continue
             }
-            let baseName = "\(prefix)_\(recordingId)"
             let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: opened.relative,
                                  baseName: baseName, startTime: record.startTime)
             if case .archived(let entry) = fetch(task) {

@@ -135,9 +135,11 @@ extension SyncEngine {
                 continue
             }
             progress("retrying \(item.kind.rawValue) \(item.mediaId)")
-            let baseName = String(item.sidecar.split(separator: "/").last ?? "").split(separator: "_").first.map(String.init) ?? ""
-            let task = MediaTask(kind: item.kind, mediaId: item.mediaId, uri: item.uri, sidecar: item.sidecar,
-                                 baseName: mediaBaseName(kind: item.kind, sidecarBaseTime: baseName, sidecar: sidecar, mediaId: item.mediaId),
+            // The pending item's start instant is the one its name was built from.
+            let baseName = item.kind == .recording
+                ? try ArchiveNames.recordingBaseName(start: item.startTime, recordingId: item.mediaId)
+                : try ArchiveNames.voicemailBaseName(created: item.startTime, messageId: sidecar.item["messageId"]?.stringValue ?? "")
+            let task = MediaTask(kind: item.kind, mediaId: item.mediaId, uri: item.uri, sidecar: item.sidecar, baseName: baseName,
                                  startTime: item.startTime)
             if case .archived(let entry) = fetch(task) {
                 sidecar.media.append(entry)
@@ -205,13 +207,6 @@ extension SyncEngine {
         try DurableFiles.createDirectories(directory)
         if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory, minimumAgeSeconds: 0) }
         try DurableFiles.writeAtomically(path, sidecar.bytes)
-    }
-
-    func mediaBaseName(kind: MediaEntry.Kind, sidecarBaseTime: String, sidecar: Sidecar, mediaId: String) -> String {
-        switch kind {
-        case .recording: "\(sidecarBaseTime)_\(mediaId)"
-        case .voicemail, .transcription: "\(sidecarBaseTime)_vm.\(sidecar.item["messageId"]?.stringValue ?? mediaId)"
-        }
     }
 }
 

@@ -81,7 +81,7 @@ extension SyncEngine {
                               try ArchiveNames.voicemailSidecarFile(created: message.creationTime, messageId: messageId))
         }
         if opened.revised { report.count("messageRevisions") }
-        let prefix = ArchiveNames.compactTimestamp(message.creationTime)
+        let baseName = try ArchiveNames.voicemailBaseName(created: message.creationTime, messageId: messageId)
         for attachment in message.attachments {
             let kind: MediaEntry.Kind
             switch attachment.type {
@@ -96,7 +96,7 @@ extension SyncEngine {
                 continue
             }
             let task = MediaTask(kind: kind, mediaId: attachmentId, uri: attachment.uri,
-                                 sidecar: opened.relative, baseName: "\(prefix)_vm.\(messageId)", startTime: message.creationTime)
+                                 sidecar: opened.relative, baseName: baseName, startTime: message.creationTime)
             if case .archived(let entry) = fetch(task) {
                 opened.sidecar.media.append(entry)
                 opened.changed = true
