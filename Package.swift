@@ -6,7 +6,9 @@ import PackageDescription
 //   RinglogSupport            ordered JSON with verbatim numbers, SHA-256, time formats
 //   CurlHTTP                  HTTP on libcurl: streaming, headers, typed transport errors
 //   RingCentral               RingCentral API client, models, rate-limit governor
-//   RinglogCore               the archive: layout rules, durable writes, tenants, sync engine, manifest
+//   ArchiveStore              everything about the tree: names, durable I/O, lease, codecs, reader, the one writer
+//                             (a leaf: no network code)
+//   ArchiveSync               the sync engine: RingCentral → the tree, through ArchiveStore's writer
 //   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
 //   ringlog                   the archiver CLI: links RingCentral, never the simulator
 //   ringlog-simulator         the simulator's executable (FlyingFox web server)
@@ -39,8 +41,9 @@ let package = Package(
             "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "RinglogCore", dependencies: [
-            "RingCentral", "CurlHTTP", "RinglogSupport",
+        .target(name: "ArchiveStore", dependencies: ["RinglogSupport"]),
+        .target(name: "ArchiveSync", dependencies: [
+            "ArchiveStore", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "RingSimulator", dependencies: [
@@ -48,7 +51,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "ringlog", dependencies: [
-            "RinglogCore", "RingCentral", "RinglogSupport",
+            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -64,8 +67,9 @@ let package = Package(
         ], path: "Tests/RinglogTestSupport"),
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport", "RinglogTestSupport"]),
-        .testTarget(name: "RinglogCoreTests", dependencies: [
-            "RinglogCore", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
+        .testTarget(name: "ArchiveSyncTests", dependencies: [
+            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RingCentralTests", dependencies: [

@@ -19,6 +19,9 @@ public struct CurlConfiguration: Sendable {
     public var userAgent = "ringlog/0.1 (+libcurl)"
     /// Extra CA bundle (PEM); nil uses the system's store. TLS peer and host verification are always on.
     public var caBundlePath: String?
+    /// When raised, every transfer in progress aborts (within about a second) and new ones fail at
+    /// once with `TransportError.Kind.cancelled`: a run that lost its lease must stop downloading.
+    public var cancellation: CancellationFlag?
 
     public init() {}
 }
@@ -76,10 +79,13 @@ private final class TransferState {
     var bytesWritten: Int64 = 0
     var hasher: SHA256Hasher?
     var failure: TransportError.Kind?
+    var failedErrno: Int32?
+    let cancellation: CancellationFlag?
 
-    init(sink: ResponseSink, handle: UnsafeMutableRawPointer) {
+    init(sink: ResponseSink, handle: UnsafeMutableRawPointer, cancellation: CancellationFlag?) {
         self.sink = sink
         self.handle = handle
+        self.cancellation = cancellation
         if case .file = sink { hasher = SHA256Hasher() }
     }
 
@@ -113,6 +119,7 @@ private let writeCallback: curl_write_callback = { data, size, count, userdata i
             if written < 0 {
                 if errno == EINTR { continue }
                 state.failure = .localWriteFailed
+                state.failedErrno = errno
                 return 0
             }
             offset += written
@@ -121,6 +128,17 @@ private let writeCallback: curl_write_callback = { data, size, count, userdata i
         state.bytesWritten += Int64(length)
     }
     return length
+}
+
+/// Called by libcurl about once a second and on every chunk: non-zero aborts the transfer.
+private let progressCallback: curl_xferinfo_callback = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    let state = Unmanaged<TransferState>.fromOpaque(userdata).takeUnretainedValue()
+    if state.cancellation?.isCancelled == true {
+        state.failure = .cancelled
+        return 1
+    }
+    return 0
 }
 
 private let headerCallback: curl_write_callback = { data, size, count, userdata in
@@ -159,8 +177,12 @@ private struct Transfer {
     }
 
     func run() throws(TransportError) -> HTTPResponse {
+        if configuration.cancellation?.isCancelled == true {
+            throw TransportError(kind: .cancelled, curlCode: 0, message: configuration.cancellation?.reason ?? "cancelled",
+                                 url: redactingAccessToken(request.url))
+        }
         curl_easy_reset(handle)  // keeps the connection cache, clears every option
-        let state = TransferState(sink: sink, handle: handle)
+        let state = TransferState(sink: sink, handle: handle, cancellation: configuration.cancellation)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -190,6 +212,11 @@ private struct Transfer {
                 _ = ccurl_setopt_ptr(handle, CURLOPT_WRITEDATA, userdata)
                 _ = ccurl_setopt_write_cb(handle, CURLOPT_HEADERFUNCTION, headerCallback)
                 _ = ccurl_setopt_ptr(handle, CURLOPT_HEADERDATA, userdata)
+                if configuration.cancellation != nil {
+                    _ = ccurl_setopt_xferinfo_cb(handle, CURLOPT_XFERINFOFUNCTION, progressCallback)
+                    _ = ccurl_setopt_ptr(handle, CURLOPT_XFERINFODATA, userdata)
+                    _ = ccurl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+                }
                 for header in request.headers {
                     headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
                 }
@@ -217,7 +244,9 @@ private struct Transfer {
         if code != CURLE_OK {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            throw fail(state.failure ?? Self.kind(of: code), code, message)
+            var error = fail(state.failure ?? Self.kind(of: code), code, message)
+            error.localErrno = state.failedErrno
+            throw error
         }
 
         var status = 0

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What goes on the wire. Header values may hold secrets (Authorization); nothing in this module
 /// ever prints a request's headers or body.
 public struct HTTPRequest: Sendable {
@@ -73,7 +77,7 @@ public struct HTTPResponse: Sendable {
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case couldNotResolve, couldNotConnect, timedOut, connectionReset, truncatedBody, tls,
-             bodyTooLarge, localWriteFailed, tooManyRedirects, invalidRequest, other
+             bodyTooLarge, localWriteFailed, tooManyRedirects, invalidRequest, cancelled, other
     }
 
     public let kind: Kind
@@ -82,6 +86,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Where it failed, `access_token` removed.
     public let url: String
+    /// For `localWriteFailed`: the errno of the failed write (ENOSPC for a full disk).
+    public var localErrno: Int32?
 
     public var isRetryable: Bool {
         switch kind {
@@ -90,5 +96,10 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "transport error (\(kind.rawValue), curl \(curlCode)) for \(url): \(message)" }
+    public var description: String {
+        if kind == .localWriteFailed, let localErrno {
+            return "writing the download to the local file failed: \(String(cString: strerror(localErrno))) (for \(url))"
+        }
+        return "transport error (\(kind.rawValue), curl \(curlCode)) for \(url): \(message)"
+    }
 }

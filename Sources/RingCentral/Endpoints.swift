@@ -93,6 +93,19 @@ extension RingCentralClient {
         }
     }
 
+    /// One page of `GET …/extension/{id}/message-store?messageType=VoiceMail` (Light); pass
+    /// `nextPageURI` to continue.
+    public func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000,
+                              nextPageURI: String? = nil) throws(RingCentralError) -> Page<MessageRecord> {
+        let endpoint = "GET /account/~/extension/\(extensionId)/message-store"
+        let pageURL = nextPageURI ?? url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store", [
+            ("messageType", "VoiceMail"), ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601),
+            ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
+        ])
+        let json = try getJSON(pageURL, group: .light, endpoint: endpoint)
+        return try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in try MessageRecord(item, context: context) }
+    }
+
     /// Streams a recording's content (Heavy) into `descriptor`, from the record's `contentUri`.
     public func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         try download(contentURI, group: .heavy, endpoint: "GET /account/~/recording/{id}/content", to: descriptor)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
-import RinglogCore
+import RinglogSupport
+import ArchiveStore
+import ArchiveSync
 
 #if canImport(Glibc)
 import Glibc
@@ -47,15 +49,31 @@ func printError(_ message: String, newline: Bool = true) {
 
 var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
-/// Runs `body`, turning the archive's configuration errors into exit status 2 with a message.
+/// Runs `body`, turning the archive's typed errors into their documented exit status with a
+/// message: configuration and control files 2, lease 5, local I/O 1.
 func withConfigurationErrors<T>(_ command: String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as ConfigurationError {
+    } catch {
         printError("ringlog \(command): \(error)")
-        throw ExitStatus.configuration
-    } catch let error as ArchiveIOError {
-        printError("ringlog \(command): \(error)")
-        throw ExitStatus.failure
+        throw exitStatus(for: error)
     }
+}
+
+func exitStatus(for error: any Error) -> ExitCode {
+    switch error {
+    case is ConfigurationError, is ControlFileError: ExitStatus.configuration
+    case is LeaseError: ExitStatus.lockHeld
+    case let code as ExitCode: code
+    default: ExitStatus.failure
+    }
+}
+
+/// `RINGLOG_LEASE_SECONDS`: the tenant lease's length (default 600 s), for tests and slow shares.
+func leaseSeconds(_ environment: [String: String]) throws(ConfigurationError) -> Double {
+    guard let text = environment["RINGLOG_LEASE_SECONDS"], !text.isEmpty else { return 600 }
+    guard let value = Double(text), value.isFinite, value >= 1, value <= 86_400 else {
+        throw ConfigurationError("RINGLOG_LEASE_SECONDS=\(text.debugDescription) must be a number of seconds from 1 to 86400")
+    }
+    return value
 }

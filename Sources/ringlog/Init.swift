@@ -1,5 +1,6 @@
 import ArgumentParser
-import RinglogCore
+import ArchiveStore
+import ArchiveSync
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
-import RinglogCore
+import ArchiveStore
+import ArchiveSync
 import RinglogSupport
 
 struct Pending: ParsableCommand {
@@ -19,8 +20,8 @@ struct Pending: ParsableCommand {
         let tenants = try withConfigurationErrors("pending") { try ArchiveRoot.open(root.path).tenants(selecting: tenant) }
         var output: [JSON] = []
         for marker in tenants {
-            let directory = DurableFiles.join(root.path, marker.tenantId, SyncEngine.controlDirectoryName)
-            let queue = try withConfigurationErrors("pending") { try PendingQueue.load(DurableFiles.join(directory, PendingQueue.fileName)) }
+            let archive = try withConfigurationErrors("pending") { try ArchiveRoot.open(root.path) }
+            let queue = try withConfigurationErrors("pending") { try archive.store(for: marker.tenantId).loadPending() }
             if json {
                 var object = queue.json.objectValue ?? JSONObject()
                 object["tenantId"] = .string(marker.tenantId)

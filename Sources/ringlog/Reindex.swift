@@ -1,15 +1,21 @@
+import ArchiveStore
 import ArgumentParser
-import RinglogCore
 import RinglogSupport
 
 struct Reindex: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rebuild the manifest from the sidecars alone.",
         discussion: """
-            Reads every sidecar of the tenant and rewrites manifest/YYYY-MM.jsonl (lines
-            sorted), each shard replaced atomically. The result holds the same lines as
-            the incrementally written manifest. Takes the tenant's lock. --dry-run
-            prints what would change.
+            Reads every sidecar of the tenant, one month at a time, and rewrites
+            manifest/YYYY-MM.jsonl (lines sorted), each shard replaced atomically. The
+            result holds the same lines as the incrementally written manifest. A month
+            with a sidecar that cannot be read is reported and its shard left as it is.
+            Takes the tenant's lease (exit 5 while a sync holds it); a tenant that was
+            never synced is fine. --dry-run prints what would change and writes nothing.
+
+            Examples:
+              ringlog reindex --root /srv/archive --tenant 3f9c2a71d04e8b16 --dry-run
+              ringlog reindex --root /srv/archive
             """)
 
     @OptionGroup var root: RootOption
@@ -17,46 +23,45 @@ struct Reindex: ParsableCommand {
     @Flag(help: "Report differences; write nothing.") var dryRun = false
 
     func run() throws {
-        let tenants = try withConfigurationErrors("reindex") { try ArchiveRoot.open(root.path).tenants(selecting: tenant) }
+        let (archive, tenants) = try withConfigurationErrors("reindex") { () throws -> (ArchiveRoot, [TenantMarker]) in
+            let archive = try ArchiveRoot.open(root.path)
+            return (archive, try archive.tenants(selecting: tenant))
+        }
+        let lease = try withConfigurationErrors("reindex") { try leaseSeconds(environment()) }
+        var worst: ExitCode?
         for marker in tenants {
-            let directory = DurableFiles.join(root.path, marker.tenantId)
-            let lock: LeaseLock?
             do {
-                lock = dryRun ? nil : try LeaseLock.acquire(path: DurableFiles.join(directory, SyncEngine.controlDirectoryName, "lock"))
-            } catch let held as LeaseLock.Held {
-                printError("ringlog reindex: \(held)")
-                throw ExitStatus.lockHeld
-            }
-            defer { lock?.release() }
-            let before = currentLines(directory)
-            let shards = try withConfigurationErrors("reindex") { try Manifest.rebuild(tenantDirectory: directory, dryRun: dryRun) }
-            let after = Set(shards.values.joined())
-            let swept = dryRun ? 0 : sweepTree(directory)
-            print("tenant \(marker.tenantId): \(after.count) manifest lines in \(shards.count) shards; "
-                  + "\(after.subtracting(before).count) added, \(before.subtracting(after).count) dropped"
-                  + (dryRun ? " (dry run: nothing written)" : "; \(swept) stale temporary files removed"))
-        }
-    }
-
-    private func currentLines(_ tenantDirectory: String) -> Set<String> {
-        let directory = DurableFiles.join(tenantDirectory, Manifest.directoryName)
-        var lines = Set<String>()
-        for name in DurableFiles.list(directory) where name.hasSuffix(".jsonl") {
-            let text = String(decoding: (try? DurableFiles.read(DurableFiles.join(directory, name))) ?? [], as: UTF8.self)
-            for line in text.split(separator: "\n") where !line.isEmpty { lines.insert(String(line)) }
-        }
-        return lines
-    }
-
-    /// A full sweep of stale temporary files (a sync only sweeps the directories it writes to).
-    private func sweepTree(_ tenantDirectory: String) -> Int {
-        var removed = DurableFiles.sweepTemporaryFiles(in: tenantDirectory)
-        for folder in DurableFiles.list(tenantDirectory) where DurableFiles.isDirectory(DurableFiles.join(tenantDirectory, folder)) {
-            removed += DurableFiles.sweepTemporaryFiles(in: DurableFiles.join(tenantDirectory, folder))
-            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder)) {
-                removed += DurableFiles.sweepTemporaryFiles(in: DurableFiles.join(tenantDirectory, folder, day))
+                try reindex(archive.store(for: marker.tenantId), leaseSeconds: lease)
+            } catch {
+                printError("ringlog reindex: tenant \(marker.tenantId): \(error)")
+                let status = exitStatus(for: error)
+                if worst == nil || status == ExitStatus.failure { worst = status }
             }
         }
-        return removed
+        if let worst { throw worst }
+    }
+
+    private func reindex(_ store: TenantStore, leaseSeconds: Double) throws {
+        let writer = dryRun ? nil : try store.openWriter(leaseSeconds: leaseSeconds)
+        defer { writer?.close() }
+        var lines = 0, shards = 0, added = 0, dropped = 0
+        var unreadable: [SidecarError] = []
+        try Manifest.rebuild(tenantDirectory: store.directory, write: writer.map { writer in { try writer.replaceShard(at: $0, with: $1) } }) { shard in
+            let before = (try? Manifest.currentLines(tenantDirectory: store.directory, month: shard.month)) ?? []
+            let after = Set(shard.lines)
+            shards += 1
+            lines += after.count
+            if shard.unreadable.isEmpty {
+                added += after.subtracting(before).count
+                dropped += (dryRun ? before.subtracting(after) : []).count
+            }
+            unreadable += shard.unreadable
+        }
+        let swept = try writer?.sweepTree() ?? 0
+        for error in unreadable { printError("ringlog reindex: \(error)") }
+        print("tenant \(store.tenantId): \(lines) manifest lines in \(shards) shards; \(added) added, \(dropped) dropped"
+              + (dryRun ? " (dry run: nothing written)" : "; \(swept) stale temporary files removed")
+              + (unreadable.isEmpty ? "" : "; \(unreadable.count) sidecars could not be read, their months left as they were"))
+        if !unreadable.isEmpty { throw ExitStatus.partial }
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import CurlHTTP
 import Logging
 import RingCentral
-import RinglogCore
+import ArchiveStore
+import ArchiveSync
 import RinglogSupport
 
 struct Sync: ParsableCommand {
@@ -46,6 +48,7 @@ struct Sync: ParsableCommand {
             return (archive, tenants)
         }
         var options = SyncOptions()
+        options.leaseSeconds = try withConfigurationErrors("sync") { try leaseSeconds(variables) }
         options.dryRun = dryRun
         options.retryPendingNow = retryPending
         if standardErrorIsTerminal && !verbose && !json {
@@ -63,23 +66,25 @@ struct Sync: ParsableCommand {
                 exitCodes.append(ExitStatus.configuration.rawValue)
                 continue
             }
-            let client = RingCentralClient(credentials: credentials, logger: Logger(label: "ringlog.ringcentral"))
-            let engine = SyncEngine(root: archive, tenant: marker, source: client, options: options, logger: Logger(label: "ringlog.sync"))
+            // One flag per tenant run: a lost lease raises it, and the HTTP client aborts its transfers.
+            let cancellation = CancellationFlag()
+            var httpConfiguration = CurlConfiguration()
+            httpConfiguration.cancellation = cancellation
+            var runOptions = options
+            runOptions.cancellation = cancellation
+            let client = RingCentralClient(credentials: credentials, http: CurlHTTPClient(configuration: httpConfiguration),
+                                           logger: Logger(label: "ringlog.ringcentral"))
+            let engine = SyncEngine(root: archive, tenant: marker, source: client, options: runOptions, logger: Logger(label: "ringlog.sync"))
             do {
                 let report = try engine.run()
                 if options.progress != nil { printError("\u{1B}[2K\r", newline: false) }
                 reports.append(report.json)
                 if !json { printSummary(report) }
+                if report.status == .failed, let failure = report.failure { printError("ringlog sync: tenant \(marker.tenantId): \(failure)") }
                 exitCodes.append(exitCode(for: report))
-            } catch let held as LeaseLock.Held {
-                printError("ringlog sync: tenant \(marker.tenantId): \(held)")
-                exitCodes.append(ExitStatus.lockHeld.rawValue)
-            } catch let error as ConfigurationError {
-                printError("ringlog sync: tenant \(marker.tenantId): \(error)")
-                exitCodes.append(ExitStatus.configuration.rawValue)
             } catch {
                 printError("ringlog sync: tenant \(marker.tenantId): \(error)")
-                exitCodes.append(ExitStatus.failure.rawValue)
+                exitCodes.append(exitStatus(for: error).rawValue)
             }
         }
         if json { print(JSON.array(reports).serialized(.pretty)) }
@@ -96,6 +101,7 @@ struct Sync: ParsableCommand {
         case .partial: ExitStatus.partial.rawValue
         case .failed:
             report.authenticationFailed ? ExitStatus.authentication.rawValue
+                : report.fenced ? ExitStatus.lockHeld.rawValue
                 : report.configurationFailed ? ExitStatus.configuration.rawValue : ExitStatus.failure.rawValue
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import RinglogCore
+import ArchiveStore
+import ArchiveSync
 import RinglogSupport
 
 struct TenantCommand: ParsableCommand {
@@ -41,7 +42,7 @@ struct TenantCommand: ParsableCommand {
                 start = parsed
             }
             let marker = try withConfigurationErrors("tenant add") {
-                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start)
+                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start, onRepair: reportRegistryRepair)
             }
             print(marker.tenantId)
         }
@@ -71,8 +72,16 @@ struct TenantCommand: ParsableCommand {
         @Argument(help: "Tenant id.") var tenantId: String
 
         func run() throws {
-            try withConfigurationErrors("tenant remove") { try ArchiveRoot.open(root.path).removeTenant(tenantId) }
+            try withConfigurationErrors("tenant remove") {
+                try ArchiveRoot.open(root.path).removeTenant(tenantId, onRepair: reportRegistryRepair)
+            }
             print("removed \(tenantId) from the registry; its directory was left untouched")
         }
     }
+}
+
+/// The registry has no error log of its own: a repaired torn line is reported on stderr.
+func reportRegistryRepair(_ repair: ArchiveRoot.RegistryRepair) {
+    printError("ringlog: repaired \(repair.path): removed an incomplete last line of \(repair.removedBytes) bytes "
+               + "(an interrupted append): \(repair.fragment.debugDescription)")
 }

@@ -1,3 +1,4 @@
+import ArchiveStore
 import RingCentral
 import RinglogSupport
 
@@ -8,7 +9,7 @@ extension SyncEngine {
         for ext in extensions.values.sorted(by: { $0.id < $1.id }) where isMailbox(ext) {
             do {
                 try syncMailbox(ext)
-            } catch let error as ArchiveIOError {
+            } catch let error as RunFatalError {
                 throw error
             } catch let error as RingCentralError {
                 if case .authenticationFailed = error { throw error }
@@ -32,8 +33,13 @@ extension SyncEngine {
         func walk() throws {
             guard let range = stream.backfill else { return }
             progress("voicemail \(ext.extensionNumber ?? ext.id): \(range.cursor.iso8601Seconds) → \(range.to.iso8601Seconds)")
-            let records = try source.voicemails(extensionId: ext.id, dateFrom: range.cursor, dateTo: range.to, perPage: 1000)
-            try archiveMessages(records, ext: ext, stream: &stream)
+            var next: String?
+            repeat {
+                let page = try source.voicemailPage(extensionId: ext.id, dateFrom: range.cursor, dateTo: range.to, perPage: 1000,
+                                                    nextPageURI: next)
+                try archiveMessages(page.records, ext: ext, stream: &stream)
+                next = page.nextPageURI
+            } while next != nil
             stream.backfill = nil
         }
         if stream.syncToken == nil { try full(relistFrom: since) }
@@ -56,14 +62,10 @@ extension SyncEngine {
 
     private func archiveMessages(_ records: [MessageRecord], ext: ExtensionInfo, stream: inout StreamState) throws {
         for message in records.sorted(by: { $0.creationTime < $1.creationTime }) where message.type == nil || message.type == "VoiceMail" {
-            do {
+            try perItem({ ("voicemail \(message.id.prefix(40)) of extension \(ext.id)",
+                           ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)]) }) {
                 try archiveMessage(message, ext: ext)
                 if message.availability != "Purged" && message.availability != "Deleted" { stream.raiseHighWaterMark(message.creationTime) }
-            } catch let error as ArchiveIOError {
-                throw error
-            } catch {
-                itemError("voicemail \(message.id.prefix(40)) of extension \(ext.id): \(error)",
-                          ids: ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)])
             }
         }
     }
@@ -89,7 +91,7 @@ extension SyncEngine {
             case "AudioTranscription": kind = .transcription
             default: continue
             }
-            guard !opened.sidecar.media.contains(where: { $0.kind == kind && $0.id == attachment.id }) else { continue }
+            guard !opened.sidecar.hasMedia(kind: kind, id: attachment.id) else { continue }
             let attachmentId: String
             do { attachmentId = try ArchiveNames.numericId(attachment.id, field: "attachment id") } catch {
                 itemError("voicemail \(messageId): \(error)", ids: ["messageId": .string(messageId)])  // that attachment only
@@ -97,8 +99,8 @@ extension SyncEngine {
             }
             let task = MediaTask(kind: kind, mediaId: attachmentId, uri: attachment.uri,
                                  sidecar: opened.relative, baseName: baseName, startTime: message.creationTime)
-            if case .archived(let entry) = fetch(task) {
-                opened.sidecar.media.append(entry)
+            if case .archived(let entry) = try fetch(task) {
+                opened.sidecar.add(entry)
                 opened.changed = true
             }
         }

@@ -6,21 +6,27 @@ public struct BackfillRange: Sendable, Equatable {
     public var from: Timestamp
     public var to: Timestamp
     public var cursor: Timestamp
+    var extra = JSONObject()
 
-    var json: JSON { ["from": .string(from.iso8601), "to": .string(to.iso8601), "cursor": .string(cursor.iso8601)] }
+    var json: JSON {
+        var object: JSONObject = ["from": .string(from.iso8601), "to": .string(to.iso8601), "cursor": .string(cursor.iso8601)]
+        object.appendUnowned(extra)
+        return .object(object)
+    }
 
-    init(from: Timestamp, to: Timestamp, cursor: Timestamp) {
+    public init(from: Timestamp, to: Timestamp, cursor: Timestamp) {
         self.from = from
         self.to = to
         self.cursor = cursor
     }
 
     init?(json: JSON?) {
-        guard let json, let from = json["from"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }),
+        guard let json, let object = json.objectValue, let from = json["from"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }),
             let to = json["to"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }),
             let cursor = json["cursor"]?.stringValue.flatMap({ Timestamp(iso8601: $0) })
         else { return nil }
         self.init(from: from, to: to, cursor: cursor)
+        extra = object.removing(["from", "to", "cursor"])
     }
 }
 
@@ -32,6 +38,9 @@ public struct StreamState: Sendable, Equatable {
     /// Latest start (or creation) time of an item archived from this stream: recovery after a
     /// rejected token re-lists from here minus the overlap.
     public var highWaterMark: Timestamp?
+    var extra = JSONObject()
+
+    static let ownedKeys: Set<String> = ["syncToken", "syncTime", "backfill", "highWaterMark"]
 
     public init() {}
 
@@ -41,6 +50,7 @@ public struct StreamState: Sendable, Equatable {
         object["syncTime"] = syncTime.map { .string($0.iso8601) } ?? .null
         object["backfill"] = backfill?.json ?? .null
         object["highWaterMark"] = highWaterMark.map { .string($0.iso8601) } ?? .null
+        object.appendUnowned(extra)
         return .object(object)
     }
 
@@ -49,11 +59,30 @@ public struct StreamState: Sendable, Equatable {
         syncTime = json?["syncTime"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
         backfill = BackfillRange(json: json?["backfill"])
         highWaterMark = json?["highWaterMark"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
+        extra = json?.objectValue?.removing(Self.ownedKeys) ?? JSONObject()
     }
 
-    mutating func raiseHighWaterMark(_ time: Timestamp) {
+    public mutating func raiseHighWaterMark(_ time: Timestamp) {
         if highWaterMark.map({ time > $0 }) ?? true { highWaterMark = time }
     }
+}
+
+/// Checks a control file's `format` and `layoutVersion`: a file of another kind, or of a version
+/// this ringlog does not implement, stops the run rather than being read as if it were v1.
+func checkControlFile(_ json: JSON, format: String, path: String) throws(ControlFileError) -> JSONObject {
+    guard let object = json.objectValue else { throw ControlFileError(path, "not a JSON object") }
+    guard json["format"]?.stringValue == format else {
+        throw ControlFileError(path, "format \(json["format"]?.serialized() ?? "missing") is not \(format)")
+    }
+    guard let version = json["layoutVersion"]?.int64Value, version == Int64(ArchiveNames.layoutVersion) else {
+        throw ControlFileError(path, "layout version \(json["layoutVersion"]?.serialized() ?? "missing") is not one this ringlog "
+                               + "implements (v\(ArchiveNames.layoutVersion)); upgrade ringlog, or restore the file")
+    }
+    return object
+}
+
+func parseControlFile(_ bytes: [UInt8], path: String) throws(ControlFileError) -> JSON {
+    do { return try JSON.parse(bytes) } catch { throw ControlFileError(path, "not valid JSON (\(error))") }
 }
 
 /// `.ringlog/state.json`: sync tokens and checkpoints, replaced atomically and only after the data
@@ -62,30 +91,31 @@ public struct SyncState: Sendable, Equatable {
     public static let fileName = "state.json"
     public var callLog = StreamState()
     public var voicemail: [String: StreamState] = [:]
+    var extra = JSONObject()
 
     public init() {}
 
     public static func load(_ path: String) throws -> SyncState {
-        guard DurableFiles.exists(path) else { return SyncState() }
-        let json: JSON
-        do { json = try JSON.parse(try DurableFiles.read(path)) } catch { throw ConfigurationError("\(path): \(error)") }
-        guard json["format"] == "ringlog-state" else { throw ConfigurationError("\(path) is not a ringlog state file") }
+        guard let bytes = try DurableFiles.readIfPresent(path) else { return SyncState() }
+        let json = try parseControlFile(bytes, path: path)
+        let object = try checkControlFile(json, format: "ringlog-state", path: path)
         var state = SyncState()
         state.callLog = StreamState(json: json["callLog"])
         for member in json["voicemail"]?.objectValue?.members ?? [] { state.voicemail[member.key] = StreamState(json: member.value) }
+        state.extra = object.removing(["format", "layoutVersion", "callLog", "voicemail"])
         return state
     }
 
     public var json: JSON {
         var voicemails = JSONObject()
         for key in voicemail.keys.sorted() { voicemails[key] = voicemail[key]?.json }
-        return ["format": "ringlog-state", "layoutVersion": .int(ArchiveNames.layoutVersion), "callLog": callLog.json,
-                "voicemail": .object(voicemails)]
+        var object: JSONObject = ["format": "ringlog-state", "layoutVersion": .int(ArchiveNames.layoutVersion), "callLog": callLog.json,
+                                  "voicemail": .object(voicemails)]
+        object.appendUnowned(extra)
+        return .object(object)
     }
 
-    public func save(_ path: String) throws {
-        try DurableFiles.writeAtomically(path, json.serializedBytes(.pretty) + [0x0A])
-    }
+    public var bytes: [UInt8] { json.serializedBytes(.pretty) + [0x0A] }
 }
 
 /// A media item that could not be fetched yet (a recording still 404 while RingCentral processes
@@ -104,8 +134,12 @@ public struct PendingItem: Sendable, Equatable {
     public var nextAttemptAt: Timestamp
     public var lastError: String
     public var quarantinedAt: Timestamp?
+    var extra = JSONObject()
 
-    var key: String { "\(kind.rawValue):\(mediaId)" }
+    static let ownedKeys: Set<String> = ["kind", "mediaId", "sidecar", "uri", "startTime", "attempts", "firstSeenAt", "nextAttemptAt",
+                                         "lastError", "quarantinedAt"]
+
+    public var key: String { "\(kind.rawValue):\(mediaId)" }
 
     var json: JSON {
         var object = JSONObject()
@@ -119,15 +153,16 @@ public struct PendingItem: Sendable, Equatable {
         object["nextAttemptAt"] = .string(nextAttemptAt.iso8601)
         object["lastError"] = .string(lastError)
         if let quarantinedAt { object["quarantinedAt"] = .string(quarantinedAt.iso8601) }
+        object.appendUnowned(extra)
         return .object(object)
     }
 
-    init(kind: MediaEntry.Kind, mediaId: String, sidecar: String, uri: String, startTime: Timestamp, attempts: Int,
-         firstSeenAt: Timestamp, nextAttemptAt: Timestamp, lastError: String, quarantinedAt: Timestamp?) {
+    public init(kind: MediaEntry.Kind, mediaId: String, sidecar: String, uri: String, startTime: Timestamp, attempts: Int,
+                firstSeenAt: Timestamp, nextAttemptAt: Timestamp, lastError: String, quarantinedAt: Timestamp?) {
         self.kind = kind
         self.mediaId = mediaId
         self.sidecar = sidecar
-        self.uri = uri
+        self.uri = strippingAccessTokens(.string(uri)).stringValue ?? uri
         self.startTime = startTime
         self.attempts = attempts
         self.firstSeenAt = firstSeenAt
@@ -138,12 +173,14 @@ public struct PendingItem: Sendable, Equatable {
 
     init?(json: JSON) {
         func time(_ key: String) -> Timestamp? { json[key]?.stringValue.flatMap { Timestamp(iso8601: $0) } }
-        guard let kind = json["kind"]?.stringValue.flatMap(MediaEntry.Kind.init(rawValue:)), let mediaId = json["mediaId"]?.stringValue,
-            let sidecar = json["sidecar"]?.stringValue, let uri = json["uri"]?.stringValue, let start = time("startTime"),
-            let attempts = json["attempts"]?.int64Value, let first = time("firstSeenAt"), let next = time("nextAttemptAt")
+        guard let object = json.objectValue, let kind = json["kind"]?.stringValue.flatMap(MediaEntry.Kind.init(rawValue:)),
+            let mediaId = json["mediaId"]?.stringValue, let sidecar = json["sidecar"]?.stringValue, let uri = json["uri"]?.stringValue,
+            let start = time("startTime"), let attempts = json["attempts"]?.int64Value, let first = time("firstSeenAt"),
+            let next = time("nextAttemptAt")
         else { return nil }
         self.init(kind: kind, mediaId: mediaId, sidecar: sidecar, uri: uri, startTime: start, attempts: Int(attempts),
                   firstSeenAt: first, nextAttemptAt: next, lastError: json["lastError"]?.stringValue ?? "", quarantinedAt: time("quarantinedAt"))
+        extra = object.removing(Self.ownedKeys)
     }
 }
 
@@ -152,30 +189,32 @@ public struct PendingQueue: Sendable, Equatable {
     public static let fileName = "pending.json"
     public var pending: [PendingItem] = []
     public var quarantined: [PendingItem] = []
+    var extra = JSONObject()
 
     public init() {}
 
     public static func load(_ path: String) throws -> PendingQueue {
-        guard DurableFiles.exists(path) else { return PendingQueue() }
-        let json: JSON
-        do { json = try JSON.parse(try DurableFiles.read(path)) } catch { throw ConfigurationError("\(path): \(error)") }
+        guard let bytes = try DurableFiles.readIfPresent(path) else { return PendingQueue() }
+        let json = try parseControlFile(bytes, path: path)
+        let object = try checkControlFile(json, format: "ringlog-pending", path: path)
         var queue = PendingQueue()
         for (key, target) in [("pending", \PendingQueue.pending), ("quarantined", \PendingQueue.quarantined)] {
-            for entry in json[key]?.arrayValue ?? [] {
-                guard let item = PendingItem(json: entry) else { throw ConfigurationError("\(path): malformed \(key) entry") }
+            for (index, entry) in (json[key]?.arrayValue ?? []).enumerated() {
+                guard let item = PendingItem(json: entry) else { throw ControlFileError(path, "\(key)[\(index)] is malformed") }
                 queue[keyPath: target].append(item)
             }
         }
+        queue.extra = object.removing(["format", "layoutVersion", "pending", "quarantined"])
         return queue
     }
 
     public var json: JSON {
-        ["format": "ringlog-pending", "layoutVersion": .int(ArchiveNames.layoutVersion),
-         "pending": .array(pending.sorted { $0.startTime < $1.startTime }.map(\.json)),
-         "quarantined": .array(quarantined.sorted { $0.startTime < $1.startTime }.map(\.json))]
+        var object: JSONObject = ["format": "ringlog-pending", "layoutVersion": .int(ArchiveNames.layoutVersion),
+                                  "pending": .array(pending.sorted { $0.startTime < $1.startTime }.map(\.json)),
+                                  "quarantined": .array(quarantined.sorted { $0.startTime < $1.startTime }.map(\.json))]
+        object.appendUnowned(extra)
+        return .object(object)
     }
 
-    public func save(_ path: String) throws {
-        try DurableFiles.writeAtomically(path, json.serializedBytes(.pretty) + [0x0A])
-    }
+    public var bytes: [UInt8] { json.serializedBytes(.pretty) + [0x0A] }
 }

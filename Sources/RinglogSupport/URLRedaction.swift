@@ -16,3 +16,20 @@ public func redactingAccessToken(_ url: String) -> String {
     let joined = kept.joined(separator: "&")
     return joined.isEmpty ? String(base) + fragment : String(base) + "?" + joined + fragment
 }
+
+/// Removes `access_token` from every URL-looking string in a JSON value, at any depth. Records are
+/// stored with this applied: a stored URL must never carry a token.
+public func strippingAccessTokens(_ value: JSON) -> JSON {
+    switch value {
+    case .string(let text) where text.lowercased().contains("access_token") || text.lowercased().contains("access%5ftoken"):
+        return .string(redactingAccessToken(text))
+    case .array(let elements):
+        return .array(elements.map(strippingAccessTokens))
+    case .object(let object):
+        var result = JSONObject()
+        for member in object.members { result[member.key] = strippingAccessTokens(member.value) }
+        return .object(result)
+    default:
+        return value
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
-import RinglogCore
+import ArchiveStore
+import ArchiveSync
 import RinglogSupport
 import RinglogTestSupport
 import Testing
@@ -73,47 +74,14 @@ import Testing
         #expect(DurableFiles.list(scratch.path) == ["file.json"], "no temporary file left behind")
     }
 
-    @Test func staleTemporaryFilesAreSweptButFreshOnesKept() throws {
+    @Test func temporaryFilesOfOtherWritersAreSweptTheHoldersOwnKept() throws {
         let scratch = ScratchDirectory()
-        let stale = scratch.path + "/" + ArchiveNames.temporaryPrefix + "1.x.mp3"
-        let fresh = scratch.path + "/" + ArchiveNames.temporaryPrefix + "2.y.mp3"
-        try DurableFiles.writeAtomically(stale, [1])
-        try DurableFiles.writeAtomically(fresh, [2])
-        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
-        utimensat(AT_FDCWD, stale, &times, 0)
-        #expect(DurableFiles.sweepTemporaryFiles(in: scratch.path) == 1)
-        #expect(!DurableFiles.exists(stale) && DurableFiles.exists(fresh))
-    }
-}
-
-@Suite struct LeaseLockTests {
-    @Test func aHeldLeaseIsRefusedAndAReleasedOneTaken() throws {
-        let scratch = ScratchDirectory()
-        let path = scratch.path + "/lock"
-        let first = try LeaseLock.acquire(path: path)
-        #expect(throws: LeaseLock.Held.self) { _ = try LeaseLock.acquire(path: path) }
-        first.release()
-        let second = try LeaseLock.acquire(path: path)
-        second.release()
-    }
-
-    @Test func anExpiredLeaseIsTakenOver() throws {
-        let scratch = ScratchDirectory()
-        let path = scratch.path + "/lock"
-        let expired: JSON = ["holder": "otherhost:1", "acquiredAt": "2020-01-01T00:00:00.000Z", "expiresAt": "2020-01-01T00:10:00.000Z"]
-        try DurableFiles.writeAtomically(path, expired.serializedBytes())
-        let lock = try LeaseLock.acquire(path: path)
-        #expect(String(decoding: try DurableFiles.read(path), as: UTF8.self).contains(LeaseLock.currentHolder()))
-        lock.release()
-    }
-
-    @Test func aLiveLeaseOnAnotherHostIsRespected() throws {
-        let scratch = ScratchDirectory()
-        let path = scratch.path + "/lock"
-        let live: JSON = ["holder": "otherhost:1", "acquiredAt": .string(Timestamp.now().iso8601),
-                          "expiresAt": .string(Timestamp.now().adding(seconds: 600).iso8601)]
-        try DurableFiles.writeAtomically(path, live.serializedBytes())
-        #expect(throws: LeaseLock.Held.self) { _ = try LeaseLock.acquire(path: path) }
+        let crashed = scratch.path + "/" + ArchiveNames.temporaryPrefix + "0123456789abcdef.1.x.mp3"
+        let mine = scratch.path + "/" + ArchiveNames.temporaryPrefix + "fedcba9876543210.2.y.mp3"
+        try DurableFiles.writeAtomically(crashed, [1])
+        try DurableFiles.writeAtomically(mine, [2])
+        #expect(DurableFiles.sweepTemporaryFiles(in: scratch.path, keeping: "fedcba9876543210") == 1)
+        #expect(!DurableFiles.exists(crashed) && DurableFiles.exists(mine))
     }
 }
 

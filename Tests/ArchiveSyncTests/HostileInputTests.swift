@@ -1,6 +1,7 @@
 import Foundation
 import RingCentral
-import RinglogCore
+import ArchiveStore
+import ArchiveSync
 import RinglogSupport
 import RinglogTestSupport
 import Synchronization
@@ -36,8 +37,9 @@ final class ScriptedSource: ArchiveSource {
 
     private func decodedCalls() -> [CallLogRecord] { calls.compactMap { try? CallLogRecord(json: $0) } }
 
-    func callLog(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView) throws(RingCentralError) -> [CallLogRecord] {
-        decodedCalls().filter { $0.startTime >= dateFrom && $0.startTime < dateTo }
+    func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
+        Page(records: decodedCalls().filter { $0.startTime >= dateFrom && $0.startTime < dateTo }, nextPageURI: nil)
     }
 
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
@@ -46,8 +48,9 @@ final class ScriptedSource: ArchiveSource {
                           olderRecordsExist: false)
     }
 
-    func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int) throws(RingCentralError) -> [MessageRecord] {
-        extensionId == "101000" ? messages.compactMap { try? MessageRecord(json: $0) } : []
+    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
+        Page(records: extensionId == "101000" ? messages.compactMap { try? MessageRecord(json: $0) } : [], nextPageURI: nil)
     }
 
     func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
@@ -115,7 +118,7 @@ func callRecord(id: String, start: String = "2026-11-19T15:00:00.000Z", extensio
         // Nothing outside the tenant directory; the odd extension number fell back to its id.
         let everything = FileManager.default.enumerator(atPath: scratch.path)?.allObjects as? [String] ?? []
         let tenantPrefix = "archive/\(tenant.tenantId)"
-        #expect(everything.allSatisfy { $0 == "archive" || $0 == "archive/ringlog-archive.json" || $0 == "archive/tenants.jsonl" || $0.hasPrefix(tenantPrefix) },
+        #expect(everything.allSatisfy { $0 == "archive" || $0 == "archive/ringlog-archive.json" || $0 == "archive/tenants.jsonl" || $0.hasPrefix("archive/.ringlog") || $0.hasPrefix(tenantPrefix) },
                 "\(everything.filter { !$0.hasPrefix(tenantPrefix) })")
         #expect(everything.contains { $0.hasPrefix("\(tenantPrefix)/id-102000/") })
         #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.mp3") && !FileManager.default.fileExists(atPath: scratch.path + "/x"))
@@ -184,13 +187,15 @@ final class OrderRecordingSource: ArchiveSource {
     init(_ inner: ScriptedSource) { self.inner = inner }
     func accountInfo() throws(RingCentralError) -> AccountInfo { try inner.accountInfo() }
     func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { try inner.extensions(perPage: perPage) }
-    func callLog(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView) throws(RingCentralError) -> [CallLogRecord] {
-        try inner.callLog(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view)
+    func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
+        try inner.callLogPage(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view, nextPageURI: nextPageURI)
     }
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
         try inner.callLogSync(request, view: view)
     }
-    func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int) throws(RingCentralError) -> [MessageRecord] { [] }
+    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
     func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         try inner.voicemailSync(extensionId: extensionId, request)
     }

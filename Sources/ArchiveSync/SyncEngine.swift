@@ -1,3 +1,4 @@
+import ArchiveStore
 import Logging
 import RingCentral
 import RinglogSupport
@@ -9,31 +10,22 @@ import Glibc
 /// One tenant's sync: call log (backfill through list windows, then FSync/ISync with recovery),
 /// voicemail per extension (message-sync), media downloads oldest first, the pending queue.
 ///
-/// Order of durability, for every item: media file (temp, fsync, rename) → sidecar (same) → manifest
-/// lines (append, fsync) → pending queue → state. A crash anywhere leaves either the old or the new
-/// version of each file, and state that points no further than what is on disk; the next run redoes
-/// the rest idempotently (ids decide, never positions).
+/// Every write goes through ArchiveStore's `TenantWriter`, which owns the durability order
+/// (media → sidecar → manifest lines → pending queue → state) and the lease. Errors that are the
+/// disk's, the lease's or a control file's (`RunFatalError`) stop the run; everything RingCentral
+/// sends wrong fails only its item.
 public final class SyncEngine {
-    public static let controlDirectoryName = ".ringlog"
-    public static let logDirectoryName = "logs"
-
     let root: ArchiveRoot
     var tenant: TenantMarker
+    let store: TenantStore
     let source: any ArchiveSource
     let options: SyncOptions
     let logger: Logger
-    let tenantDirectory: String
-    let controlDirectory: String
     var state = SyncState()
-    var savedState = SyncState()
     var pendingQueue = PendingQueue()
-    var savedPendingQueue = PendingQueue()
     var report: SyncReport
-    let manifest: Manifest
+    var writer: TenantWriter!
     var extensions: [String: ExtensionInfo] = [:]
-    var lease: LeaseLock?
-    var lastLeaseRenewal = 0.0
-    var sweptDirectories = Set<String>()
     var reportedErrors = Set<String>()
     var attemptedThisRun = Set<String>()
 
@@ -41,37 +33,29 @@ public final class SyncEngine {
                 logger: Logger = Logger(label: "ringlog.sync")) {
         self.root = root
         self.tenant = tenant
+        self.store = root.store(for: tenant.tenantId)
         self.source = source
         self.options = options
         self.logger = logger
-        tenantDirectory = root.tenantDirectory(tenant.tenantId)
-        controlDirectory = DurableFiles.join(tenantDirectory, Self.controlDirectoryName)
-        manifest = Manifest(tenantDirectory: tenantDirectory)
         report = SyncReport(tenantId: tenant.tenantId, startedAt: Timestamp.now())
     }
 
     var now: Timestamp { Timestamp.now() }
     var since: Timestamp { tenant.since ?? now.adding(seconds: -Double(options.defaultHistoryDays) * 86_400) }
+    var manifest: Manifest { writer.manifest }
 
-    /// Runs the sync. Throws only when it cannot start (lock held, archive unusable); everything
+    /// Runs the sync. Throws only when it cannot start (lease held, archive unusable); everything
     /// after that ends up in the report (and the run log).
     public func run() throws -> SyncReport {
-        guard DurableFiles.isDirectory(tenantDirectory) else {
-            throw ConfigurationError("tenant directory \(tenantDirectory) is missing")
-        }
         if options.dryRun { return dryRun() }
-        try DurableFiles.createDirectories(controlDirectory)
-        lease = try LeaseLock.acquire(path: DurableFiles.join(controlDirectory, "lock"), leaseSeconds: options.leaseSeconds)
-        lastLeaseRenewal = monotonicSeconds()
-        defer { lease?.release() }
-        // Under the tenant's lock no other writer exists: every temporary file is a crashed run's.
-        DurableFiles.sweepTemporaryFiles(in: controlDirectory, minimumAgeSeconds: 0)
-        DurableFiles.sweepTemporaryFiles(in: tenantDirectory, minimumAgeSeconds: 0)
+        writer = try store.openWriter(leaseSeconds: options.leaseSeconds, cancellation: options.cancellation)
+        defer { writer.close() }
+        writer.runId = report.runId
         do {
-            state = try SyncState.load(DurableFiles.join(controlDirectory, SyncState.fileName))
-            savedState = state
-            pendingQueue = try PendingQueue.load(DurableFiles.join(controlDirectory, PendingQueue.fileName))
-            savedPendingQueue = pendingQueue
+            // Under the tenant's lease no other writer exists: every other temporary file is a crashed run's.
+            try writer.sweepControlFiles()
+            state = try store.loadState()
+            pendingQueue = try store.loadPending()
             try bindAccount()
             try loadExtensions()
             try retryPending()
@@ -79,18 +63,33 @@ public final class SyncEngine {
             try syncVoicemail()
             try checkpoint()
         } catch {
-            report.status = .failed
-            report.failure = "\(error)"
-            if case RingCentralError.authenticationFailed = error { report.authenticationFailed = true }
-            report.configurationFailed = error is ConfigurationError
-            logger.error("tenant \(tenant.tenantId): \(error)")
-            try? checkpoint()  // whatever completed before the failure is durable; record it
+            fail(error)
+            // Whatever completed before a RingCentral failure is durable; record it. After a disk, lease
+            // or control-file failure write nothing more (the state in memory covers only durable items,
+            // but the disk or the lease is gone).
+            if !(error is RunFatalError) { try? checkpoint() }
         }
         source.revoke()
         finishReport()
-        try? DurableFiles.createDirectories(DurableFiles.join(tenantDirectory, Self.logDirectoryName))
-        try DurableFiles.appendLine(DurableFiles.join(tenantDirectory, Self.logDirectoryName, "runs.jsonl"), report.json.serialized())
+        do {
+            try writer.appendRunLine(report.json)
+        } catch {
+            logger.error("cannot write the run log: \(error)")
+            if report.failure == nil { fail(error) }
+        }
         return report
+    }
+
+    private func fail(_ error: any Error) {
+        report.status = .failed
+        report.failure = "\(error)"
+        switch error {
+        case RingCentralError.authenticationFailed: report.authenticationFailed = true
+        case is LeaseError: report.fenced = true
+        case is ConfigurationError, is ControlFileError: report.configurationFailed = true
+        default: break
+        }
+        logger.error("tenant \(tenant.tenantId): \(error)")
     }
 
     private func finishReport() {
@@ -121,8 +120,11 @@ public final class SyncEngine {
                                          + "belong to account \(account.id); refusing to mix two accounts in one tree")
             }
         } else {
-            tenant.accountId = account.id
-            try tenant.write(to: tenantDirectory)
+            // Re-read the marker under the lease: keys another tool added since the run started are kept.
+            var marker = try store.marker()
+            marker.accountId = account.id
+            try writer.saveMarker(marker)
+            tenant = marker
             logger.notice("tenant \(tenant.tenantId) bound to RingCentral account \(account.id)")
         }
     }
@@ -138,26 +140,9 @@ public final class SyncEngine {
 
     // MARK: Checkpoints
 
+    /// Pending queue, then state: only after the items they cover are durable.
     func checkpoint() throws {
-        renewLeaseIfDue()
-        if pendingQueue != savedPendingQueue {
-            try pendingQueue.save(DurableFiles.join(controlDirectory, PendingQueue.fileName))
-            savedPendingQueue = pendingQueue
-        }
-        if state != savedState {
-            try state.save(DurableFiles.join(controlDirectory, SyncState.fileName))
-            savedState = state
-        }
-    }
-
-    func renewLeaseIfDue() {
-        guard let lease, monotonicSeconds() - lastLeaseRenewal > options.leaseSeconds / 3 else { return }
-        do {
-            try lease.renew()
-            lastLeaseRenewal = monotonicSeconds()
-        } catch {
-            logger.warning("could not renew \(lease.path): \(error)")
-        }
+        try writer.checkpoint(state: state, pending: pendingQueue)
     }
 
     func itemError(_ message: String, ids: JSONObject) {
@@ -171,12 +156,22 @@ public final class SyncEngine {
         line["at"] = .string(now.iso8601)
         line["item"] = .object(ids)
         line["error"] = .string(message)
-        let directory = DurableFiles.join(tenantDirectory, Self.logDirectoryName)
         do {
-            try DurableFiles.createDirectories(directory)
-            try DurableFiles.appendLine(DurableFiles.join(directory, "errors.jsonl"), JSON.object(line).serialized())
+            try writer.appendErrorLine(.object(line))
         } catch {
             logger.error("cannot write the error log: \(error)")
+        }
+    }
+
+    /// Per-item failures are recorded and the run goes on; a `RunFatalError` is rethrown.
+    func perItem(_ describe: () -> (String, JSONObject), _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as RunFatalError {
+            throw error
+        } catch {
+            let (prefix, ids) = describe()
+            itemError("\(prefix): \(error)", ids: ids)
         }
     }
 
@@ -187,8 +182,9 @@ public final class SyncEngine {
     private func dryRun() -> SyncReport {
         report.status = .dryRun
         do {
-            let stored = try SyncState.load(DurableFiles.join(controlDirectory, SyncState.fileName))
-            let queue = try PendingQueue.load(DurableFiles.join(controlDirectory, PendingQueue.fileName))
+            guard store.exists else { throw ConfigurationError("tenant directory \(store.directory) is missing") }
+            let stored = try store.loadState()
+            let queue = try store.loadPending()
             let account = try source.accountInfo()
             if let bound = tenant.accountId, bound != account.id {
                 report.plan.append("REFUSE: tenant is bound to account \(bound), credentials are for \(account.id)")
@@ -214,9 +210,7 @@ public final class SyncEngine {
             for item in due.prefix(20) { report.plan.append("  retry \(item.kind.rawValue) \(item.mediaId) for \(item.sidecar)") }
             report.plan.append("nothing written: no lock, no state, no log")
         } catch {
-            report.status = .failed
-            report.failure = "\(error)"
-            if case RingCentralError.authenticationFailed = error { report.authenticationFailed = true }
+            fail(error)
         }
         source.revoke()
         report.endedAt = now

@@ -1,3 +1,4 @@
+import ArchiveStore
 import RingCentral
 import RinglogSupport
 
@@ -53,8 +54,13 @@ extension SyncEngine {
             }
             let end = min(range.to, range.cursor.adding(seconds: Double(options.windowDays) * 86_400))
             progress("call log: \(range.cursor.iso8601Seconds) → \(end.iso8601Seconds)")
-            let records = try source.callLog(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed)
-            try archiveCalls(records)
+            // Page by page: a run holds one page of records, never a whole window.
+            var next: String?
+            repeat {
+                let page = try source.callLogPage(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed, nextPageURI: next)
+                try archiveCalls(page.records)
+                next = page.nextPageURI
+            } while next != nil
             report.widen(range.cursor, end)
             range.cursor = end
             state.callLog.backfill = range
@@ -65,14 +71,9 @@ extension SyncEngine {
     /// Writes (or revises) each call's sidecar and downloads its recordings, oldest call first.
     func archiveCalls(_ records: [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil) throws {
         for record in records.sorted(by: { $0.startTime < $1.startTime }) {
-            do {
+            // The disk, the lease or a control file failing stops the run; anything else fails this call only.
+            try perItem({ ("call \(record.id.debugDescription.prefix(80))", ["callId": .string(String(record.id.prefix(80)))]) }) {
                 try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)
-            } catch let error as ArchiveNames.InvalidIdentifier {
-                itemError("call \(record.id.debugDescription.prefix(80)): \(error)", ids: ["callId": .string(String(record.id.prefix(80)))])
-            } catch let error as ArchiveIOError {
-                throw error  // the disk is the problem, not the item: stop
-            } catch {
-                itemError("call \(record.id): \(error)", ids: ["callId": .string(String(record.id.prefix(80)))])
             }
         }
     }
@@ -91,7 +92,7 @@ extension SyncEngine {
         for reference in [record.recording].compactMap({ $0 }) + legRecordings(record) where !recordings.contains(where: { $0.id == reference.id }) {
             recordings.append(reference)
         }
-        for reference in recordings where fetchMedia && !opened.sidecar.media.contains(where: { $0.kind == .recording && $0.id == reference.id }) {
+        for reference in recordings where fetchMedia && !opened.sidecar.hasMedia(kind: .recording, id: reference.id) {
             // A bad recording id fails that recording only; the call's record is still archived.
             let baseName: String
             do { baseName = try ArchiveNames.recordingBaseName(start: record.startTime, recordingId: reference.id) } catch {
@@ -100,8 +101,8 @@ extension SyncEngine {
             }
             let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: opened.relative,
                                  baseName: baseName, startTime: record.startTime)
-            if case .archived(let entry) = fetch(task) {
-                opened.sidecar.media.append(entry)
+            if case .archived(let entry) = try fetch(task) {
+                opened.sidecar.add(entry)
                 opened.changed = true
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
-import RinglogCore
+import ArchiveStore
+import ArchiveSync
 import RinglogSupport
 import RinglogTestSupport
 import Testing
@@ -106,5 +107,14 @@ struct ArchiveFixture {
     }
 
     /// Paths of every file under the tenant directory whose name marks it temporary.
+    /// The holder named by the tenant's current lease file, unless it was released.
+    var liveLeaseHolder: String? {
+        let directory = tenantDirectory + "/.ringlog"
+        guard let name = DurableFiles.list(directory).filter({ $0.hasPrefix(Lease.filePrefix) }).last,
+            let json = try? JSON.parse(DurableFiles.read(directory + "/" + name)), json["released"] == nil
+        else { return nil }
+        return json["holder"]?.stringValue
+    }
+
     var temporaryFiles: [String] { snapshot().keys.filter { $0.split(separator: "/").last?.hasPrefix(ArchiveNames.temporaryPrefix) == true } }
 }

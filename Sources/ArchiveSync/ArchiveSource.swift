@@ -3,12 +3,15 @@ import RinglogSupport
 
 /// What the sync engine reads from RingCentral. `RingCentralClient` is the real one; tests can put a
 /// double in its place to feed the engine records no real server would send (hostile ids).
+/// Lists come a page at a time, so a run holds one page of records, never a whole window.
 public protocol ArchiveSource: Sendable {
     func accountInfo() throws(RingCentralError) -> AccountInfo
     func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo]
-    func callLog(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView) throws(RingCentralError) -> [CallLogRecord]
+    func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord>
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord>
-    func voicemails(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int) throws(RingCentralError) -> [MessageRecord]
+    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord>
     func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord>
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload

@@ -1,3 +1,4 @@
+import ArchiveStore
 import RingCentral
 import RinglogSupport
 
@@ -17,7 +18,10 @@ public struct SyncOptions: Sendable {
     /// RingCentral deletes recordings after 90 days; items closer than `horizonWarningDays` are flagged.
     public var retentionHorizonDays = 90
     public var horizonWarningDays = 7
+    /// Lease length (RINGLOG_LEASE_SECONDS); renewed every third of it on its own timer.
     public var leaseSeconds = 600.0
+    /// Raised when the lease is lost: the HTTP client given the same flag aborts its transfers.
+    public var cancellation: CancellationFlag?
     /// Called with a one-line status as work progresses (the CLI draws it on a TTY only).
     public var progress: (@Sendable (String) -> Void)?
 
@@ -53,6 +57,8 @@ public struct SyncReport: Sendable {
     public var authenticationFailed = false
     /// The run stopped on a configuration problem (e.g. credentials of another account).
     public var configurationFailed = false
+    /// The run lost its lease (or could not take it) and stopped writing: exit 5.
+    public var fenced = false
 
     init(tenantId: String, startedAt: Timestamp) {
         self.tenantId = tenantId

@@ -1,0 +1,190 @@
+import RinglogSupport
+
+/// The manifest: `manifest/YYYY-MM.jsonl`, one shard per UTC month of the items' start times,
+/// append-only. Every line is derived from a sidecar alone (one per record revision, one per media
+/// file), which is what lets `ringlog reindex` rebuild it with identical content.
+///
+/// Lookups are bounded: a loaded shard keeps a 64-bit hash per line (not the line) and the sidecar
+/// path per item id, and at most `maximumLoadedShards` shards stay loaded (least recently used go).
+public final class Manifest {
+    public static let directoryName = "manifest"
+    public static let maximumLoadedShards = 3
+    let tenantDirectory: String
+    private var shards: [String: Shard] = [:]
+    private var recentlyUsed: [String] = []
+
+    struct Shard {
+        var lineHashes = Set<Int>()
+        /// Sidecar path per call id / message id.
+        var callSidecars: [String: String] = [:]
+        var messageSidecars: [String: String] = [:]
+    }
+
+    public init(tenantDirectory: String) { self.tenantDirectory = tenantDirectory }
+
+    var directory: String { DurableFiles.join(tenantDirectory, Self.directoryName) }
+
+    static func shardFile(_ month: String) -> String { "\(month).jsonl" }
+    func shardPath(_ month: String) -> String { DurableFiles.join(directory, Self.shardFile(month)) }
+
+    static func hash(_ line: some Sequence<UInt8>) -> Int {
+        var hasher = Hasher()
+        for byte in line { hasher.combine(byte) }
+        return hasher.finalize()
+    }
+
+    private func shard(_ month: String) throws -> Shard {
+        recentlyUsed.removeAll { $0 == month }
+        recentlyUsed.append(month)
+        if let loaded = shards[month] { return loaded }
+        var shard = Shard()
+        try DurableFiles.forEachLine(shardPath(month)) { line in
+            shard.lineHashes.insert(Self.hash(line))
+            guard let json = try? JSON.parse(line), let relative = json["path"]?.stringValue else { return }
+            switch json["kind"]?.stringValue {
+            case "call": if let id = json["callId"]?.stringValue { shard.callSidecars[id] = relative }
+            case "message": if let id = json["messageId"]?.stringValue { shard.messageSidecars[id] = relative }
+            default: break
+            }
+        }
+        while recentlyUsed.count > Self.maximumLoadedShards { shards[recentlyUsed.removeFirst()] = nil }
+        shards[month] = shard
+        return shard
+    }
+
+    /// Where the sidecar of call `callId` (started at `start`) already is, if archived before.
+    public func callSidecarPath(callId: String, start: Timestamp) throws -> String? {
+        try shard(ArchiveNames.monthShard(start)).callSidecars[callId]
+    }
+
+    public func messageSidecarPath(messageId: String, created: Timestamp) throws -> String? {
+        try shard(ArchiveNames.monthShard(created)).messageSidecars[messageId]
+    }
+
+    /// The lines of `sidecar` that its shard does not hold yet, with the shard's path. `append` is
+    /// called for each (the writer appends durably); the index learns a line only once it is on disk.
+    func record(_ sidecar: Sidecar, at relativePath: String, append: (String, String) throws -> Void) throws -> Int {
+        let month = ArchiveNames.monthShard(sidecar.startTime)
+        var current = try shard(month)
+        var added = 0
+        defer { shards[month] = current }
+        for line in Self.lines(for: sidecar, at: relativePath) {
+            let text = line.serialized()
+            let hash = Self.hash(text.utf8)
+            guard !current.lineHashes.contains(hash) else { continue }
+            if added == 0 { try DurableFiles.createDirectories(directory) }
+            try append(shardPath(month), text)
+            current.lineHashes.insert(hash)
+            added += 1
+        }
+        switch sidecar.kind {
+        case .call: if let id = sidecar.item["callId"]?.stringValue { current.callSidecars[id] = relativePath }
+        case .voicemail: if let id = sidecar.item["messageId"]?.stringValue { current.messageSidecars[id] = relativePath }
+        }
+        return added
+    }
+
+    /// Every manifest line a sidecar implies, in a fixed key order.
+    public static func lines(for sidecar: Sidecar, at relativePath: String) -> [JSON] {
+        let item = sidecar.item
+        let directory = DurableFiles.parentDirectory(of: relativePath)
+        func ids(_ object: inout JSONObject) {
+            for key in ["callId", "messageId", "extensionId"] { if let value = item[key] { object[key] = value } }
+        }
+        var lines: [JSON] = []
+        for revision in sidecar.revisions {
+            var object = JSONObject()
+            object["kind"] = sidecar.kind == .call ? "call" : "message"
+            object["path"] = .string(relativePath)
+            ids(&object)
+            object["startTime"] = item["startTime"] ?? .null
+            object["revision"] = .int(revision.revision)
+            object["lastModifiedTime"] = revision.lastModifiedTime.map { .string($0) } ?? .null
+            object["archivedAt"] = .string(revision.archivedAt.iso8601)
+            lines.append(.object(object))
+        }
+        for media in sidecar.media {
+            var object = JSONObject()
+            object["kind"] = .string(media.kind.rawValue)
+            object["path"] = .string(DurableFiles.join(directory, media.file))
+            ids(&object)
+            object[media.kind == .recording ? "recordingId" : "attachmentId"] = .string(media.id)
+            object["startTime"] = item["startTime"] ?? .null
+            object["sha256"] = .string(media.sha256)
+            object["size"] = .int(media.size)
+            object["contentType"] = .string(media.contentType)
+            object["archivedAt"] = .string(media.archivedAt.iso8601)
+            lines.append(.object(object))
+        }
+        return lines
+    }
+
+    /// One shard as `reindex` rebuilds it from the sidecars alone.
+    public struct RebuiltShard: Sendable {
+        public let month: String
+        /// Sorted (byte order), as written.
+        public let lines: [String]
+        /// Sidecars that could not be used; while there are any, the shard is not rewritten (their
+        /// lines cannot be derived, and dropping them would hide the items).
+        public let unreadable: [SidecarError]
+    }
+
+    /// Rebuilds the shards one month at a time (memory: one month's lines). `write` replaces a shard
+    /// (nil for a dry run). Shards whose month has no sidecar any more are emptied.
+    public static func rebuild(tenantDirectory: String, write: ((String, [UInt8]) throws -> Void)?,
+                               _ report: (RebuiltShard) -> Void) throws {
+        let reader = ArchiveReader(tenantDirectory: tenantDirectory)
+        let manifestDirectory = DurableFiles.join(tenantDirectory, directoryName)
+        var months = Set<String>()
+        for month in reader.months() {
+            var lines: [String] = []
+            var unreadable: [SidecarError] = []
+            try reader.forEachFile(inMonth: month) { entry in
+                guard entry.kind == .callSidecar || entry.kind == .voicemailSidecar else { return }
+                do {
+                    let bytes: [UInt8]
+                    do throws(ArchiveIOError) { bytes = try DurableFiles.read(DurableFiles.join(tenantDirectory, entry.relativePath)) } catch {
+                        throw SidecarError(entry.relativePath, "cannot be read (\(ArchiveIOError.plainReason(error.code)))")
+                    }
+                    let sidecar = try Sidecar.parse(bytes, path: entry.relativePath)
+                    guard ArchiveNames.monthShard(sidecar.startTime) == month else {
+                        throw SidecarError(entry.relativePath, "archive.item.startTime \(sidecar.startTime.iso8601) is not in its folder's month")
+                    }
+                    lines += Self.lines(for: sidecar, at: entry.relativePath).map { $0.serialized() }
+                } catch let error as SidecarError {
+                    unreadable.append(error)
+                }
+            }
+            months.insert(month)
+            let shard = RebuiltShard(month: month, lines: lines.sorted(), unreadable: unreadable)
+            if let write, unreadable.isEmpty {
+                try DurableFiles.createDirectories(manifestDirectory)
+                try write(DurableFiles.join(manifestDirectory, shardFile(month)), Array(shard.lines.map { $0 + "\n" }.joined().utf8))
+            }
+            report(shard)
+        }
+        // A shard with no sidecar behind it any more (its items were removed) is emptied.
+        for name in DurableFiles.list(manifestDirectory) where name.hasSuffix(".jsonl") && !months.contains(String(name.dropLast(6))) {
+            if let write { try write(DurableFiles.join(manifestDirectory, name), []) }
+            report(RebuiltShard(month: String(name.dropLast(6)), lines: [], unreadable: []))
+        }
+    }
+
+    /// Relative paths of every sidecar, month by month (`<extension>/<YYYY-MM-DD>/<name>.json`).
+    public static func sidecarPaths(tenantDirectory: String) throws -> [String] {
+        var paths: [String] = []
+        try ArchiveReader(tenantDirectory: tenantDirectory).forEachFile { entry in
+            if entry.kind == .callSidecar || entry.kind == .voicemailSidecar { paths.append(entry.relativePath) }
+        }
+        return paths
+    }
+
+    /// Lines of the shard of `month` as they are on disk (complete lines only).
+    public static func currentLines(tenantDirectory: String, month: String) throws -> Set<String> {
+        var lines = Set<String>()
+        try DurableFiles.forEachLine(DurableFiles.join(tenantDirectory, directoryName, shardFile(month))) { line in
+            lines.insert(String(decoding: line, as: UTF8.self))
+        }
+        return lines
+    }
+}

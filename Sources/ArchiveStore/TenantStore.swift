@@ -1,0 +1,134 @@
+import RinglogSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One tenant's directory, read-only: where everything is, and the readers of its files. Writing
+/// goes through `TenantWriter`, which only a lease holder can have.
+public struct TenantStore: Sendable {
+    public static let controlDirectoryName = ".ringlog"
+    public static let logDirectoryName = "logs"
+    public static let runLogName = "runs.jsonl"
+    public static let errorLogName = "errors.jsonl"
+
+    public let root: ArchiveRoot
+    public let tenantId: String
+
+    public init(root: ArchiveRoot, tenantId: String) {
+        self.root = root
+        self.tenantId = tenantId
+    }
+
+    public var directory: String { root.tenantDirectory(tenantId) }
+    public var controlDirectory: String { DurableFiles.join(directory, Self.controlDirectoryName) }
+    public var logDirectory: String { DurableFiles.join(directory, Self.logDirectoryName) }
+    public var statePath: String { DurableFiles.join(controlDirectory, SyncState.fileName) }
+    public var pendingPath: String { DurableFiles.join(controlDirectory, PendingQueue.fileName) }
+
+    public func path(_ relative: String) -> String { DurableFiles.join(directory, relative) }
+
+    public var exists: Bool { DurableFiles.isDirectory(directory) }
+
+    public func marker() throws -> TenantMarker { try TenantMarker.read(from: directory) }
+    public func loadState() throws -> SyncState { try SyncState.load(statePath) }
+    public func loadPending() throws -> PendingQueue { try PendingQueue.load(pendingPath) }
+
+    /// The sidecar at `relative`, or nil when there is none. Anything else that keeps it from being
+    /// used (unreadable, corrupt, a future version) is a `SidecarError` naming the file; the file is
+    /// never replaced because of it.
+    public func loadSidecar(_ relative: String) throws(SidecarError) -> Sidecar? {
+        let bytes: [UInt8]?
+        do { bytes = try DurableFiles.readIfPresent(path(relative)) } catch {
+            throw SidecarError(relative, "cannot be read (\(ArchiveIOError.plainReason(error.code)))")
+        }
+        guard let bytes else { return nil }
+        return try Sidecar.parse(bytes, path: relative)
+    }
+
+    public var reader: ArchiveReader { ArchiveReader(tenantDirectory: directory) }
+
+    /// Takes the tenant's lease and returns the only object that may write to the tree.
+    public func openWriter(leaseSeconds: Double = 600, cancellation: CancellationFlag? = nil) throws -> TenantWriter {
+        guard exists else { throw ConfigurationError("tenant directory \(directory) is missing") }
+        let lease = try Lease.acquire(in: controlDirectory, leaseSeconds: leaseSeconds, cancellation: cancellation)
+        return TenantWriter(store: self, lease: lease)
+    }
+}
+
+/// Walks a tenant's tree by month and day, in order, holding at most one month's day-folder names
+/// and one folder's file names at a time (constant memory in the number of archived items).
+public struct ArchiveReader: Sendable {
+    public let tenantDirectory: String
+
+    public struct Entry: Sendable {
+        public enum Kind: Sendable { case callSidecar, voicemailSidecar, media, other }
+        /// Relative to the tenant directory, `/`-separated.
+        public let relativePath: String
+        public let extensionFolder: String
+        public let day: String
+        public let fileName: String
+        public let kind: Kind
+    }
+
+    /// Extension folders: a number, `id-<digits>` or `_account` (§4.2).
+    public static func isExtensionFolder(_ name: String) -> Bool {
+        if name == "_account" { return true }
+        let digits = name.hasPrefix("id-") ? Substring(name.dropFirst(3)) : Substring(name)
+        return !digits.isEmpty && digits.utf8.count <= 20 && digits.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// `YYYY-MM-DD`.
+    public static func isDayFolder(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return false }
+        return bytes.enumerated().allSatisfy { $0.offset == 4 || $0.offset == 7 || ($0.element >= 0x30 && $0.element <= 0x39) }
+    }
+
+    public var extensionFolders: [String] {
+        DurableFiles.list(tenantDirectory).filter {
+            Self.isExtensionFolder($0) && DurableFiles.isDirectory(DurableFiles.join(tenantDirectory, $0))
+        }
+    }
+
+    /// Every month (`YYYY-MM`) that has a day folder, ascending.
+    public func months() -> [String] {
+        var months = Set<String>()
+        for folder in extensionFolders {
+            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder)) where Self.isDayFolder(day) { months.insert(String(day.prefix(7))) }
+        }
+        return months.sorted()
+    }
+
+    /// Every item file of `month`, day by day (then extension folder, then name).
+    public func forEachFile(inMonth month: String, _ body: (Entry) throws -> Void) throws {
+        var folders: [(day: String, folder: String)] = []
+        for folder in extensionFolders {
+            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder)) where Self.isDayFolder(day) && day.hasPrefix(month + "-") {
+                folders.append((day, folder))
+            }
+        }
+        folders.sort { ($0.day, $0.folder) < ($1.day, $1.folder) }
+        for (day, folder) in folders {
+            let dayPath = DurableFiles.join(tenantDirectory, folder, day)
+            guard DurableFiles.isDirectory(dayPath) else { continue }
+            for name in DurableFiles.list(dayPath) where !name.hasPrefix(".") {
+                try body(Entry(relativePath: DurableFiles.join(folder, day, name), extensionFolder: folder, day: day, fileName: name,
+                               kind: Self.kind(of: name)))
+            }
+        }
+    }
+
+    /// Every file of the tenant, month by month.
+    public func forEachFile(_ body: (Entry) throws -> Void) throws {
+        for month in months() { try forEachFile(inMonth: month, body) }
+    }
+
+    static func kind(of name: String) -> Entry.Kind {
+        guard let underscore = name.firstIndex(of: "_") else { return .other }
+        let rest = name[name.index(after: underscore)...]
+        if rest.hasPrefix("call.") && name.hasSuffix(".json") { return .callSidecar }
+        if rest.hasPrefix("vm.") && name.hasSuffix(".json") { return .voicemailSidecar }
+        return .media
+    }
+}

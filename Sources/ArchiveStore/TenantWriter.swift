@@ -1,0 +1,208 @@
+import RinglogSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A media file being received: a temporary file in the item's folder, streamed into by the caller.
+public struct MediaTemporary: Sendable {
+    public let descriptor: Int32
+    let path: String
+    let directory: String
+}
+
+/// The one way to write to a tenant's tree, held by the lease holder only. It owns the order that
+/// makes a crash at any instant harmless (layout-spec §9.2):
+///
+///   media file (temp → fsync → rename → fsync dir) → sidecar (same) → manifest lines (append, fsync)
+///   → pending queue → state
+///
+/// Media entries can only come from `commitMedia`/`adoptMedia`, after the file is durable, so a
+/// sidecar never lists media that is not on disk; and `checkpoint` writes the state last. Every
+/// write first checks the lease: once it is lost, nothing more reaches the tree (the run-log line
+/// excepted) and every call throws `LeaseError.fenced`.
+public final class TenantWriter {
+    public let store: TenantStore
+    public let lease: Lease
+    public let manifest: Manifest
+    private var sweptDirectories = Set<String>()
+    private var savedState: SyncState?
+    private var savedPending: PendingQueue?
+    /// Called with each repair of an append-only file (a torn line removed), after it was recorded.
+    public var onRepair: ((DurableFiles.TailRepair) -> Void)?
+    /// The run id that error-log lines carry.
+    public var runId = ""
+
+    init(store: TenantStore, lease: Lease) {
+        self.store = store
+        self.lease = lease
+        self.manifest = Manifest(tenantDirectory: store.directory)
+    }
+
+    /// The token that names this writer's temporary files.
+    public var owner: String { lease.token }
+
+    public func check() throws(LeaseError) { try lease.check() }
+
+    /// Stops renewing and frees the lease (unless it was lost).
+    public func close() { lease.release() }
+
+    /// Removes crashed or fenced runs' temporary files in the tenant and control directories.
+    public func sweepControlFiles() throws {
+        try check()
+        DurableFiles.sweepTemporaryFiles(in: store.controlDirectory, keeping: owner)
+        DurableFiles.sweepTemporaryFiles(in: store.directory, keeping: owner)
+        DurableFiles.sweepTemporaryFiles(in: store.logDirectory, keeping: owner)
+        DurableFiles.sweepTemporaryFiles(in: DurableFiles.join(store.directory, Manifest.directoryName), keeping: owner)
+    }
+
+    /// `reindex`: sweeps every folder of the tree. Returns how many files were removed.
+    public func sweepTree() throws -> Int {
+        try check()
+        var removed = 0
+        for folder in store.reader.extensionFolders {
+            let folderPath = store.path(folder)
+            removed += DurableFiles.sweepTemporaryFiles(in: folderPath, keeping: owner)
+            for day in DurableFiles.list(folderPath) where ArchiveReader.isDayFolder(day) {
+                removed += DurableFiles.sweepTemporaryFiles(in: DurableFiles.join(folderPath, day), keeping: owner)
+            }
+        }
+        return removed
+    }
+
+    /// Creates the item folder `relativeDirectory` (fsynced into its parent) and sweeps it once per run.
+    private func prepare(_ relativeDirectory: String) throws -> String {
+        try check()
+        let directory = store.path(relativeDirectory)
+        try DurableFiles.createDirectories(directory)
+        if sweptDirectories.insert(directory).inserted { DurableFiles.sweepTemporaryFiles(in: directory, keeping: owner) }
+        return directory
+    }
+
+    // MARK: Media
+
+    /// A new temporary file for media that will be named `<baseName>.<ext>` in `relativeDirectory`.
+    public func beginMedia(in relativeDirectory: String, baseName: String) throws -> MediaTemporary {
+        let directory = try prepare(relativeDirectory)
+        let temporary = try DurableFiles.createTemporary(in: directory, for: baseName + ".part", owner: owner)
+        return MediaTemporary(descriptor: temporary.descriptor, path: temporary.path, directory: directory)
+    }
+
+    public func discard(_ temporary: MediaTemporary) {
+        DurableFiles.discard(temporaryPath: temporary.path, descriptor: temporary.descriptor)
+    }
+
+    /// The path of a temporary file, for an error message about writing into it.
+    public func describe(_ temporary: MediaTemporary) -> String { temporary.path }
+
+    /// fsync, rename to `fileName`, fsync the folder; returns the sidecar's entry for the file.
+    public func commitMedia(_ temporary: MediaTemporary, fileName: String, kind: MediaEntry.Kind, id: String, sha256: String,
+                            size: Int64, contentType: String) throws -> MediaEntry {
+        do { try check() } catch {
+            discard(temporary)
+            throw error
+        }
+        try DurableFiles.commit(temporaryPath: temporary.path, descriptor: temporary.descriptor,
+                                to: DurableFiles.join(temporary.directory, fileName))
+        return MediaEntry(kind: kind, id: id, file: fileName, sha256: sha256, size: size, contentType: contentType,
+                          archivedAt: Timestamp.now())
+    }
+
+    /// A media file a crashed run renamed into place before writing its sidecar: it is complete (only
+    /// fsynced files get final names), so it is adopted, hashed as a stream, instead of downloaded
+    /// again. Nil when there is no such file.
+    public func adoptMedia(at relativePath: String, kind: MediaEntry.Kind, id: String, contentType: String) throws -> MediaEntry? {
+        try check()
+        let path = store.path(relativePath)
+        guard DurableFiles.exists(path) else { return nil }
+        let digest = try DurableFiles.hashFile(path)
+        return MediaEntry(kind: kind, id: id, file: DurableFiles.fileName(of: relativePath), sha256: digest.sha256, size: digest.size,
+                          contentType: contentType, archivedAt: Timestamp.now())
+    }
+
+    // MARK: Sidecars and manifest
+
+    /// Writes the sidecar when `changed` (atomically; unchanged bytes leave the file alone), then
+    /// appends the manifest lines it implies that its shard lacks (also repairing a crash between
+    /// the two). Returns how many manifest lines were added.
+    @discardableResult
+    public func saveSidecar(_ sidecar: Sidecar, at relativePath: String, changed: Bool) throws -> Int {
+        let directory = try prepare(DurableFiles.parentDirectory(of: relativePath))
+        if changed {
+            try check()
+            try DurableFiles.writeAtomically(DurableFiles.join(directory, DurableFiles.fileName(of: relativePath)), sidecar.bytes, owner: owner)
+        }
+        return try manifest.record(sidecar, at: relativePath) { path, line in try append(line, to: path) }
+    }
+
+    /// Appends one line to an append-only file of the tenant, after repairing a torn last line.
+    private func append(_ line: String, to path: String) throws {
+        try check()
+        if let repair = try DurableFiles.appendLine(path, line) { record(repair) }
+    }
+
+    private func record(_ repair: DurableFiles.TailRepair) {
+        var object = JSONObject()
+        object["runId"] = .string(runId)
+        object["at"] = .string(Timestamp.now().iso8601)
+        object["item"] = ["file": .string(repair.path)]
+        object["error"] = .string("repaired an append-only file: removed an incomplete last line of \(repair.removedBytes) bytes "
+                                  + "(a crash or a full disk cut it short): \(repair.fragment.debugDescription)")
+        try? appendErrorLine(.object(object))
+        onRepair?(repair)
+    }
+
+    // MARK: Control files
+
+    /// The pending queue, then the state, each replaced atomically and only when changed. Callers
+    /// checkpoint only after the items the state covers are durable.
+    public func checkpoint(state: SyncState, pending: PendingQueue) throws {
+        if savedPending == nil { savedPending = try store.loadPending() }
+        if savedState == nil { savedState = try store.loadState() }
+        if pending != savedPending {
+            try check()
+            try DurableFiles.createDirectories(store.controlDirectory)
+            try DurableFiles.writeAtomically(store.pendingPath, pending.bytes, owner: owner)
+            savedPending = pending
+        }
+        if state != savedState {
+            try check()
+            try DurableFiles.createDirectories(store.controlDirectory)
+            try DurableFiles.writeAtomically(store.statePath, state.bytes, owner: owner)
+            savedState = state
+        }
+    }
+
+    public func saveMarker(_ marker: TenantMarker) throws {
+        try check()
+        try DurableFiles.writeAtomically(store.path(TenantMarker.fileName), marker.bytes, owner: owner)
+    }
+
+    /// Replaces a manifest shard wholesale (`reindex`).
+    public func replaceShard(at path: String, with bytes: [UInt8]) throws {
+        try check()
+        try DurableFiles.writeAtomically(path, bytes, owner: owner)
+    }
+
+    // MARK: Logs
+
+    /// One line in `logs/errors.jsonl`.
+    public func appendErrorLine(_ line: JSON) throws {
+        try check()
+        try DurableFiles.createDirectories(store.logDirectory)
+        let path = DurableFiles.join(store.logDirectory, TenantStore.errorLogName)
+        if let repair = try DurableFiles.appendLine(path, line.serialized()) { record(repair) }
+    }
+
+    /// The run's line in `logs/runs.jsonl`. Written even by a fenced run (its only write then), and
+    /// then without repair, so it can never cut a line the new holder is appending.
+    public func appendRunLine(_ line: JSON) throws {
+        try DurableFiles.createDirectories(store.logDirectory)
+        let path = DurableFiles.join(store.logDirectory, TenantStore.runLogName)
+        if lease.isFenced {
+            try DurableFiles.appendLineUnguarded(path, line.serialized())
+        } else if let repair = try DurableFiles.appendLine(path, line.serialized()) {
+            record(repair)
+        }
+    }
+}

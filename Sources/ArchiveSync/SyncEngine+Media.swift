@@ -1,0 +1,193 @@
+import ArchiveStore
+import RingCentral
+import RinglogSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A media file a sidecar should list but does not yet.
+struct MediaTask {
+    let kind: MediaEntry.Kind
+    let mediaId: String
+    let uri: String
+    /// Sidecar path relative to the tenant directory; media goes in the same directory.
+    let sidecar: String
+    /// File name without extension (the extension comes from the Content-Type).
+    let baseName: String
+    let startTime: Timestamp
+
+    var key: String { "\(kind.rawValue):\(mediaId)" }
+    var candidateExtensions: [MediaExtension] { kind == .transcription ? [.txt] : [.mp3, .wav] }
+    var folder: String { DurableFiles.parentDirectory(of: sidecar) }
+}
+
+enum FetchOutcome {
+    case archived(MediaEntry)
+    /// Not fetched now; kept in the pending queue.
+    case deferred
+}
+
+extension SyncEngine {
+    /// Downloads one media file into place through the writer, or adopts a file a crashed run already
+    /// renamed into place. What RingCentral does wrong (404, 5xx, a wrong Content-Type) goes to the
+    /// pending queue; what the disk or the lease does wrong stops the run (`RunFatalError`), with no
+    /// attempt counted against the item.
+    func fetch(_ task: MediaTask) throws -> FetchOutcome {
+        for candidate in task.candidateExtensions {
+            let relative = DurableFiles.join(task.folder, task.baseName + "." + candidate.rawValue)
+            if let entry = try writer.adoptMedia(at: relative, kind: task.kind, id: task.mediaId, contentType: contentType(for: candidate)) {
+                removePending(task.key)
+                return .archived(entry)
+            }
+        }
+        // One attempt per item per run: the same call can arrive from FSync, the list and ISync.
+        guard attemptedThisRun.insert(task.key).inserted else { return .deferred }
+        if let waiting = pendingQueue.pending.first(where: { $0.key == task.key }), !options.retryPendingNow, waiting.nextAttemptAt > now {
+            return .deferred  // its backoff has not run out yet
+        }
+        if pendingQueue.quarantined.contains(where: { $0.key == task.key }) && !options.retryPendingNow { return .deferred }
+        let temporary = try writer.beginMedia(in: task.folder, baseName: task.baseName)
+        let download: MediaDownload
+        do {
+            download = task.kind == .recording
+                ? try source.downloadRecording(contentURI: task.uri, to: temporary.descriptor)
+                : try source.downloadAttachment(uri: task.uri, to: temporary.descriptor)
+        } catch {
+            let temporaryPath = writer.describe(temporary)
+            writer.discard(temporary)
+            try writer.check()  // a lost lease aborted the transfer: that is the cause, not RingCentral
+            if case .transport(let transport, _) = error, transport.kind == .localWriteFailed {
+                throw ArchiveIOError("write", temporaryPath, code: transport.localErrno ?? EIO)
+            }
+            let notReady: Bool
+            if case .http(404, _, _) = error { notReady = true } else { notReady = false }
+            postpone(task, reason: notReady ? "not ready (HTTP 404)" : "\(error)")
+            return .deferred
+        }
+        guard let fileExtension = MediaExtension(contentType: download.contentType), task.candidateExtensions.contains(fileExtension) else {
+            writer.discard(temporary)
+            postpone(task, reason: "unexpected Content-Type \(download.contentType ?? "none") for \(task.kind.rawValue) \(task.mediaId)")
+            return .deferred
+        }
+        let entry = try writer.commitMedia(temporary, fileName: task.baseName + "." + fileExtension.rawValue, kind: task.kind,
+                                           id: task.mediaId, sha256: download.sha256, size: download.bytes,
+                                           contentType: download.contentType ?? contentType(for: fileExtension))
+        removePending(task.key)
+        report.count(task.kind == .recording ? "recordings" : task.kind == .voicemail ? "voicemails" : "transcriptions")
+        report.bytes += download.bytes
+        return .archived(entry)
+    }
+
+    private func contentType(for fileExtension: MediaExtension) -> String {
+        switch fileExtension {
+        case .mp3: "audio/mpeg"
+        case .wav: "audio/wav"
+        case .txt: "text/plain"
+        }
+    }
+
+    func removePending(_ key: String) {
+        pendingQueue.pending.removeAll { $0.key == key }
+        pendingQueue.quarantined.removeAll { $0.key == key }
+    }
+
+    /// Backoff doubling from `pendingBaseDelaySeconds`; after `pendingMaximumAttempts`, quarantine.
+    func postpone(_ task: MediaTask, reason: String) {
+        var item = pendingQueue.pending.first { $0.key == task.key }
+            ?? PendingItem(kind: task.kind, mediaId: task.mediaId, sidecar: task.sidecar, uri: task.uri,
+                           startTime: task.startTime, attempts: 0, firstSeenAt: now, nextAttemptAt: now, lastError: "", quarantinedAt: nil)
+        pendingQueue.pending.removeAll { $0.key == task.key }
+        item.attempts += 1
+        item.lastError = reason
+        let delay = min(options.pendingMaximumDelaySeconds, options.pendingBaseDelaySeconds * Double(1 << min(item.attempts - 1, 20)))
+        item.nextAttemptAt = now.adding(seconds: delay)
+        if item.attempts >= options.pendingMaximumAttempts {
+            item.quarantinedAt = now
+            item.lastError = "gave up after \(item.attempts) attempts since \(item.firstSeenAt.iso8601): \(reason)"
+            pendingQueue.quarantined.removeAll { $0.key == task.key }
+            pendingQueue.quarantined.append(item)
+            itemError("quarantined \(task.kind.rawValue) \(task.mediaId) of \(task.sidecar): \(item.lastError)",
+                      ids: ["kind": .string(task.kind.rawValue), "mediaId": .string(task.mediaId), "sidecar": .string(task.sidecar)])
+        } else {
+            pendingQueue.pending.append(item)
+            if !reason.hasPrefix("not ready") { logger.warning("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)") }
+        }
+    }
+
+    /// Retries pending items that are due, oldest first (closest to RingCentral's deletion). An item
+    /// whose sidecar cannot be read stays pending (an item error says why) until it can.
+    func retryPending() throws {
+        let due = pendingQueue.pending.filter { options.retryPendingNow || $0.nextAttemptAt <= now }.sorted { $0.startTime < $1.startTime }
+        let retryQuarantined = options.retryPendingNow ? pendingQueue.quarantined : []
+        for item in due + retryQuarantined {
+            try perItem({ ("pending \(item.kind.rawValue) \(item.mediaId)", ["mediaId": .string(item.mediaId), "sidecar": .string(item.sidecar)]) }) {
+                guard var sidecar = try store.loadSidecar(item.sidecar) else {
+                    throw SidecarError(item.sidecar, "is missing; the pending entry is kept until it is back")
+                }
+                if sidecar.hasMedia(kind: item.kind, id: item.mediaId) {
+                    removePending(item.key)
+                    return
+                }
+                progress("retrying \(item.kind.rawValue) \(item.mediaId)")
+                // The pending item's start instant is the one its name was built from.
+                let baseName = item.kind == .recording
+                    ? try ArchiveNames.recordingBaseName(start: item.startTime, recordingId: item.mediaId)
+                    : try ArchiveNames.voicemailBaseName(created: item.startTime, messageId: sidecar.item["messageId"]?.stringValue ?? "")
+                let task = MediaTask(kind: item.kind, mediaId: item.mediaId, uri: item.uri, sidecar: item.sidecar, baseName: baseName,
+                                     startTime: item.startTime)
+                if case .archived(let entry) = try fetch(task) {
+                    sidecar.add(entry)
+                    try writer.saveSidecar(sidecar, at: item.sidecar, changed: true)
+                }
+            }
+        }
+        try checkpoint()
+    }
+
+    /// An item's sidecar, found and brought up to date with the record just received.
+    struct OpenedSidecar {
+        var sidecar: Sidecar
+        let relative: String
+        /// The file must be (re)written.
+        var changed: Bool
+        /// No sidecar existed for the item.
+        let isNew: Bool
+        /// An existing record changed: a new revision.
+        let revised: Bool
+    }
+
+    /// Finds the item's sidecar (through the manifest, or at its new path where a crashed run left it
+    /// before its manifest lines) and applies `record`, or starts a new one at the path `newPath`
+    /// builds from the extension folder. An item archived before stays where it is, even if its
+    /// extension was renumbered since. A sidecar that exists but cannot be used throws `SidecarError`
+    /// (that item fails; the file is never replaced).
+    func openSidecar(kind: Sidecar.Kind, existing: String?, record: JSONObject, idKey: String, id: String, extensionId: String?,
+                     start: Timestamp, newPath: (String) throws -> String) throws -> OpenedSidecar {
+        let verbatim = strippingAccessTokens(.object(record))
+        if let existing, var sidecar = try store.loadSidecar(existing) {
+            let changed = sidecar.update(record: verbatim, at: now)
+            return OpenedSidecar(sidecar: sidecar, relative: existing, changed: changed, isNew: false, revised: changed)
+        }
+        let folder = try extensionFolder(extensionId)
+        let relative = try newPath(folder)
+        if var sidecar = try store.loadSidecar(relative) {
+            let changed = sidecar.update(record: verbatim, at: now)
+            return OpenedSidecar(sidecar: sidecar, relative: relative, changed: changed, isNew: false, revised: false)
+        }
+        var item = JSONObject()
+        item["tenantId"] = .string(tenant.tenantId)
+        item["accountId"] = tenant.accountId.map { .string($0) } ?? .null
+        item[idKey] = .string(id)
+        item["extensionId"] = extensionId.map { .string($0) } ?? .null
+        item["extensionNumber"] = extensionId.flatMap { extensions[$0]?.extensionNumber }.map { .string($0) } ?? .null
+        item["extensionFolder"] = .string(folder)
+        return OpenedSidecar(sidecar: Sidecar(kind: kind, record: verbatim, item: item, startTime: start, archivedAt: now), relative: relative,
+                             changed: true, isNew: true, revised: false)
+    }
+
+    /// Writes the sidecar if it changed, then the manifest lines it lacks (the writer's order).
+    func save(_ opened: OpenedSidecar) throws {
+        try writer.saveSidecar(opened.sidecar, at: opened.relative, changed: opened.changed)
+    }
+}

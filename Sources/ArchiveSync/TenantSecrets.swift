@@ -1,0 +1,48 @@
+import ArchiveStore
+import RingCentral
+import RinglogSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a tenant's credentials come from: a per-tenant secrets file (mode 0600, like ssh keys),
+/// else RingCentral's conventional environment variables. Never from the archive tree, which is
+/// copied to shares, backups and auditors.
+public enum TenantSecrets {
+    public static func defaultDirectory(environment: [String: String]) -> String {
+        if let configured = environment["RINGLOG_SECRETS_DIR"], !configured.isEmpty { return configured }
+        let home = environment["HOME"] ?? "/root"
+        return DurableFiles.join(environment["XDG_CONFIG_HOME"] ?? DurableFiles.join(home, ".config"), "ringlog", "secrets")
+    }
+
+    public static func credentials(for tenant: TenantMarker, secretsDirectory: String,
+                                   environment: [String: String]) throws(ConfigurationError) -> RingCentralCredentials {
+        let path = DurableFiles.join(secretsDirectory, "\(tenant.tenantId).json")
+        if DurableFiles.exists(path) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw ConfigurationError("cannot read \(path)") }
+            guard info.st_mode & 0o077 == 0 else {
+                throw ConfigurationError("\(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run `chmod 600 \(path)`")
+            }
+            guard info.st_uid == getuid() else { throw ConfigurationError("\(path) is not owned by the user running ringlog") }
+            guard let json = try? JSON.parse(DurableFiles.read(path)) else { throw ConfigurationError("\(path) is not valid JSON") }
+            var missing: [String] = []
+            func field(_ name: String) -> String {
+                guard let value = json[name]?.stringValue, !value.isEmpty else { missing.append(name); return "" }
+                return value
+            }
+            let credentials = RingCentralCredentials(serverURL: tenant.server, clientId: field("clientId"),
+                                                     clientSecret: field("clientSecret"), jwt: field("jwt"))
+            guard missing.isEmpty else { throw ConfigurationError("\(path) lacks \(missing.joined(separator: ", "))") }
+            return credentials
+        }
+        var variables = environment
+        variables["RC_SERVER_URL"] = tenant.server
+        switch RingCentralCredentials.fromEnvironment(variables) {
+        case .success(let credentials): return credentials
+        case .failure(let missing):
+            throw ConfigurationError("tenant \(tenant.tenantId): no secrets file at \(path) and \(missing)")
+        }
+    }
+}
