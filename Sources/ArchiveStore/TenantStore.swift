@@ -61,6 +61,8 @@ public struct TenantStore: Sendable {
 public struct ArchiveReader: Sendable {
     public let tenantDirectory: String
 
+    public init(tenantDirectory: String) { self.tenantDirectory = tenantDirectory }
+
     public struct Entry: Sendable {
         public enum Kind: Sendable { case callSidecar, voicemailSidecar, media, other }
         /// Relative to the tenant directory, `/`-separated.

@@ -63,11 +63,14 @@ public final class SyncEngine {
             try syncVoicemail()
             try checkpoint()
         } catch {
-            fail(error)
+            // A lost lease is the cause of whatever failed after it (an aborted transfer, a refused write).
+            var cause = error
+            do { try writer.check() } catch { cause = error }
+            fail(cause)
             // Whatever completed before a RingCentral failure is durable; record it. After a disk, lease
             // or control-file failure write nothing more (the state in memory covers only durable items,
             // but the disk or the lease is gone).
-            if !(error is RunFatalError) { try? checkpoint() }
+            if !(cause is RunFatalError) { try? checkpoint() }
         }
         source.revoke()
         finishReport()

@@ -89,6 +89,14 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// For `localWriteFailed`: the errno of the failed write (ENOSPC for a full disk).
     public var localErrno: Int32?
 
+    public init(kind: Kind, curlCode: Int32, message: String, url: String, localErrno: Int32? = nil) {
+        self.kind = kind
+        self.curlCode = curlCode
+        self.message = message
+        self.url = url
+        self.localErrno = localErrno
+    }
+
     public var isRetryable: Bool {
         switch kind {
         case .timedOut, .connectionReset, .truncatedBody, .couldNotConnect: true

@@ -60,10 +60,13 @@ public final class RateGovernor: Sendable {
         self.defaultRetryAfter = defaultRetryAfterSeconds
     }
 
-    /// Blocks until `group` may send, then marks it in flight. Pair with `finish`.
-    public func acquire(_ group: RateLimitGroup) {
+    /// Blocks until `group` may send, then marks it in flight. Pair with `finish`. Returns false,
+    /// marking nothing, as soon as `cancellation` is raised (a run that lost its lease stops waiting).
+    @discardableResult
+    public func acquire(_ group: RateLimitGroup, cancellation: CancellationFlag? = nil) -> Bool {
         let started = monotonicSeconds()
         while true {
+            if cancellation?.isCancelled == true { return false }
             let wait: Double = groups.withLock { groups in
                 var state = groups[group] ?? GroupState()
                 defer { groups[group] = state }
@@ -80,7 +83,7 @@ public final class RateGovernor: Sendable {
                 state.statistics.secondsWaited += now - started
                 return -1
             }
-            if wait < 0 { return }
+            if wait < 0 { return true }
             Self.sleep(seconds: min(wait, 0.25))
         }
     }

@@ -153,7 +153,10 @@ public final class RingCentralClient: Sendable {
         var failures = 0
         var throttled = 0
         while true {
-            governor.acquire(group)
+            guard governor.acquire(group, cancellation: http.configuration.cancellation) else {
+                let reason = http.configuration.cancellation?.reason ?? "cancelled"
+                throw .transport(TransportError(kind: .cancelled, curlCode: 0, message: reason, url: endpoint), attempts: failures)
+            }
             let response: HTTPResponse
             do {
                 response = try perform()

@@ -1,0 +1,94 @@
+import ArchiveStore
+import Foundation
+import RinglogSupport
+import RinglogTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real binaries racing over one tenant's lease.
+@Suite struct LeaseIntegrationTests {
+    /// A lease left by a process that died on this host (as after kill -9).
+    func leaveStaleLease(_ archive: ArchiveFixture) throws {
+        let local = Lease.currentHolder().split(separator: ":").dropLast().joined(separator: ":")
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(argv[0]) }
+        _ = posix_spawn(&pid, "/bin/true", nil, nil, &argv, environ)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let json: JSON = ["format": "ringlog-lease", "layoutVersion": 1, "generation": 1, "token": "00000000000000dd",
+                          "holder": .string("\(local):\(pid)"), "renewedAt": .string(Timestamp.now().iso8601),
+                          "expiresAt": .string(Timestamp.now().adding(seconds: 600).iso8601)]
+        try DurableFiles.createDirectories(archive.tenantDirectory + "/.ringlog")
+        try DurableFiles.writeAtomically(archive.tenantDirectory + "/.ringlog/lease.00000000000000000001", json.serializedBytes())
+    }
+
+    @Test func contendingProcessesOverAStaleLeaseLetExactlyOneIn() async throws {
+        // A small account: the winner's first sync lasts a second or two, longer than the contenders take to start.
+        let sim = try await LiveSimulator.start { $0.timeScale = 30; $0.days = 2; $0.callsPerDay = 10; $0.futureDays = 0 }
+        let trials = 3, contenders = 6
+        var doubleHolders = 0
+        for _ in 0..<trials {
+            let archive = try await ArchiveFixture.create(sim, since: "2026-11-19T00:00:00Z")
+            try leaveStaleLease(archive)
+            let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for _ in 0..<contenders { group.addTask { try await archive.sync().status } }
+                return try await group.reduce(into: [Int32]()) { $0.append($1) }
+            }
+            let admitted = statuses.filter { $0 != 5 }.count
+            #expect(admitted == 1, "statuses \(statuses)")
+            if admitted > 1 { doubleHolders += 1 }
+            let runs = String(decoding: try DurableFiles.read(archive.tenantDirectory + "/logs/runs.jsonl"), as: UTF8.self)
+            #expect(runs.split(separator: "\n").count == 1, "only the admitted run logged a run")
+        }
+        print("lease race (processes): \(contenders) × \(trials) trials, double holders \(doubleHolders)")
+    }
+
+    /// A holder frozen past its lease (SIGSTOP, a VM pause) is overtaken; when it resumes it finds
+    /// itself fenced, aborts, writes nothing more but its run-log line, and exits 5.
+    @Test func aFrozenHolderIsOvertakenAndFencedWhenItResumes() async throws {
+        // Slow limits, a small account: the first run is mid-sync when frozen, the second finishes in seconds.
+        let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 2; $0.callsPerDay = 10; $0.futureDays = 0 }
+        let archive = try await ArchiveFixture.create(sim, since: "2026-11-19T00:00:00Z")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveSimulator.executablePath("ringlog"))
+        process.arguments = ["sync", "--root", archive.root]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RC_") }
+        environment["RINGLOG_SECRETS_DIR"] = "/nonexistent-ringlog-secrets"
+        environment["RINGLOG_LEASE_SECONDS"] = "2"
+        for (key, value) in sim.environment() { environment[key] = value }
+        process.environment = environment
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        kill(process.processIdentifier, SIGSTOP)
+        try await Task.sleep(nanoseconds: 2_500_000_000)  // past its lease
+        let second = try await runRinglog(["sync", "--root", archive.root], environment: sim.environment().merging(["RINGLOG_LEASE_SECONDS": "2"]) { $1 })
+        #expect([0, 4].contains(second.status), "the frozen holder's lapsed lease is taken over: \(second.standardError)")
+        func content() -> [String: String] {
+            archive.snapshot().filter { !$0.key.hasSuffix("runs.jsonl") && !$0.key.contains("/.ringlog/lease.") }
+        }
+        let before = content()
+        let resumed = monotonicSeconds()
+        kill(process.processIdentifier, SIGCONT)
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let fencing = monotonicSeconds() - resumed
+        print("frozen holder: exited \(process.terminationStatus) \(String(format: "%.2f", fencing)) s after SIGCONT")
+        #expect(process.terminationStatus == 5, "\(String(decoding: stderr, as: UTF8.self))")
+        #expect(String(decoding: stderr, as: UTF8.self).contains("lost its lease"))
+        #expect(content() == before, "the fenced run wrote nothing to the tree")
+        for (path, _) in archive.snapshot() where path.hasSuffix(".jsonl") {
+            try DurableFiles.forEachLine(archive.root + "/" + path) { line in
+                #expect((try? JSON.parse(line)) != nil, "\(path): \(String(decoding: line, as: UTF8.self))")
+            }
+        }
+        let runs = try String(decoding: DurableFiles.read(archive.tenantDirectory + "/logs/runs.jsonl"), as: UTF8.self)
+        #expect(runs.split(separator: "\n").count == 2 && runs.contains("lost its lease"), "both runs logged, the fenced one as such")
+    }
+}
