@@ -46,7 +46,7 @@ second=$(python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):
 
 echo
 echo "== the archive (excerpt)"
-(cd "$root" && find . -path ./"$tenant"/.ringlog -prune -o -print | sort | sed -n '1,14p')
+(cd "$root" && find . -path ./.ringlog -prune -o -path ./"$tenant"/.ringlog -prune -o -print | sort | sed -n '1,14p')
 echo "   …"
 echo
 echo "== checked against the simulator's ground truth"

@@ -95,6 +95,9 @@ public final class Lease: Sendable {
             if let top = generations.last, let live = try liveHolder(path(directory, top), leaseSeconds: leaseSeconds) {
                 throw LeaseError.held(path: path(directory, top), holder: live.holder, expiresAt: live.expiresAt)
             }
+            guard (generations.last ?? 0) < UInt64.max - 1 else {
+                throw ControlFileError(path(directory, generations.last ?? 0), "lease generation exhausted; remove the lease files of this directory")
+            }
             let next = (generations.last ?? 0) + 1
             let candidate = path(directory, next)
             let started = monotonicSeconds()
@@ -148,7 +151,7 @@ public final class Lease: Sendable {
         }
         if json["released"]?.boolValue == true { return nil }
         let holder = json["holder"]?.stringValue ?? "unknown"
-        if expires < Timestamp.now() || holderIsDeadLocally(holder) { return nil }
+        if expires < Timestamp.now() || holderIsDeadLocally(holder, bootId: json["bootId"]?.stringValue) { return nil }
         return (holder, expires.iso8601)
     }
 
@@ -180,14 +183,23 @@ public final class Lease: Sendable {
         return "\(host):\(getpid())"
     }
 
-    /// A holder on this very host whose process is gone crashed: its lease is free at once. (Holders
-    /// on other hosts sharing the archive can only be judged by their expiry.)
-    static func holderIsDeadLocally(_ holder: String) -> Bool {
+    /// A holder on this very host, in this boot, whose process is gone crashed: its lease is free at
+    /// once. Same host name is not enough (containers and cloned VMs share names), so the kernel's
+    /// boot id must match too where the lease recorded one. Holders elsewhere are judged by expiry.
+    static func holderIsDeadLocally(_ holder: String, bootId: String?) -> Bool {
         guard let colon = holder.lastIndex(of: ":"), let pid = Int32(holder[holder.index(after: colon)...]), pid > 0 else { return false }
         let host = String(currentHolder().split(separator: ":").dropLast().joined(separator: ":"))
         guard String(holder[..<colon]) == host, pid != getpid() else { return false }
+        if let bootId, let ours = Self.bootId, bootId != ours { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
     }
+
+    /// This boot's id (Linux), or nil where the system has none.
+    static let bootId: String? = {
+        guard let bytes = try? DurableFiles.read("/proc/sys/kernel/random/boot_id") else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self).filter { $0.isHexDigit || $0 == "-" }
+        return text.isEmpty ? nil : text
+    }()
 
     private func content(released: Bool) -> [UInt8] {
         let now = Timestamp.now()
@@ -197,6 +209,7 @@ public final class Lease: Sendable {
         object["generation"] = .int(Int64(generation))
         object["token"] = .string(token)
         object["holder"] = .string(holder)
+        if let bootId = Self.bootId { object["bootId"] = .string(bootId) }
         object["renewedAt"] = .string(now.iso8601)
         object["expiresAt"] = .string(released ? now.iso8601 : now.adding(seconds: leaseSeconds).iso8601)
         if released { object["released"] = .bool(true) }
