@@ -135,20 +135,22 @@ public final class TenantWriter {
         return try manifest.record(sidecar, at: relativePath) { path, line in try append(line, to: path) }
     }
 
-    /// Appends one line to an append-only file of the tenant, after repairing a torn last line.
+    /// Appends one line to an append-only file of the tenant (§9.4), after repairing a torn last line.
+    func appendLine(_ line: String, toFile path: String) throws {
+        try append(line, to: path)
+    }
+
     private func append(_ line: String, to path: String) throws {
         try check()
         if let repair = try DurableFiles.appendLine(path, line) { record(repair) }
     }
 
     private func record(_ repair: DurableFiles.TailRepair) {
-        var object = JSONObject()
-        object["runId"] = .string(runId)
-        object["at"] = .string(Timestamp.now().iso8601)
-        object["item"] = ["file": .string(repair.path)]
-        object["error"] = .string("repaired an append-only file: removed an incomplete last line of \(repair.removedBytes) bytes "
-                                  + "(a crash or a full disk cut it short): \(repair.fragment.debugDescription)")
-        try? appendErrorLine(.object(object))
+        let relative = repair.path.hasPrefix(store.directory + "/") ? String(repair.path.dropFirst(store.directory.count + 1)) : repair.path
+        let line = ErrorLogLine(runId: runId, item: ["file": .string(relative)],
+                                error: "repaired an append-only file: removed an incomplete last line of \(repair.removedBytes) bytes "
+                                    + "(a crash or a full disk cut it short): \(repair.fragment.debugDescription)")
+        try? appendErrorLine(line.json)
         onRepair?(repair)
     }
 

@@ -154,13 +154,8 @@ public final class SyncEngine {
         report.count("itemErrors")
         report.errors.append(message)
         logger.warning("\(message)")
-        var line = JSONObject()
-        line["runId"] = .string(report.runId)
-        line["at"] = .string(now.iso8601)
-        line["item"] = .object(ids)
-        line["error"] = .string(message)
         do {
-            try writer.appendErrorLine(.object(line))
+            try writer.appendError(ErrorLogLine(runId: report.runId, item: ids, error: message))
         } catch {
             logger.error("cannot write the error log: \(error)")
         }

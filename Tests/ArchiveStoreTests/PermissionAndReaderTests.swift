@@ -93,3 +93,25 @@ import Glibc
         #expect(try writer.adoptMedia(at: "101/2026-11-20/20261120T100000Z_2.wav", kind: .recording, id: "2", contentType: "audio/wav") == nil)
     }
 }
+
+@Suite struct LineCodecTests {
+    @Test func tombstonesGoToTheirMonthAndReadBackAsWritten() throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
+        let store = root.store(for: tenant.tenantId)
+        let writer = try store.openWriter()
+        defer { writer.close() }
+        let tombstone = Tombstone(path: "101/2026-10-31/20261031T100000Z_1662272004.mp3", kind: .recording,
+                                  ids: ["callId": "Abc", "extensionId": "62000001", "recordingId": "1662272004"],
+                                  sha256: String(repeating: "a", count: 64), size: 10, reason: .retention, rule: "recordings 90d",
+                                  removedAt: Timestamp(iso8601: "2026-12-01T00:00:00.000Z")!)
+        try writer.appendTombstone(tombstone)
+        var read: [Tombstone] = []
+        try store.forEachTombstone(month: "2026-10") { read.append($0) }
+        #expect(read == [tombstone])
+        #expect(DurableFiles.exists(store.path("tombstones/2026-10.jsonl")))
+        let bad = Tombstone(path: "nowhere", kind: .call, ids: [:], sha256: nil, size: nil, reason: .exclusion, rule: "x", removedAt: Timestamp.now())
+        #expect(throws: (any Error).self) { try writer.appendTombstone(bad) }
+    }
+}

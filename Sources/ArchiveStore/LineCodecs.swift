@@ -1,0 +1,153 @@
+import RinglogSupport
+
+/// One manifest line (§7), as a reader sees it. Lines are written by `Manifest` from sidecars;
+/// this is the reading side, for passes that plan from the manifest (verify, export, retention).
+public struct ManifestLine: Sendable, Equatable {
+    public enum Kind: String, Sendable { case call, message, recording, voicemail, transcription }
+    public let kind: Kind
+    /// Relative to the tenant directory.
+    public let path: String
+    public let callId: String?
+    public let messageId: String?
+    public let extensionId: String?
+    /// recordingId (recordings) or attachmentId (voicemail media).
+    public let mediaId: String?
+    public let startTime: Timestamp
+    public let revision: Int?
+    public let sha256: String?
+    public let size: Int64?
+    public let contentType: String?
+    public let archivedAt: Timestamp
+
+    public init?(json: JSON) {
+        guard let kind = json["kind"]?.stringValue.flatMap(Kind.init(rawValue:)), let path = json["path"]?.stringValue,
+            let start = json["startTime"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }),
+            let archivedAt = json["archivedAt"]?.stringValue.flatMap({ Timestamp(iso8601: $0) })
+        else { return nil }
+        self.kind = kind
+        self.path = path
+        callId = json["callId"]?.stringValue
+        messageId = json["messageId"]?.stringValue
+        extensionId = json["extensionId"]?.stringValue
+        mediaId = json["recordingId"]?.stringValue ?? json["attachmentId"]?.stringValue
+        startTime = start
+        revision = json["revision"]?.int64Value.map(Int.init)
+        sha256 = json["sha256"]?.stringValue
+        size = json["size"]?.int64Value
+        contentType = json["contentType"]?.stringValue
+        self.archivedAt = archivedAt
+    }
+
+    public var isMedia: Bool { kind == .recording || kind == .voicemail || kind == .transcription }
+}
+
+/// A tombstone line (§10): an item a retention or exclusion pass removed on purpose, so that no
+/// later sync brings it back and an auditor can see what went, when and why.
+public struct Tombstone: Sendable, Equatable {
+    public enum Reason: String, Sendable { case retention, exclusion }
+    public let path: String
+    public let kind: ManifestLine.Kind
+    /// `callId`, `messageId`, `extensionId`, `recordingId`, `attachmentId` as they apply.
+    public let ids: JSONObject
+    public let sha256: String?
+    public let size: Int64?
+    public let reason: Reason
+    public let rule: String
+    public let removedAt: Timestamp
+
+    public init(path: String, kind: ManifestLine.Kind, ids: JSONObject, sha256: String?, size: Int64?, reason: Reason, rule: String,
+                removedAt: Timestamp) {
+        self.path = path
+        self.kind = kind
+        self.ids = ids
+        self.sha256 = sha256
+        self.size = size
+        self.reason = reason
+        self.rule = rule
+        self.removedAt = removedAt
+    }
+
+    static let idKeys = ["callId", "messageId", "extensionId", "recordingId", "attachmentId"]
+
+    public init?(json: JSON) {
+        guard let path = json["path"]?.stringValue, let kind = json["kind"]?.stringValue.flatMap(ManifestLine.Kind.init(rawValue:)),
+            let reason = json["reason"]?.stringValue.flatMap(Reason.init(rawValue:)), let rule = json["rule"]?.stringValue,
+            let removedAt = json["removedAt"]?.stringValue.flatMap({ Timestamp(iso8601: $0) })
+        else { return nil }
+        var ids = JSONObject()
+        for key in Self.idKeys { if let value = json[key] { ids[key] = value } }
+        self.init(path: path, kind: kind, ids: ids, sha256: json["sha256"]?.stringValue, size: json["size"]?.int64Value, reason: reason,
+                  rule: rule, removedAt: removedAt)
+    }
+
+    public var json: JSON {
+        var object = JSONObject()
+        object["path"] = .string(path)
+        object["kind"] = .string(kind.rawValue)
+        for key in Self.idKeys { if let value = ids[key] { object[key] = value } }
+        if let sha256 { object["sha256"] = .string(sha256) }
+        if let size { object["size"] = .int(size) }
+        object["reason"] = .string(reason.rawValue)
+        object["rule"] = .string(rule)
+        object["removedAt"] = .string(removedAt.iso8601)
+        return .object(object)
+    }
+
+    /// `YYYY-MM` of the item's day folder (the second path component), which is its shard.
+    public var month: String? {
+        let parts = path.split(separator: "/")
+        guard parts.count >= 2, ArchiveReader.isDayFolder(String(parts[1])) else { return nil }
+        return String(parts[1].prefix(7))
+    }
+}
+
+/// One line of `logs/errors.jsonl` (§11).
+public struct ErrorLogLine: Sendable {
+    public let runId: String
+    public let at: Timestamp
+    /// The failed item's ids, or `{"file": …}` for a repaired file.
+    public let item: JSONObject
+    public let error: String
+
+    public init(runId: String, at: Timestamp = Timestamp.now(), item: JSONObject, error: String) {
+        self.runId = runId
+        self.at = at
+        self.item = item
+        self.error = error
+    }
+
+    public var json: JSON {
+        ["runId": .string(runId), "at": .string(at.iso8601), "item": .object(item), "error": .string(error)]
+    }
+}
+
+extension TenantStore {
+    public static let tombstoneDirectoryName = "tombstones"
+
+    /// Every complete manifest line of `month` that parses (a reader skips what it cannot use).
+    public func forEachManifestLine(month: String, _ body: (ManifestLine) throws -> Void) throws {
+        try DurableFiles.forEachLine(DurableFiles.join(directory, Manifest.directoryName, "\(month).jsonl")) { bytes in
+            if let json = try? JSON.parse(bytes), let line = ManifestLine(json: json) { try body(line) }
+        }
+    }
+
+    public func forEachTombstone(month: String, _ body: (Tombstone) throws -> Void) throws {
+        try DurableFiles.forEachLine(DurableFiles.join(directory, Self.tombstoneDirectoryName, "\(month).jsonl")) { bytes in
+            if let json = try? JSON.parse(bytes), let tombstone = Tombstone(json: json) { try body(tombstone) }
+        }
+    }
+}
+
+extension TenantWriter {
+    /// Appends a tombstone to its month's shard. Removal passes write it before removing the files
+    /// it describes, so a crash in between leaves a tombstone to finish, never a silent gap.
+    public func appendTombstone(_ tombstone: Tombstone) throws {
+        guard let month = tombstone.month else { throw ArchiveIOError("tombstone for", tombstone.path, code: 22) }
+        let directory = store.path(TenantStore.tombstoneDirectoryName)
+        try check()
+        try DurableFiles.createDirectories(directory)
+        try appendLine(tombstone.json.serialized(), toFile: DurableFiles.join(directory, "\(month).jsonl"))
+    }
+
+    public func appendError(_ line: ErrorLogLine) throws { try appendErrorLine(line.json) }
+}
