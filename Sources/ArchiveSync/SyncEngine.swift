@@ -51,6 +51,7 @@ public final class SyncEngine {
         writer = try store.openWriter(leaseSeconds: options.leaseSeconds, cancellation: options.cancellation)
         defer { writer.close() }
         writer.runId = report.runId
+        report.startedAt = now  // a run's [startedAt, endedAt] lies within its lease: two runs' never overlap
         do {
             // Under the tenant's lease no other writer exists: every other temporary file is a crashed run's.
             try writer.sweepControlFiles()
