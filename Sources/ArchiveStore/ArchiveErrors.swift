@@ -61,3 +61,11 @@ public struct SidecarError: Error, Sendable, CustomStringConvertible {
     }
     public var description: String { "sidecar \(path): \(reason); left untouched" }
 }
+
+/// A file at a media name that ringlog cannot adopt (not a regular file: a symlink, a device).
+/// Fails that item only; the file is left as it is.
+public struct MediaFileError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public init(_ path: String) { self.path = path }
+    public var description: String { "\(path) is not a regular file (a symlink or a device in the tree?); left as it is" }
+}

@@ -92,8 +92,13 @@ public struct SyncState: Sendable, Equatable {
     public var callLog = StreamState()
     public var voicemail: [String: StreamState] = [:]
     var extra = JSONObject()
+    var voicemailExtra = JSONObject()
 
     public init() {}
+
+    static func isExtensionId(_ key: String) -> Bool {
+        (1...20).contains(key.utf8.count) && key.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
 
     public static func load(_ path: String) throws -> SyncState {
         guard let bytes = try DurableFiles.readIfPresent(path) else { return SyncState() }
@@ -101,7 +106,14 @@ public struct SyncState: Sendable, Equatable {
         let object = try checkControlFile(json, format: "ringlog-state", path: path)
         var state = SyncState()
         state.callLog = StreamState(json: json["callLog"])
-        for member in json["voicemail"]?.objectValue?.members ?? [] { state.voicemail[member.key] = StreamState(json: member.value) }
+        // Streams are keyed by extension id (digits); any other member is not ringlog's and is kept as it is.
+        for member in json["voicemail"]?.objectValue?.members ?? [] {
+            if isExtensionId(member.key), case .object = member.value {
+                state.voicemail[member.key] = StreamState(json: member.value)
+            } else {
+                state.voicemailExtra[member.key] = member.value
+            }
+        }
         state.extra = object.removing(["format", "layoutVersion", "callLog", "voicemail"])
         return state
     }
@@ -109,6 +121,7 @@ public struct SyncState: Sendable, Equatable {
     public var json: JSON {
         var voicemails = JSONObject()
         for key in voicemail.keys.sorted() { voicemails[key] = voicemail[key]?.json }
+        voicemails.appendUnowned(voicemailExtra)
         var object: JSONObject = ["format": "ringlog-state", "layoutVersion": .int(ArchiveNames.layoutVersion), "callLog": callLog.json,
                                   "voicemail": .object(voicemails)]
         object.appendUnowned(extra)

@@ -79,9 +79,12 @@ public enum DurableFiles {
 
     /// SHA-256 and size of a file, streamed in 256 KiB reads (constant memory whatever the size).
     public static func hashFile(_ path: String) throws(ArchiveIOError) -> (sha256: String, size: Int64) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // Only a regular file ringlog renamed into place is media: not a symlink to /dev/zero or elsewhere.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { throw ArchiveIOError("open", path) }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw ArchiveIOError("hash", path, code: EINVAL) }
         let hasher = SHA256Hasher()
         var size: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 18)
@@ -233,11 +236,13 @@ public enum DurableFiles {
     @discardableResult
     public static func appendLine(_ path: String, _ line: String) throws(ArchiveIOError) -> TailRepair? {
         let isNew = !exists(path)
-        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, fileMode)
+        // O_NOFOLLOW: a symlink planted in the tree must not make ringlog append to a file outside it.
+        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, fileMode)
         guard descriptor >= 0 else { throw ArchiveIOError("open for append", path) }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw ArchiveIOError("stat", path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ArchiveIOError("append to", path, code: EINVAL) }
         var length = Int64(info.st_size)
         var repair: TailRepair?
         if length > 0 {
@@ -265,7 +270,7 @@ public enum DurableFiles {
     /// Appends without repairing or rolling back: for a fenced run's own run-log line, written while
     /// the new lease holder may be appending to the same file (truncating could cut its line).
     public static func appendLineUnguarded(_ path: String, _ line: String) throws(ArchiveIOError) {
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, fileMode)
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, fileMode)
         guard descriptor >= 0 else { throw ArchiveIOError("open for append", path) }
         defer { close(descriptor) }
         let bytes = Array((line + "\n").utf8)

@@ -100,7 +100,7 @@ public final class Lease: Sendable {
             }
             let next = (generations.last ?? 0) + 1
             let candidate = path(directory, next)
-            let started = monotonicSeconds()
+            let started = leaseClockSeconds()
             let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DurableFiles.fileMode)
             guard descriptor >= 0 else {
                 if errno == EEXIST { continue }  // another contender took `next` first: look again
@@ -145,9 +145,10 @@ public final class Lease: Sendable {
     static func liveHolder(_ path: String, leaseSeconds: Double) throws -> (holder: String, expiresAt: String)? {
         guard let bytes = try DurableFiles.readIfPresent(path) else { return nil }
         guard let json = try? JSON.parse(bytes), let expires = json["expiresAt"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }) else {
-            // Created but not yet (or never) written: live while young, free once a lease old.
+            // Created but not yet (or never) written: live while young, free once a lease old. An mtime
+            // far in the future (a skewed server clock, a touched file) must not hold the tenant for ever.
             let age = DurableFiles.ageSeconds(path) ?? 0
-            return age < leaseSeconds ? (holder: "a run that is starting", expiresAt: "unknown") : nil
+            return abs(age) < leaseSeconds ? (holder: "a run that is starting", expiresAt: "unknown") : nil
         }
         if json["released"]?.boolValue == true { return nil }
         let holder = json["holder"]?.stringValue ?? "unknown"
@@ -222,7 +223,7 @@ public final class Lease: Sendable {
     /// the tree calls it first; it does no I/O.
     public func check() throws(LeaseError) {
         let reason: String? = state.withLock { state in
-            if state.fenceReason == nil && monotonicSeconds() >= state.validUntil {
+            if state.fenceReason == nil && leaseClockSeconds() >= state.validUntil {
                 state.fenceReason = "the lease ran out before it could be renewed (was the process stopped, or the share unreachable?)"
             }
             return state.fenceReason
@@ -245,9 +246,9 @@ public final class Lease: Sendable {
     private func startRenewing() {
         let interval = leaseSeconds / 3
         DispatchQueue(label: "ringlog.lease.renewal").async { [self] in
-            var next = monotonicSeconds() + interval
+            var next = leaseClockSeconds() + interval
             while !state.withLock({ $0.released }) {
-                let now = monotonicSeconds()
+                let now = leaseClockSeconds()
                 if now >= next {
                     renew()
                     _ = try? check()  // fences (and cancels transfers) once the lease has run out unrenewed
@@ -272,7 +273,7 @@ public final class Lease: Sendable {
         guard let json = try? JSON.parse(current), json["token"]?.stringValue == token, json["released"]?.boolValue != true else {
             return fence("the lease file no longer carries this run's token")
         }
-        let started = monotonicSeconds()
+        let started = leaseClockSeconds()
         let renewed = fileLock.withLock { _ -> Bool in
             guard !state.withLock({ $0.released }) else { return false }
             // On failure (a full disk) keep trying; check() fences once the lease runs out.
@@ -299,6 +300,19 @@ public final class Lease: Sendable {
             _ = try? DurableFiles.writeAtomically(path, content(released: true), owner: token, onlyIfChanged: false)
         }
     }
+}
+
+/// The clock the holder measures its lease by: it must keep running while the process is stopped
+/// *and* while the machine is suspended (a laptop lid, a VM snapshot), or a resumed holder would
+/// think its lease still valid. CLOCK_BOOTTIME does both on Linux; CLOCK_MONOTONIC elsewhere.
+func leaseClockSeconds() -> Double {
+    var spec = timespec()
+    #if os(Linux)
+    clock_gettime(CLOCK_BOOTTIME, &spec)
+    #else
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    #endif
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
 
 extension DurableFiles {

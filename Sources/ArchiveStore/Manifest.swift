@@ -129,8 +129,8 @@ public final class Manifest {
         public let unreadable: [SidecarError]
     }
 
-    /// Rebuilds the shards one month at a time (memory: one month's lines). `write` replaces a shard
-    /// (nil for a dry run). Shards whose month has no sidecar any more are emptied.
+    /// Rebuilds the shards one month at a time (memory: one month's lines). `report` sees each shard
+    /// before `write` replaces it (nil for a dry run). Shards whose month has no sidecar any more are emptied.
     public static func rebuild(tenantDirectory: String, write: ((String, [UInt8]) throws -> Void)?,
                                _ report: (RebuiltShard) -> Void) throws {
         let reader = ArchiveReader(tenantDirectory: tenantDirectory)
@@ -157,16 +157,16 @@ public final class Manifest {
             }
             months.insert(month)
             let shard = RebuiltShard(month: month, lines: lines.sorted(), unreadable: unreadable)
+            report(shard)  // before the shard is replaced, so the caller can compare with what is there
             if let write, unreadable.isEmpty {
                 try DurableFiles.createDirectories(manifestDirectory)
                 try write(DurableFiles.join(manifestDirectory, shardFile(month)), Array(shard.lines.map { $0 + "\n" }.joined().utf8))
             }
-            report(shard)
         }
         // A shard with no sidecar behind it any more (its items were removed) is emptied.
         for name in DurableFiles.list(manifestDirectory) where name.hasSuffix(".jsonl") && !months.contains(String(name.dropLast(6))) {
-            if let write { try write(DurableFiles.join(manifestDirectory, name), []) }
             report(RebuiltShard(month: String(name.dropLast(6)), lines: [], unreadable: []))
+            if let write { try write(DurableFiles.join(manifestDirectory, name), []) }
         }
     }
 

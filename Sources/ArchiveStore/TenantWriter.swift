@@ -114,7 +114,9 @@ public final class TenantWriter {
     public func adoptMedia(at relativePath: String, kind: MediaEntry.Kind, id: String, contentType: String) throws -> MediaEntry? {
         try check()
         let path = store.path(relativePath)
-        guard DurableFiles.exists(path) else { return nil }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw MediaFileError(relativePath) }
         let digest = try DurableFiles.hashFile(path)
         return MediaEntry(kind: kind, id: id, file: DurableFiles.fileName(of: relativePath), sha256: digest.sha256, size: digest.size,
                           contentType: contentType, archivedAt: Timestamp.now())

@@ -48,6 +48,9 @@ public final class SyncEngine {
     /// after that ends up in the report (and the run log).
     public func run() throws -> SyncReport {
         if options.dryRun { return dryRun() }
+        // A control file this ringlog cannot read stops the run before it takes the lease or writes anything.
+        _ = try store.loadState()
+        _ = try store.loadPending()
         writer = try store.openWriter(leaseSeconds: options.leaseSeconds, cancellation: options.cancellation)
         defer { writer.close() }
         writer.runId = report.runId

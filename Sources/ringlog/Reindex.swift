@@ -33,7 +33,7 @@ struct Reindex: ParsableCommand {
             do {
                 try reindex(archive.store(for: marker.tenantId), leaseSeconds: lease)
             } catch {
-                printError("ringlog reindex: tenant \(marker.tenantId): \(error)")
+                if !(error is ExitCode) { printError("ringlog reindex: tenant \(marker.tenantId): \(error)") }
                 let status = exitStatus(for: error)
                 if worst == nil || status == ExitStatus.failure { worst = status }
             }
@@ -53,7 +53,7 @@ struct Reindex: ParsableCommand {
             lines += after.count
             if shard.unreadable.isEmpty {
                 added += after.subtracting(before).count
-                dropped += (dryRun ? before.subtracting(after) : []).count
+                dropped += before.subtracting(after).count
             }
             unreadable += shard.unreadable
         }

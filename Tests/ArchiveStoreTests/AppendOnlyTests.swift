@@ -45,16 +45,44 @@ import Glibc
 
     /// /dev/full answers every write with ENOSPC: the error says "disk full" and names the path.
     @Test func aFullDiskIsNamedAsSuchWithThePath() throws {
-        let scratch = ScratchDirectory()
-        let path = scratch.path + "/full.jsonl"
-        #expect(symlink("/dev/full", path) == 0)
+        let descriptor = open("/dev/full", O_WRONLY)
+        defer { close(descriptor) }
         do {
-            _ = try DurableFiles.appendLine(path, "{\"a\":1}")
-            Issue.record("an append to a full disk succeeded")
+            try DurableFiles.writeAll(descriptor, [1, 2, 3], path: "/srv/archive/t/manifest/2026-11.jsonl")
+            Issue.record("a write to a full disk succeeded")
         } catch {
             #expect(error.code == ENOSPC)
-            #expect("\(error)".contains("disk full") && "\(error)".contains(path), "\(error)")
+            #expect("\(error)".contains("disk full") && "\(error)".contains("/srv/archive/t/manifest/2026-11.jsonl"), "\(error)")
         }
+    }
+
+    /// A symlink planted in the tree must not make ringlog append to a file outside it.
+    @Test func anAppendNeverFollowsASymlink() throws {
+        let scratch = ScratchDirectory()
+        let outside = scratch.path + "/outside.txt"
+        try DurableFiles.writeAtomically(outside, Array("precious\n".utf8))
+        #expect(symlink(outside, scratch.path + "/runs.jsonl") == 0)
+        #expect(throws: ArchiveIOError.self) { try DurableFiles.appendLine(scratch.path + "/runs.jsonl", "{\"a\":1}") }
+        #expect(try DurableFiles.read(outside) == Array("precious\n".utf8))
+    }
+
+    /// A fenced run's line goes in without repair: the new holder may be writing the "torn" line.
+    @Test func aFencedRunsLineNeverTruncatesTheNewHoldersLine() throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
+        let store = root.store(for: tenant.tenantId)
+        let writer = try store.openWriter()
+        defer { writer.close() }
+        try writeLease(leaseFile(store.controlDirectory, Int(writer.lease.generation) + 1), holder: "otherhost:7", expiresIn: 600)
+        writer.lease.renew()
+        #expect(writer.lease.isFenced)
+        try DurableFiles.createDirectories(store.path("logs"))
+        let partial = Array("{\"runId\":\"new\"}\n{\"runId\":\"new-2\",\"sta".utf8)
+        try DurableFiles.writeAtomically(store.path("logs/runs.jsonl"), partial)
+        try writer.appendRunLine(["runId": "fenced"])
+        #expect(Array(try DurableFiles.read(store.path("logs/runs.jsonl")).prefix(partial.count)) == partial)
+        #expect(!DurableFiles.exists(store.path("logs/errors.jsonl")))
     }
 
     @Test func aTornShardIsRepairedByTheWriterAndTheFragmentRecordedInTheErrorLog() throws {

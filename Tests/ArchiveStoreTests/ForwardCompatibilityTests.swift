@@ -53,13 +53,18 @@ let futureSidecar = """
         try DurableFiles.writeAtomically(statePath, Array("""
             {"format": "ringlog-state", "layoutVersion": 1, "note": {"x": 1},
              "callLog": {"syncToken": "t", "syncTime": "2026-11-20T10:00:00.000Z", "backfill": null, "highWaterMark": null, "shard": 7},
-             "voicemail": {"101": {"syncToken": "v", "syncTime": null, "backfill": null, "highWaterMark": null, "extra": "y"}}}
+             "voicemail": {"101": {"syncToken": "v", "syncTime": null, "backfill": null, "highWaterMark": null, "extra": "y"},
+                           "zzMeta": "not-a-stream", "aNote": {"by": "ops"}}}
             """.utf8))
         var state = try SyncState.load(statePath)
         state.callLog.syncToken = "t2"
         let written = try JSON.parse(state.bytes)
         #expect(written["note"] == (try JSON.parse(#"{"x": 1}"#)) && written["callLog"]?["shard"] == .int(7))
         #expect(written["voicemail"]?["101"]?["extra"] == "y" && written["callLog"]?["syncToken"] == "t2")
+        let note = try JSON.parse(#"{"by": "ops"}"#)
+        #expect(written["voicemail"]?["zzMeta"] == "not-a-stream" && written["voicemail"]?["aNote"] == note,
+                "members of voicemail that are not extension streams are kept as they are")
+        #expect(try SyncState.load(statePath).voicemail.keys.sorted() == ["101"])
 
         let pendingPath = scratch.path + "/pending.json"
         try DurableFiles.writeAtomically(pendingPath, Array("""

@@ -116,32 +116,45 @@ func deadPid() -> Int32 {
         #expect(try DurableFiles.read(leaseFile(scratch.path, Int(lease.generation) + 1)) == successor, "release leaves the new holder's lease alone")
     }
 
-    @Test func aLeaseWhoseFileNoLongerCarriesItsTokenIsFenced() throws {
+    @Test func aLeaseWhoseFileNoLongerCarriesItsTokenIsFencedAndNotReleasedOverTheOther() throws {
         let scratch = ScratchDirectory()
         let lease = try Lease.acquire(in: scratch.path, renewing: false)
         try writeLease(lease.path, holder: "otherhost:1", expiresIn: 600, token: "00000000000000bb")
         lease.renew()
         #expect(throws: LeaseError.self) { try lease.check() }
+        let foreign = try DurableFiles.read(lease.path)
+        lease.release()
+        #expect(try DurableFiles.read(lease.path) == foreign, "release never rewrites a lease that is not this run's")
+    }
+
+    @Test func anEmptyLeaseFileDatedInTheFutureDoesNotHoldTheTenantForEver() throws {
+        let scratch = ScratchDirectory()
+        let path = leaseFile(scratch.path, 1)
+        try DurableFiles.writeAtomically(path, [])
+        var future = [timespec(tv_sec: time(nil) + 365 * 86_400, tv_nsec: 0), timespec(tv_sec: time(nil) + 365 * 86_400, tv_nsec: 0)]
+        utimensat(AT_FDCWD, path, &future, 0)
+        let lease = try Lease.acquire(in: scratch.path, leaseSeconds: 600, renewing: false)
+        #expect(lease.generation == 2)
     }
 
     /// A holder that cannot renew (frozen, share gone) stops counting its lease valid before the
     /// written expiry, by its monotonic clock, with no I/O.
     @Test func aHolderThatDidNotRenewIsFencedBeforeItsExpiry() throws {
         let scratch = ScratchDirectory()
-        let lease = try Lease.acquire(in: scratch.path, leaseSeconds: 1, renewing: false)
+        let lease = try Lease.acquire(in: scratch.path, leaseSeconds: 4, renewing: false)
         try lease.check()
-        usleep(850_000)  // past leaseSeconds − margin (0.2 s), still before the written expiry
+        let expires = Timestamp(iso8601: try JSON.parse(DurableFiles.read(lease.path))["expiresAt"]?.stringValue ?? "")!
+        usleep(3_300_000)  // past leaseSeconds − margin (0.8 s), before the written expiry
         #expect(throws: LeaseError.self) { try lease.check() }
-        let json = try JSON.parse(DurableFiles.read(lease.path))
-        #expect(Timestamp(iso8601: json["expiresAt"]?.stringValue ?? "")! > Timestamp.now(), "fenced while the file still says valid")
+        #expect(Timestamp.now() < expires, "fenced while the file still says valid: no contender could have taken over yet")
     }
 
     @Test func theRenewalTimerKeepsALeaseAliveWithoutAnyProgress() throws {
         let scratch = ScratchDirectory()
-        let lease = try Lease.acquire(in: scratch.path, leaseSeconds: 1)
-        usleep(2_500_000)  // two and a half leases, no call from the "run"
+        let lease = try Lease.acquire(in: scratch.path, leaseSeconds: 3)
+        usleep(7_000_000)  // more than two leases, no call from the "run"
         try lease.check()
-        #expect(throws: LeaseError.self) { _ = try Lease.acquire(in: scratch.path, leaseSeconds: 1, renewing: false) }
+        #expect(throws: LeaseError.self) { _ = try Lease.acquire(in: scratch.path, leaseSeconds: 3, renewing: false) }
         lease.release()
         let json = try JSON.parse(DurableFiles.read(lease.path))
         #expect(json["released"] == .bool(true))

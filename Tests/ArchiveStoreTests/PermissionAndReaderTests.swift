@@ -78,6 +78,21 @@ import Glibc
         #expect(String(decoding: try DurableFiles.read(tenant + "/manifest/2026-11.jsonl"), as: UTF8.self) == "{\"kept\":1}\n")
     }
 
+    @Test func aSidecarOutsideItsFoldersMonthMakesTheMonthUnreadable() throws {
+        let scratch = ScratchDirectory()
+        let tenant = scratch.path
+        try DurableFiles.createDirectories(tenant + "/101/2026-11-20")
+        let sidecar = Sidecar(kind: .call, record: ["id": "A"], item: ["callId": "A"], startTime: Timestamp(iso8601: "2026-10-20T10:00:00Z")!,
+                              archivedAt: Timestamp.now())
+        try DurableFiles.writeAtomically(tenant + "/101/2026-11-20/20261120T100000Z_call.a.0.json", sidecar.bytes)
+        try DurableFiles.createDirectories(tenant + "/manifest")
+        try DurableFiles.writeAtomically(tenant + "/manifest/2026-11.jsonl", Array("{\"kept\":1}\n".utf8))
+        var reports: [Manifest.RebuiltShard] = []
+        try Manifest.rebuild(tenantDirectory: tenant, write: { try DurableFiles.writeAtomically($0, $1) }) { reports.append($0) }
+        #expect(reports.count == 1 && reports[0].unreadable.count == 1 && "\(reports[0].unreadable[0])".contains("not in its folder's month"))
+        #expect(String(decoding: try DurableFiles.read(tenant + "/manifest/2026-11.jsonl"), as: UTF8.self) == "{\"kept\":1}\n")
+    }
+
     @Test func mediaIsAdoptedByAStreamedHash() throws {
         let scratch = ScratchDirectory()
         let root = try ArchiveRoot.initialize(scratch.path + "/archive")
@@ -91,6 +106,11 @@ import Glibc
         let entry = try #require(try writer.adoptMedia(at: "101/2026-11-20/20261120T100000Z_1.wav", kind: .recording, id: "1", contentType: "audio/wav"))
         #expect(entry.sha256 == SHA256Hasher.hex(of: bytes) && entry.size == Int64(bytes.count))
         #expect(try writer.adoptMedia(at: "101/2026-11-20/20261120T100000Z_2.wav", kind: .recording, id: "2", contentType: "audio/wav") == nil)
+        // A symlink at a media name (to /dev/zero: hashing would never end) is not media: that item fails, the run does not.
+        #expect(symlink("/dev/zero", store.path("101/2026-11-20/20261120T100000Z_3.wav")) == 0)
+        #expect(throws: MediaFileError.self) {
+            _ = try writer.adoptMedia(at: "101/2026-11-20/20261120T100000Z_3.wav", kind: .recording, id: "3", contentType: "audio/wav")
+        }
     }
 }
 

@@ -8,6 +8,10 @@ import RinglogTestSupport
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A scripted source whose media downloads a test decides.
 final class ControlledSource: ArchiveSource {
     let inner: ScriptedSource
@@ -113,15 +117,59 @@ final class ControlledSource: ArchiveSource {
         defer { withExtendedLifetime(scratch) {} }
         _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [callRecord(id: "One")]), options: options).run()
         let store = root.store(for: tenant.tenantId)
-        let future = Array(#"{"format": "ringlog-state", "layoutVersion": 2, "callLog": {"v2": true}}"#.utf8)
-        try DurableFiles.writeAtomically(store.statePath, future)
-        let manifestBefore = try DurableFiles.read(store.path("manifest/2026-11.jsonl"))
-        let report = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [callRecord(id: "Two", start: "2026-11-19T18:00:00.000Z")]),
-                                    options: options).run()
-        #expect(report.status == .failed && report.configurationFailed)
-        #expect(report.failure?.contains(store.statePath) == true && report.failure?.contains("layout version 2") == true, "\(report.failure ?? "")")
-        #expect(try DurableFiles.read(store.statePath) == future)
-        #expect(try DurableFiles.read(store.path("manifest/2026-11.jsonl")) == manifestBefore)
+        for (path, format) in [(store.statePath, "ringlog-state"), (store.pendingPath, "ringlog-pending")] {
+            let original = try DurableFiles.readIfPresent(path)
+            let future = Array(#"{"format": "\#(format)", "layoutVersion": 2, "v2": true}"#.utf8)
+            try DurableFiles.writeAtomically(path, future)
+            let before = Set(try tree(store.directory))
+            #expect {
+                _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [callRecord(id: "Two", start: "2026-11-19T18:00:00.000Z")]),
+                                   options: options).run()
+            } throws: { error in
+                error is ControlFileError && "\(error)".contains(path) && "\(error)".contains("layout version 2")
+            }
+            #expect(Set(try tree(store.directory)) == before, "nothing written: no lease, no log line, no item")
+            if let original { try DurableFiles.writeAtomically(path, original) } else { unlink(path) }
+        }
+    }
+
+    /// Every regular file and its bytes' hash.
+    func tree(_ directory: String) throws -> [String] {
+        var result: [String] = []
+        let enumerator = FileManager.default.enumerator(atPath: directory)
+        while let relative = enumerator?.nextObject() as? String {
+            if let bytes = try? DurableFiles.read(directory + "/" + relative) { result.append(relative + " " + SHA256Hasher.hex(of: bytes)) }
+        }
+        return result
+    }
+
+    /// Unreadable for root too: a sidecar name that is a symlink to itself (ELOOP).
+    @Test func aSidecarThatCannotBeReadIsNeverReplaced() throws {
+        let (scratch, root, tenant, options) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [callRecord(id: "Loop")]), options: options).run()
+        let directory = root.tenantDirectory(tenant.tenantId)
+        let target = try #require(try Manifest.sidecarPaths(tenantDirectory: directory).first)
+        unlink(directory + "/" + target)
+        #expect(symlink(DurableFiles.fileName(of: target), directory + "/" + target) == 0)
+        let report = try SyncEngine(root: root, tenant: tenant,
+                                    source: ScriptedSource(calls: [callRecord(id: "Loop", extra: [("result", "Missed")])]), options: options).run()
+        var info = stat()
+        #expect(lstat(directory + "/" + target, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "the unreadable sidecar is not replaced")
+        #expect(report.errors.contains { $0.contains(target) && $0.contains("cannot be read") }, "\(report.errors)")
+    }
+
+    /// A symlink at a media name is not adopted (it could point at /dev/zero): that call fails alone.
+    @Test func aSymlinkAtAMediaNameFailsOnlyItsItem() throws {
+        let (scratch, root, tenant, options) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let store = root.store(for: tenant.tenantId)
+        try DurableFiles.createDirectories(store.path("101/2026-11-19"))
+        #expect(symlink("/dev/zero", store.path("101/2026-11-19/20261119T150000Z_1662272001.mp3")) == 0)
+        let calls = [callRecord(id: "Sym", recordingId: "1662272001"), callRecord(id: "Fine", start: "2026-11-18T10:00:00.000Z", recordingId: "1662272002")]
+        let report = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: calls), options: options).run()
+        #expect(report.status == .partial && report.counts["recordings"] == 1, "\(report.errors) \(report.failure ?? "")")
+        #expect(report.errors.contains { $0.contains("not a regular file") })
     }
 
     @Test func aPendingEntryWhoseSidecarCannotBeReadStays() throws {
@@ -140,6 +188,86 @@ final class ControlledSource: ArchiveSource {
         #expect(report.errors.contains { $0.contains(sidecar) })
     }
 
+    /// The successor lease as another run would write it after this one's expiry.
+    static func takeOver(_ store: TenantStore) {
+        let current = DurableFiles.list(store.controlDirectory).filter { $0.hasPrefix(Lease.filePrefix) }.last!
+        let next = Int(current.dropFirst(Lease.filePrefix.count))! + 1
+        let digits = String(next)
+        let successor = store.controlDirectory + "/lease." + String(repeating: "0", count: 20 - digits.count) + digits
+        let json: JSON = ["format": "ringlog-lease", "layoutVersion": 1, "generation": .int(next), "token": "00000000000000cc",
+                          "holder": "otherhost:9", "renewedAt": .string(Timestamp.now().iso8601),
+                          "expiresAt": .string(Timestamp.now().adding(seconds: 600).iso8601)]
+        try? DurableFiles.writeAtomically(successor, json.serializedBytes())
+    }
+
+    /// Lost while a list request is in flight (not a download): still reported as the lost lease, exit 5.
+    @Test func aRunFencedDuringAnAPIRequestReportsTheLostLease() throws {
+        let (scratch, root, tenant, initialOptions) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        var options = initialOptions
+        let cancellation = CancellationFlag()
+        options.cancellation = cancellation
+        options.leaseSeconds = 3
+        let store = root.store(for: tenant.tenantId)
+        final class SyncCancelledSource: ArchiveSource {
+            let inner: ScriptedSource, store: TenantStore, cancellation: CancellationFlag
+            init(_ inner: ScriptedSource, _ store: TenantStore, _ cancellation: CancellationFlag) {
+                self.inner = inner
+                self.store = store
+                self.cancellation = cancellation
+            }
+            func accountInfo() throws(RingCentralError) -> AccountInfo { try inner.accountInfo() }
+            func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { try inner.extensions(perPage: perPage) }
+            func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                             nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> { Page(records: [], nextPageURI: nil) }
+            func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+                ArchiveIntegrityTests.takeOver(store)
+                let started = monotonicSeconds()
+                while !cancellation.isCancelled && monotonicSeconds() - started < 10 { usleep(20_000) }
+                throw .transport(TransportError(kind: .cancelled, curlCode: 42, message: "aborted", url: "https://platform.example/x"), attempts: 1)
+            }
+            func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                               nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
+            func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+                try inner.voicemailSync(extensionId: extensionId, request)
+            }
+            func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+                try inner.downloadRecording(contentURI: contentURI, to: descriptor)
+            }
+            func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+                try inner.downloadAttachment(uri: uri, to: descriptor)
+            }
+            func revoke() {}
+            var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { [:] }
+        }
+        let report = try SyncEngine(root: root, tenant: tenant, source: SyncCancelledSource(ScriptedSource(calls: []), store, cancellation),
+                                    options: options).run()
+        #expect(report.fenced && report.failure?.contains("lost its lease") == true && report.failure?.contains("otherhost:9") == true,
+                "\(report.failure ?? "")")
+    }
+
+    /// A download that completes after the lease was lost is not committed: the media never gets its final name.
+    @Test func mediaReceivedAfterTheLeaseWasLostIsNotCommitted() throws {
+        let (scratch, root, tenant, initialOptions) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        var options = initialOptions
+        let cancellation = CancellationFlag()
+        options.cancellation = cancellation
+        options.leaseSeconds = 3
+        let store = root.store(for: tenant.tenantId)
+        let source = ControlledSource(ScriptedSource(calls: [callRecord(id: "Late", recordingId: "1662272001")])) { descriptor throws(RingCentralError) in
+            ArchiveIntegrityTests.takeOver(store)
+            let started = monotonicSeconds()
+            while !cancellation.isCancelled && monotonicSeconds() - started < 10 { usleep(20_000) }
+            let bytes: [UInt8] = Array("ID3".utf8) + [UInt8](repeating: 7, count: 100)
+            _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            return MediaDownload(contentType: "audio/mpeg", bytes: Int64(bytes.count), sha256: SHA256Hasher.hex(of: bytes), effectiveURL: "x")
+        }
+        let report = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()
+        #expect(report.fenced)
+        #expect(!DurableFiles.list(store.path("101/2026-11-19")).contains { $0.hasSuffix(".mp3") }, "no media committed after the loss")
+    }
+
     /// Another run takes the lease over while a download is in flight (this run was stopped, or its
     /// share was unreachable): the renewal timer notices, the transfer is aborted, nothing more is
     /// written, and the run reports it was fenced.
@@ -149,7 +277,7 @@ final class ControlledSource: ArchiveSource {
         defer { withExtendedLifetime(scratch) {} }
         let cancellation = CancellationFlag()
         options.cancellation = cancellation
-        options.leaseSeconds = 1.5
+        options.leaseSeconds = 3
         let store = root.store(for: tenant.tenantId)
         let waited = Mutex<Double>(0)
         let atTakeover = Mutex<[String: String]>([:])
@@ -185,10 +313,10 @@ final class ControlledSource: ArchiveSource {
         }
         let report = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()
         let fencingTime = waited.withLock { $0 }
-        print("fencing time after takeover: \(fencingTime) s (lease 1.5 s, renewed every 0.5 s)")
+        print("fencing time after takeover: \(fencingTime) s (lease 3 s, renewed every 1 s)")
         #expect(report.fenced && report.status == .failed)
         #expect(report.failure?.contains("lost its lease") == true && report.failure?.contains("otherhost:9") == true, "\(report.failure ?? "")")
-        #expect(fencingTime < 1.5, "aborted within a renewal interval")
+        #expect(fencingTime < 3, "aborted within about a renewal interval")
         #expect(tree() == atTakeover.withLock { $0 }, "nothing written after the lease was lost but the run-log line")
         #expect(try store.loadPending().pending.isEmpty, "no pending attempt counted")
         let runs = String(decoding: try DurableFiles.read(store.path("logs/runs.jsonl")), as: UTF8.self)

@@ -105,3 +105,36 @@ import Glibc
         #expect(runs.split(separator: "\n").count == 2 && runs.contains("lost its lease"), "both runs logged, the fenced one as such")
     }
 }
+
+/// A line that only partly fits (the file-size limit of a child process stands in for a disk that
+/// fills mid-write: the write is short) is rolled back, so the file keeps only whole lines.
+@Suite struct ShortWriteTests {
+    @Test func aShortAppendIsRolledBackToTheLastWholeLine() async throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        while (DurableFiles.size(root.registryPath) ?? 0) + 100 <= 512 {
+            _ = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
+        }
+        let before = try DurableFiles.read(root.registryPath)
+        #expect(before.count < 512)
+        let binary = LiveSimulator.executablePath("ringlog")
+        // dash counts `ulimit -f` in 512-byte blocks; SIGXFSZ ignored, so the write comes back short instead.
+        let script = "trap '' XFSZ; ulimit -f 1; exec '\(binary)' tenant add 'a name long enough to cross the limit' --root '\(root.path)' --server https://platform.example"
+        let result = try await blocking { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        #expect(result.0 == 1, "\(result.1)")
+        #expect(result.1.contains("disk full") && result.1.contains(root.registryPath), "\(result.1)")
+        #expect(try DurableFiles.read(root.registryPath) == before, "rolled back to the last whole line")
+        #expect(try root.registry().count == before.split(separator: 0x0A).count)
+    }
+}

@@ -24,6 +24,16 @@ import Testing
         #expect(reindexed.status == 0, "\(reindexed.standardError)")
         #expect(archive.manifestLineSet == incremental, "reindex from the sidecars alone gives the same lines")
         #expect(reindexed.standardOutput.contains("0 added, 0 dropped"))
+
+        // A line lost by hand and a line nobody's sidecar implies: reindex reports and repairs both.
+        let shard = archive.tenantDirectory + "/manifest/2026-11.jsonl"
+        var lines = String(decoding: try DurableFiles.read(shard), as: UTF8.self).split(separator: "\n").map(String.init)
+        lines.removeFirst()
+        lines.append(#"{"kind":"call","path":"101/2026-11-20/invented.json"}"#)
+        try DurableFiles.writeAtomically(shard, Array((lines.joined(separator: "\n") + "\n").utf8))
+        let repaired = try await runRinglog(["reindex", "--root", archive.root, "--tenant", archive.tenantId])
+        #expect(repaired.standardOutput.contains("1 added, 1 dropped"), "\(repaired.standardOutput)")
+        #expect(archive.manifestLineSet == incremental)
     }
 
     @Test func aSecondRunWithNothingNewWritesNothing() async throws {
