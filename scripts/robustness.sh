@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Attacks on the archive's guarantees, with the real binaries against the simulator (layout-spec §8.3, §9):
+#   scripts/robustness.sh lease-race [PROCESSES] [TRIALS]   contenders over a stale lease: do two runs ever overlap?
+#   scripts/robustness.sh frozen [TRIALS]                    SIGSTOP a holder past its lease: fenced on SIGCONT? how fast?
+#   scripts/robustness.sh full-disk [SIZES…]                 first sync on a small tmpfs (root only), then recover
+# Each prints one RESULT line. Debug binaries from `swift build`; a simulator on loopback per command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build >/dev/null
+bin=$(swift build --show-bin-path)
+work=$(mktemp -d /tmp/ringlog-robustness.XXXXXX)
+sim_pid=
+cleanup() { if [[ -n $sim_pid ]]; then kill -9 "$sim_pid" 2>/dev/null; fi; for m in "$work"/mnt.*; do umount "$m" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+start_simulator() {  # TIME_SCALE
+    "$bin/ringlog-simulator" --port 0 --seed 7 --days 14 --calls-per-day 40 --time-scale "$1" >"$work/sim.json" 2>/dev/null &
+    sim_pid=$!
+    for _ in $(seq 100); do [[ -s $work/sim.json ]] && break; sleep 0.1; done
+    field() { python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(eval(sys.argv[2]))' "$work/sim.json" "$1"; }
+    export RC_SERVER_URL=$(field 'd["url"]') RC_APP_CLIENT_ID=$(field 'd["accounts"][0]["clientId"]')
+    export RC_APP_CLIENT_SECRET=$(field 'd["accounts"][0]["clientSecret"]') RC_USER_JWT=$(field 'd["accounts"][0]["jwt"]')
+    export RINGLOG_SECRETS_DIR=/nonexistent
+}
+new_archive() { "$bin/ringlog" init "$1" >/dev/null; "$bin/ringlog" tenant add T --root "$1"; }
+
+# Every .jsonl line parses; every manifest media file is there with its sha256; every truth item is archived.
+check_tree() {  # TENANT_DIR
+    python3 - "$1" "$RC_SERVER_URL" <<'PY'
+import glob, hashlib, json, os, sys, urllib.request
+t, url = sys.argv[1], sys.argv[2]
+torn = 0
+for f in glob.glob(t + "/**/*.jsonl", recursive=True) + glob.glob(t + "/../*.jsonl"):
+    for line in open(f, "rb").read().split(b"\n"):
+        if line:
+            try: json.loads(line)
+            except Exception: torn += 1
+lines = [json.loads(l) for f in glob.glob(t + "/manifest/*.jsonl") for l in open(f, "rb") if l.strip()]
+bad = sum(1 for l in lines if "sha256" in l and (not os.path.exists(t + "/" + l["path"]) or
+          hashlib.sha256(open(t + "/" + l["path"], "rb").read()).hexdigest() != l["sha256"]))
+truth = json.load(urllib.request.urlopen(url + "/__sim/truth"))["items"]
+key = {"call": "callId", "recording": "recordingId", "voicemail": "attachmentId", "transcription": "attachmentId"}
+have = {(l["kind"], l.get(key.get(l["kind"], ""), "")) for l in lines}
+lost = sum(1 for i in truth if i["kind"] in key and (i["kind"], i[key[i["kind"]]]) not in have)
+print(f"torn={torn} corrupt={bad} lost={lost}")
+PY
+}
+
+lease_race() {
+    local processes=${1:-6} trials=${2:-30}
+    start_simulator 600
+    local root=$work/archive tenant
+    tenant=$(new_archive "$root")
+    "$bin/ringlog" sync --root "$root" >/dev/null 2>&1 || true
+    # Every response now takes a second: the winner holds the lease while the others try.
+    curl -s -X POST "$RC_SERVER_URL/__sim/faults" -d '{"slowShare": 1.0, "slowSeconds": 1}' >/dev/null
+    local leases=$root/$tenant/.ringlog admitted_wrong=0
+    for trial in $(seq "$trials"); do
+        local top next
+        top=$(ls "$leases" | grep '^lease\.' | sort | tail -1); next=$((10#${top#lease.} + 1))
+        printf '{"format":"ringlog-lease","layoutVersion":1,"generation":%d,"token":"00000000000000ee","holder":"otherhost:1","renewedAt":"2020-01-01T00:00:00.000Z","expiresAt":"2020-01-01T00:10:00.000Z"}\n' \
+            "$next" >"$(printf '%s/lease.%020d' "$leases" "$next")"
+        local pids=()
+        for i in $(seq "$processes"); do
+            ( status=0; "$bin/ringlog" sync --root "$root" >/dev/null 2>&1 || status=$?; echo $status >"$work/rc.$i" ) &
+            pids+=($!)
+        done
+        wait "${pids[@]}"
+        local non5=0
+        for i in $(seq "$processes"); do if [[ $(cat "$work/rc.$i") != 5 ]]; then non5=$((non5 + 1)); fi; done
+        if (( non5 != 1 )); then admitted_wrong=$((admitted_wrong + 1)); fi
+    done
+    local overlaps
+    overlaps=$(python3 -c '
+import json,sys
+runs = sorted((r["startedAt"], r["endedAt"]) for r in map(json.loads, open(sys.argv[1])))
+print(sum(1 for a, b in zip(runs, runs[1:]) if b[0] < a[1]))' "$root/$tenant/logs/runs.jsonl")
+    echo "RESULT lease-race: $processes processes x $trials trials over an expired lease; overlapping runs (double holders) $overlaps; trials not admitting exactly one $admitted_wrong; $(check_tree "$root/$tenant")"
+}
+
+frozen() {
+    local trials=${1:-5} fenced=0 wrote=0 times=()
+    start_simulator 20
+    for trial in $(seq "$trials"); do
+        local root=$work/frozen.$trial tenant
+        tenant=$(new_archive "$root")
+        RINGLOG_LEASE_SECONDS=3 "$bin/ringlog" sync --root "$root" >/dev/null 2>"$work/first.err" & local first=$!
+        sleep $((1 + trial % 3)); kill -STOP "$first"; sleep 4
+        RINGLOG_LEASE_SECONDS=3 "$bin/ringlog" sync --root "$root" >/dev/null 2>&1 || true
+        local before after start status=0
+        before=$(cd "$root/$tenant" && find . -type f ! -name runs.jsonl ! -name 'lease.*' -printf '%p %s %T@\n' | sort | sha256sum)
+        start=$(date +%s.%N); kill -CONT "$first"; wait "$first" || status=$?
+        times+=("$(python3 -c "print(f'{$(date +%s.%N) - $start:.3f}')")")
+        after=$(cd "$root/$tenant" && find . -type f ! -name runs.jsonl ! -name 'lease.*' -printf '%p %s %T@\n' | sort | sha256sum)
+        if [[ $status == 5 ]] && grep -q "lost its lease" "$work/first.err"; then fenced=$((fenced + 1)); fi
+        if [[ $before != "$after" ]]; then wrote=$((wrote + 1)); fi
+    done
+    echo "RESULT frozen: $trials trials, fenced with exit 5 $fenced, wrote to the tree after resuming $wrote, seconds from SIGCONT to exit: ${times[*]}"
+}
+
+full_disk() {
+    [[ $(id -u) == 0 ]] || { echo "full-disk needs root (tmpfs mounts)"; exit 2; }
+    local sizes=("$@"); (( ${#sizes[@]} )) || sizes=(150k 300k 450k 600k 800k 1m 1300k 1600k 2m 2500k 3m 4m 6m)
+    start_simulator 600
+    local failed=0 diskfull=0 torn=0 lost=0 corrupt=0 counted=0
+    for size in "${sizes[@]}"; do
+        local mount=$work/mnt.$size tenant status=0
+        mkdir -p "$mount"; mount -t tmpfs -o "size=$size" tmpfs "$mount"
+        tenant=$(new_archive "$mount/root") || { umount "$mount"; continue; }
+        "$bin/ringlog" sync --root "$mount/root" >/dev/null 2>"$work/err" || status=$?
+        if (( status == 1 )); then
+            failed=$((failed + 1))
+            if grep -q "disk full" "$work/err"; then diskfull=$((diskfull + 1)); fi
+        fi
+        # Attempts counted against items because of the disk (there should be none).
+        counted=$((counted + $(python3 -c '
+import json,sys
+try: d = json.load(open(sys.argv[1]))
+except Exception: print(0); sys.exit()
+print(sum(1 for e in d["pending"] + d["quarantined"] if "space" in e["lastError"] or "write" in e["lastError"]))' "$mount/root/$tenant/.ringlog/pending.json")))
+        mount -o remount,size=256m "$mount"
+        "$bin/ringlog" sync --root "$mount/root" >/dev/null 2>&1 || true
+        "$bin/ringlog" sync --root "$mount/root" --retry-pending >/dev/null 2>&1 || true
+        local result; result=$(check_tree "$mount/root/$tenant")
+        local t=${result#torn=}; t=${t%% *}; local c=${result#*corrupt=}; c=${c%% *}; local l=${result#*lost=}
+        torn=$((torn + t)); corrupt=$((corrupt + c)); lost=$((lost + l))
+        umount "$mount"
+    done
+    echo "RESULT full-disk: ${#sizes[@]} sizes (${sizes[*]}); runs stopped by the full disk $failed (message says disk full: $diskfull); attempts counted for disk errors $counted; after recovery: torn lines $torn, corrupt media $corrupt, items lost $lost"
+}
+
+case ${1:-} in
+    lease-race) shift; lease_race "$@" ;;
+    frozen) shift; frozen "$@" ;;
+    full-disk) shift; full_disk "$@" ;;
+    *) sed -n '2,6p' "$0"; exit 64 ;;
+esac
