@@ -151,3 +151,99 @@ extension TenantWriter {
 
     public func appendError(_ line: ErrorLogLine) throws { try appendErrorLine(line.json) }
 }
+
+/// One line of `logs/runs.jsonl` (§11): what a run did, in the key order the schema lists.
+public struct RunLogLine: Sendable {
+    public enum Status: String, Sendable { case success, partial, failed }
+    /// The item counters, always all present, in this order.
+    public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors"]
+    /// The rate-limit groups, in this order.
+    public static let groups = ["heavy", "medium", "light", "auth"]
+
+    public var runId: String
+    public var tenantId: String
+    public var status: Status
+    public var startedAt: Timestamp
+    public var endedAt: Timestamp?
+    public var windowFrom: Timestamp?
+    public var windowTo: Timestamp?
+    public var counts: [String: Int] = [:]
+    public var bytes: Int64 = 0
+    public var pending = 0
+    public var quarantined = 0
+    /// Requests and 429s per group name.
+    public var requests: [String: (requests: Int, throttled: Int)] = [:]
+    public var errors: [String] = []
+    public var warnings: [String] = []
+    public var failure: String?
+
+    public init(runId: String, tenantId: String, status: Status, startedAt: Timestamp) {
+        self.runId = runId
+        self.tenantId = tenantId
+        self.status = status
+        self.startedAt = startedAt
+    }
+
+    public var json: JSON {
+        var object = JSONObject()
+        object["runId"] = .string(runId)
+        object["tenantId"] = .string(tenantId)
+        object["status"] = .string(status.rawValue)
+        object["startedAt"] = .string(startedAt.iso8601)
+        object["endedAt"] = endedAt.map { .string($0.iso8601) } ?? .null
+        object["window"] = ["from": windowFrom.map { .string($0.iso8601) } ?? .null, "to": windowTo.map { .string($0.iso8601) } ?? .null]
+        var countObject = JSONObject()
+        for key in Self.countKeys { countObject[key] = .int(counts[key] ?? 0) }
+        object["counts"] = .object(countObject)
+        object["bytes"] = .int(bytes)
+        object["pending"] = .int(pending)
+        object["quarantined"] = .int(quarantined)
+        var requestObject = JSONObject()
+        for group in Self.groups {
+            let statistics = requests[group] ?? (0, 0)
+            requestObject[group] = ["requests": .int(statistics.requests), "429s": .int(statistics.throttled)]
+        }
+        object["requests"] = .object(requestObject)
+        object["errors"] = .array(errors.prefix(50).map { .string($0) })
+        object["warnings"] = .array(warnings.prefix(50).map { .string($0) })
+        if let failure { object["failure"] = .string(failure) }
+        return .object(object)
+    }
+
+    /// Reads a line back (for reports and for a run that looks at the one before it).
+    public init?(json: JSON) {
+        func time(_ value: JSON?) -> Timestamp? { value?.stringValue.flatMap { Timestamp(iso8601: $0) } }
+        guard let runId = json["runId"]?.stringValue, let tenantId = json["tenantId"]?.stringValue,
+            let status = json["status"]?.stringValue.flatMap(Status.init(rawValue:)), let startedAt = time(json["startedAt"])
+        else { return nil }
+        self.init(runId: runId, tenantId: tenantId, status: status, startedAt: startedAt)
+        endedAt = time(json["endedAt"])
+        windowFrom = time(json["window"]?["from"])
+        windowTo = time(json["window"]?["to"])
+        for key in Self.countKeys { if let value = json["counts"]?[key]?.int64Value { counts[key] = Int(value) } }
+        bytes = json["bytes"]?.int64Value ?? 0
+        pending = Int(json["pending"]?.int64Value ?? 0)
+        quarantined = Int(json["quarantined"]?.int64Value ?? 0)
+        for group in Self.groups {
+            if let entry = json["requests"]?[group] {
+                requests[group] = (Int(entry["requests"]?.int64Value ?? 0), Int(entry["429s"]?.int64Value ?? 0))
+            }
+        }
+        errors = json["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        warnings = json["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        failure = json["failure"]?.stringValue
+    }
+}
+
+extension TenantStore {
+    /// Every run-log line that parses, oldest first.
+    public func forEachRunLogLine(_ body: (RunLogLine) throws -> Void) throws {
+        try DurableFiles.forEachLine(DurableFiles.join(logDirectory, Self.runLogName)) { bytes in
+            if let json = try? JSON.parse(bytes), let line = RunLogLine(json: json) { try body(line) }
+        }
+    }
+}
+
+extension TenantWriter {
+    public func appendRunLine(_ line: RunLogLine) throws { try appendRunLine(line.json) }
+}

@@ -79,7 +79,7 @@ public final class SyncEngine {
         source.revoke()
         finishReport()
         do {
-            try writer.appendRunLine(report.json)
+            try writer.appendRunLine(report.runLogLine)
         } catch {
             logger.error("cannot write the run log: \(error)")
             if report.failure == nil { fail(error) }

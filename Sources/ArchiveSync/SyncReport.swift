@@ -73,31 +73,34 @@ public struct SyncReport: Sendable {
         windowTo = windowTo.map { max($0, to) } ?? to
     }
 
-    public var json: JSON {
-        var object = JSONObject()
-        object["runId"] = .string(runId)
-        object["tenantId"] = .string(tenantId)
-        object["status"] = .string(status.rawValue)
-        object["startedAt"] = .string(startedAt.iso8601)
-        object["endedAt"] = endedAt.map { .string($0.iso8601) } ?? .null
-        object["window"] = ["from": windowFrom.map { .string($0.iso8601) } ?? .null, "to": windowTo.map { .string($0.iso8601) } ?? .null]
-        var countObject = JSONObject()
-        for key in ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors"] {
-            countObject[key] = .int(counts[key] ?? 0)
+    /// The run-log line (ArchiveStore's codec); the plan of a dry run is added for the CLI's JSON output.
+    public var runLogLine: RunLogLine {
+        let logged: RunLogLine.Status = switch status {
+        case .success, .dryRun: .success
+        case .partial: .partial
+        case .failed: .failed
         }
-        object["counts"] = .object(countObject)
-        object["bytes"] = .int(bytes)
-        object["pending"] = .int(pending)
-        object["quarantined"] = .int(quarantined)
-        var requestObject = JSONObject()
+        var line = RunLogLine(runId: runId, tenantId: tenantId, status: logged, startedAt: startedAt)
+        line.endedAt = endedAt
+        line.windowFrom = windowFrom
+        line.windowTo = windowTo
+        line.counts = counts
+        line.bytes = bytes
+        line.pending = pending
+        line.quarantined = quarantined
         for group in RateLimitGroup.allCases {
             let statistics = requests[group] ?? RateGovernor.GroupStatistics()
-            requestObject[group.rawValue] = ["requests": .int(statistics.requests), "429s": .int(statistics.throttled)]
+            line.requests[group.rawValue] = (statistics.requests, statistics.throttled)
         }
-        object["requests"] = .object(requestObject)
-        object["errors"] = .array(errors.prefix(50).map { .string($0) })
-        object["warnings"] = .array(warnings.prefix(50).map { .string($0) })
-        if let failure { object["failure"] = .string(failure) }
+        line.errors = errors
+        line.warnings = warnings
+        line.failure = failure
+        return line
+    }
+
+    public var json: JSON {
+        guard var object = runLogLine.json.objectValue else { return .null }
+        if status == .dryRun { object["status"] = .string(status.rawValue) }
         if !plan.isEmpty { object["plan"] = .array(plan.map { .string($0) }) }
         return .object(object)
     }
