@@ -71,7 +71,7 @@ public final class TenantWriter {
     }
 
     /// Creates the item folder `relativeDirectory` (fsynced into its parent) and sweeps it once per run.
-    private func prepare(_ relativeDirectory: String) throws -> String {
+    func prepare(_ relativeDirectory: String) throws -> String {
         try check()
         let directory = store.path(relativeDirectory)
         try DurableFiles.createDirectories(directory)
@@ -208,5 +208,32 @@ public final class TenantWriter {
         } else if let repair = try DurableFiles.appendLine(path, line.serialized()) {
             record(repair)
         }
+    }
+}
+
+extension TenantWriter {
+    public static let unfiledDirectoryName = "_unfiled"
+
+    /// Keeps a record RingCentral sent that could not be archived as an item (a field missing or
+    /// malformed), verbatim but token-free, in `_unfiled/<YYYY-MM-DD>/<sha256>.json` (the UTC day it
+    /// was received; the name is the hash of the record, so the same record is kept once a day).
+    /// Returns the file's path relative to the tenant directory.
+    @discardableResult
+    public func saveUnfiled(kind: String, record: JSON, reason: String, at time: Timestamp = Timestamp.now()) throws -> String {
+        let verbatim = strippingAccessTokens(record)
+        let name = SHA256Hasher.hex(of: verbatim.serializedBytes()) + ".json"
+        let relative = DurableFiles.join(Self.unfiledDirectoryName, ArchiveNames.dayFolder(time), name)
+        if DurableFiles.exists(store.path(relative)) { return relative }
+        let directory = try prepare(DurableFiles.parentDirectory(of: relative))
+        var object = JSONObject()
+        object["format"] = "ringlog-unfiled"
+        object["layoutVersion"] = .int(ArchiveNames.layoutVersion)
+        object["kind"] = .string(kind)
+        object["receivedAt"] = .string(time.iso8601)
+        object["reason"] = .string(reason)
+        object["record"] = verbatim
+        try check()
+        try DurableFiles.writeAtomically(DurableFiles.join(directory, name), JSON.object(object).serializedBytes(.pretty) + [0x0A], owner: owner)
+        return relative
     }
 }

@@ -15,6 +15,7 @@ extension SyncEngine {
         progress("call log: incremental sync")
         do {
             let result = try source.callLogSync(.incremental(syncToken: token), view: .detailed)
+            try archiveRejected(result.rejected, kind: "call")
             try archiveCalls(result.records)
             report.widen(state.callLog.syncTime ?? result.syncTime, result.syncTime)
             state.callLog.syncToken = result.syncToken
@@ -35,6 +36,7 @@ extension SyncEngine {
     private func fullCallLogSync(relistFrom: Timestamp) throws {
         progress("call log: full sync")
         let result = try source.callLogSync(.full(recordCount: 250, dateFrom: nil), view: .detailed)
+        try archiveRejected(result.rejected, kind: "call")
         let from = min(relistFrom, state.callLog.backfill?.cursor ?? relistFrom)
         // FSync returns the newest calls. Those the list walk below will meet again get their media
         // then, in date order, so that downloads run oldest first (closest to RingCentral's deletion).
@@ -58,6 +60,7 @@ extension SyncEngine {
             var next: String?
             repeat {
                 let page = try source.callLogPage(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed, nextPageURI: next)
+                try archiveRejected(page.rejected, kind: "call")
                 try archiveCalls(page.records)
                 next = page.nextPageURI
             } while next != nil
@@ -70,7 +73,8 @@ extension SyncEngine {
 
     /// Writes (or revises) each call's sidecar and downloads its recordings, oldest call first.
     func archiveCalls(_ records: [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil) throws {
-        for record in records.sorted(by: { $0.startTime < $1.startTime }) {
+        // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
+        for record in records.sorted(by: { $0.startTime < $1.startTime }) where tenant.since.map({ record.startTime >= $0 }) ?? true {
             // The disk, the lease or a control file failing stops the run; anything else fails this call only.
             try perItem({ ("call \(record.id.debugDescription.prefix(80))", ["callId": .string(String(record.id.prefix(80)))]) }) {
                 try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)

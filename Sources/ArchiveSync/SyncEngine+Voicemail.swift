@@ -24,6 +24,7 @@ extension SyncEngine {
         defer { state.voicemail[ext.id] = stream }
         func full(relistFrom: Timestamp) throws {
             let result = try source.voicemailSync(extensionId: ext.id, .full(recordCount: 250, dateFrom: relistFrom))
+            try archiveRejected(result.rejected, kind: "message")
             try archiveMessages(result.records, ext: ext, stream: &stream)
             let from = min(relistFrom, stream.backfill?.cursor ?? relistFrom)
             stream.backfill = BackfillRange(from: from, to: result.syncTime.adding(seconds: 1), cursor: from)
@@ -37,6 +38,7 @@ extension SyncEngine {
             repeat {
                 let page = try source.voicemailPage(extensionId: ext.id, dateFrom: range.cursor, dateTo: range.to, perPage: 1000,
                                                     nextPageURI: next)
+                try archiveRejected(page.rejected, kind: "message")
                 try archiveMessages(page.records, ext: ext, stream: &stream)
                 next = page.nextPageURI
             } while next != nil
@@ -47,6 +49,7 @@ extension SyncEngine {
         guard let token = stream.syncToken else { return }
         do {
             let result = try source.voicemailSync(extensionId: ext.id, .incremental(syncToken: token))
+            try archiveRejected(result.rejected, kind: "message")
             try archiveMessages(result.records, ext: ext, stream: &stream)
             stream.syncToken = result.syncToken
             stream.syncTime = result.syncTime
@@ -61,13 +64,20 @@ extension SyncEngine {
     }
 
     private func archiveMessages(_ records: [MessageRecord], ext: ExtensionInfo, stream: inout StreamState) throws {
-        for message in records.sorted(by: { $0.creationTime < $1.creationTime }) where message.type == nil || message.type == "VoiceMail" {
+        for message in records.sorted(by: { $0.creationTime < $1.creationTime }) where (message.type == nil || message.type == "VoiceMail") && isWithinSince(message) {
             try perItem({ ("voicemail \(message.id.prefix(40)) of extension \(ext.id)",
                            ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)]) }) {
                 try archiveMessage(message, ext: ext)
                 if message.availability != "Purged" && message.availability != "Deleted" { stream.raiseHighWaterMark(message.creationTime) }
             }
         }
+    }
+
+    /// `--since` holds: nothing created before it is written. (An ISync notice of a deleted message
+    /// carries no creation time; it only updates what is archived.)
+    private func isWithinSince(_ message: MessageRecord) -> Bool {
+        guard let since = tenant.since else { return true }
+        return message.creationTime >= since || message.creationTime.millisecondsSinceEpoch == 0
     }
 
     private func archiveMessage(_ message: MessageRecord, ext: ExtensionInfo) throws {

@@ -177,6 +177,18 @@ public final class SyncEngine {
         }
     }
 
+    /// Records RingCentral sent that did not decode: each fails alone, kept verbatim under `_unfiled/`.
+    func archiveRejected(_ rejected: [RejectedRecord], kind: String) throws {
+        for record in rejected {
+            let label = record.id.map { "\(kind) \(String($0.prefix(80)).debugDescription)" } ?? "a \(kind) record without an id"
+            let kept = try writer.saveUnfiled(kind: kind, record: record.raw, reason: record.reason)
+            var ids = JSONObject()
+            if let id = record.id { ids[kind == "call" ? "callId" : "messageId"] = .string(String(id.prefix(80))) }
+            ids["unfiled"] = .string(kept)
+            itemError("\(label): \(record.reason); kept verbatim in \(kept)", ids: ids)
+        }
+    }
+
     func progress(_ text: String) { options.progress?("[\(tenant.tenantId)] \(text)") }
 
     // MARK: Dry run

@@ -152,7 +152,8 @@ extension RingCentralClient {
                             _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> Page<Record> {
         do throws(ModelError) {
             let reader = try FieldReader(json, context: endpoint)
-            return Page(records: try decodeRecords(reader, decode), nextPageURI: json["navigation"]?["nextPage"]?["uri"]?.stringValue)
+            let (records, rejected) = try decodeRecords(reader, decode)
+            return Page(records: records, nextPageURI: json["navigation"]?["nextPage"]?["uri"]?.stringValue, rejected: rejected)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }
@@ -162,20 +163,32 @@ extension RingCentralClient {
                             _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> SyncResult<Record> {
         do throws(ModelError) {
             let reader = try FieldReader(json, context: endpoint)
-            let records = try decodeRecords(reader, decode)
+            let (records, rejected) = try decodeRecords(reader, decode)
             guard let info = json["syncInfo"] else { throw ModelError("\(endpoint): required field `syncInfo` is missing") }
             let infoReader = try FieldReader(info, context: "\(endpoint).syncInfo")
             return SyncResult(records: records, syncToken: try infoReader.string("syncToken"), syncTime: try infoReader.timestamp("syncTime"),
                               syncType: try infoReader.string("syncType"),
-                              olderRecordsExist: info["olderRecordsExist"]?.boolValue ?? false)
+                              olderRecordsExist: info["olderRecordsExist"]?.boolValue ?? false, rejected: rejected)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }
     }
 
-    /// `records[]`, each decoded; an error names the record's index and field.
-    private func decodeRecords<Record>(_ reader: FieldReader, _ decode: (JSON, String) throws(ModelError) -> Record) throws(ModelError) -> [Record] {
-        try reader.array("records").enumerated().map { (index, item) throws(ModelError) in try decode(item, "records[\(index)]") }
+    /// `records[]`, decoded one by one: a malformed record fails only itself (it comes back in
+    /// `rejected`, verbatim, with the field and the reason); the rest of the page is used.
+    private func decodeRecords<Record>(_ reader: FieldReader, _ decode: (JSON, String) throws(ModelError) -> Record)
+        throws(ModelError) -> ([Record], [RejectedRecord])
+    {
+        var records: [Record] = []
+        var rejected: [RejectedRecord] = []
+        for (index, item) in try reader.array("records").enumerated() {
+            do throws(ModelError) {
+                records.append(try decode(item, "records[\(index)]"))
+            } catch {
+                rejected.append(RejectedRecord(raw: item, reason: error.description))
+            }
+        }
+        return (records, rejected)
     }
 
     /// An id placed in a URL path: percent-encoded so that an odd id can never change the path.

@@ -198,12 +198,35 @@ public struct MessageRecord: Sendable {
 
 /// One page of a list endpoint. `nextPageURI` comes from `navigation.nextPage`: paging follows it,
 /// never `totalPages`, which RingCentral may omit.
+/// A record RingCentral sent that could not be decoded (a field missing or malformed): kept verbatim
+/// so that it fails only itself and nothing RingCentral sent is dropped.
+public struct RejectedRecord: Sendable {
+    public let raw: JSON
+    /// Which field, and why (e.g. `records[3].startTime: "garbage" is not an ISO 8601 instant`).
+    public let reason: String
+    /// The record's `id` as sent (string or number literal), when it has one.
+    public let id: String?
+
+    public init(raw: JSON, reason: String) {
+        self.raw = raw
+        self.reason = reason
+        switch raw["id"] {
+        case .string(let text): id = text
+        case .number(let literal): id = literal
+        default: id = nil
+        }
+    }
+}
+
 public struct Page<Record: Sendable>: Sendable {
     public let records: [Record]
     public let nextPageURI: String?
-    public init(records: [Record], nextPageURI: String?) {
+    /// Records of this page that did not decode.
+    public let rejected: [RejectedRecord]
+    public init(records: [Record], nextPageURI: String?, rejected: [RejectedRecord] = []) {
         self.records = records
         self.nextPageURI = nextPageURI
+        self.rejected = rejected
     }
 }
 
@@ -214,7 +237,11 @@ public struct SyncResult<Record: Sendable>: Sendable {
     public let syncType: String
     /// Message sync only: more records than were returned exist before the window.
     public let olderRecordsExist: Bool
-    public init(records: [Record], syncToken: String, syncTime: Timestamp, syncType: String, olderRecordsExist: Bool) {
+    /// Records of this response that did not decode.
+    public let rejected: [RejectedRecord]
+    public init(records: [Record], syncToken: String, syncTime: Timestamp, syncType: String, olderRecordsExist: Bool,
+                rejected: [RejectedRecord] = []) {
+        self.rejected = rejected
         self.records = records
         self.syncToken = syncToken
         self.syncTime = syncTime
