@@ -50,6 +50,12 @@ public final class Lease: Sendable {
     public let generation: UInt64
     public let leaseSeconds: Double
     public let holder: String
+    /// The run this lease is for, recorded in the file so that a run that never released its lease
+    /// (killed, crashed) can be named by the next one.
+    public let runId: String?
+    public let acquiredAt: Timestamp
+    /// The lease this one superseded without its holder having released it: a run that ended abnormally.
+    public let abandoned: AbandonedLease?
     let margin: Double
     let cancellation: CancellationFlag?
     private let state: Mutex<State>
@@ -70,7 +76,10 @@ public final class Lease: Sendable {
     }
 
     private init(directory: String, token: String, generation: UInt64, leaseSeconds: Double, holder: String,
-                 validUntil: Double, cancellation: CancellationFlag?) {
+                 validUntil: Double, cancellation: CancellationFlag?, runId: String?, abandoned: AbandonedLease?) {
+        self.runId = runId
+        self.abandoned = abandoned
+        self.acquiredAt = Timestamp.now()
         self.directory = directory
         self.token = token
         self.generation = generation
@@ -84,7 +93,7 @@ public final class Lease: Sendable {
     /// Takes the lease in `directory` (created if needed) or throws `LeaseError.held` at once; never waits.
     /// With `renewing`, a timer renews it until `release()`.
     public static func acquire(in directory: String, leaseSeconds: Double = 600, cancellation: CancellationFlag? = nil,
-                               renewing: Bool = true) throws -> Lease {
+                               renewing: Bool = true, runId: String? = nil) throws -> Lease {
         precondition(leaseSeconds > 0 && leaseSeconds.isFinite)
         try DurableFiles.createDirectories(directory)
         let token = randomToken()
@@ -100,6 +109,7 @@ public final class Lease: Sendable {
             }
             let next = (generations.last ?? 0) + 1
             let candidate = path(directory, next)
+            let previous = generations.last.flatMap { AbandonedLease(path: path(directory, $0)) }
             let started = leaseClockSeconds()
             let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DurableFiles.fileMode)
             guard descriptor >= 0 else {
@@ -107,7 +117,7 @@ public final class Lease: Sendable {
                 throw ArchiveIOError("create lease", candidate)
             }
             let lease = Lease(directory: directory, token: token, generation: next, leaseSeconds: leaseSeconds, holder: holder,
-                              validUntil: started + leaseSeconds, cancellation: cancellation)
+                              validUntil: started + leaseSeconds, cancellation: cancellation, runId: runId, abandoned: previous)
             do {
                 try DurableFiles.writeAll(descriptor, lease.content(released: false), path: candidate)
                 guard fsync(descriptor) == 0 else { throw ArchiveIOError("fsync", candidate) }
@@ -210,6 +220,8 @@ public final class Lease: Sendable {
         object["generation"] = .int(Int64(generation))
         object["token"] = .string(token)
         object["holder"] = .string(holder)
+        if let runId { object["runId"] = .string(runId) }
+        object["acquiredAt"] = .string(acquiredAt.iso8601)
         if let bootId = Self.bootId { object["bootId"] = .string(bootId) }
         object["renewedAt"] = .string(now.iso8601)
         object["expiresAt"] = .string(released ? now.iso8601 : now.adding(seconds: leaseSeconds).iso8601)
@@ -313,6 +325,26 @@ func leaseClockSeconds() -> Double {
     clock_gettime(CLOCK_MONOTONIC, &spec)
     #endif
     return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+/// A lease that was taken over without having been released: its run ended abnormally (killed with
+/// SIGKILL, crashed, its machine stopped, or it was frozen past its expiry).
+public struct AbandonedLease: Sendable {
+    public let holder: String
+    public let runId: String?
+    public let acquiredAt: Timestamp?
+    public let renewedAt: Timestamp?
+
+    /// Nil when the file is released (a clean end) or unreadable.
+    init?(path: String) {
+        guard let bytes = try? DurableFiles.read(path), let json = try? JSON.parse(bytes), json["released"]?.boolValue != true,
+            let holder = json["holder"]?.stringValue
+        else { return nil }
+        self.holder = holder
+        runId = json["runId"]?.stringValue
+        acquiredAt = json["acquiredAt"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
+        renewedAt = json["renewedAt"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
+    }
 }
 
 extension DurableFiles {

@@ -154,7 +154,7 @@ extension TenantWriter {
 
 /// One line of `logs/runs.jsonl` (§11): what a run did, in the key order the schema lists.
 public struct RunLogLine: Sendable {
-    public enum Status: String, Sendable { case success, partial, failed }
+    public enum Status: String, Sendable { case success, partial, failed, interrupted }
     /// The item counters, always all present, in this order.
     public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors"]
     /// The rate-limit groups, in this order.

@@ -49,9 +49,9 @@ public struct TenantStore: Sendable {
     public var reader: ArchiveReader { ArchiveReader(tenantDirectory: directory) }
 
     /// Takes the tenant's lease and returns the only object that may write to the tree.
-    public func openWriter(leaseSeconds: Double = 600, cancellation: CancellationFlag? = nil) throws -> TenantWriter {
+    public func openWriter(leaseSeconds: Double = 600, cancellation: CancellationFlag? = nil, runId: String? = nil) throws -> TenantWriter {
         guard exists else { throw ConfigurationError("tenant directory \(directory) is missing") }
-        let lease = try Lease.acquire(in: controlDirectory, leaseSeconds: leaseSeconds, cancellation: cancellation)
+        let lease = try Lease.acquire(in: controlDirectory, leaseSeconds: leaseSeconds, cancellation: cancellation, runId: runId)
         return TenantWriter(store: self, lease: lease)
     }
 }

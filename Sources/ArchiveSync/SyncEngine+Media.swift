@@ -57,6 +57,7 @@ extension SyncEngine {
             let temporaryPath = writer.describe(temporary)
             writer.discard(temporary)
             try writer.check()  // a lost lease aborted the transfer: that is the cause, not RingCentral
+            if let interruption = interruption() { throw interruption }  // so did a signal
             if case .transport(let transport, _) = error, transport.kind == .localWriteFailed {
                 throw ArchiveIOError("write", temporaryPath, code: transport.localErrno ?? EIO)
             }

@@ -51,10 +51,11 @@ public final class SyncEngine {
         // A control file this ringlog cannot read stops the run before it takes the lease or writes anything.
         _ = try store.loadState()
         _ = try store.loadPending()
-        writer = try store.openWriter(leaseSeconds: options.leaseSeconds, cancellation: options.cancellation)
+        writer = try store.openWriter(leaseSeconds: options.leaseSeconds, cancellation: options.cancellation, runId: report.runId)
         defer { writer.close() }
         writer.runId = report.runId
         report.startedAt = now  // a run's [startedAt, endedAt] lies within its lease: two runs' never overlap
+        recordAbandonedRun()
         do {
             // Under the tenant's lease no other writer exists: every other temporary file is a crashed run's.
             try writer.sweepControlFiles()
@@ -67,14 +68,16 @@ public final class SyncEngine {
             try syncVoicemail()
             try checkpoint()
         } catch {
-            // A lost lease is the cause of whatever failed after it (an aborted transfer, a refused write).
+            // A lost lease is the cause of whatever failed after it (an aborted transfer, a refused write);
+            // else a raised stop flag is a signal's doing.
             var cause = error
+            if let interruption = interruption() { cause = interruption }
             do { try writer.check() } catch { cause = error }
             fail(cause)
             // Whatever completed before a RingCentral failure is durable; record it. After a disk, lease
             // or control-file failure write nothing more (the state in memory covers only durable items,
             // but the disk or the lease is gone).
-            if !(cause is RunFatalError) { try? checkpoint() }
+            if !(cause is RunFatalError) || cause is RunInterrupted { try? checkpoint() }
         }
         source.revoke()
         finishReport()
@@ -90,6 +93,12 @@ public final class SyncEngine {
     private func fail(_ error: any Error) {
         report.status = .failed
         report.failure = "\(error)"
+        if let interrupted = error as? RunInterrupted {
+            report.status = .interrupted
+            report.interruptedBy = interrupted.signal
+            logger.notice("tenant \(tenant.tenantId): \(interrupted)")
+            return
+        }
         switch error {
         case RingCentralError.authenticationFailed: report.authenticationFailed = true
         case is LeaseError: report.fenced = true
@@ -112,7 +121,7 @@ public final class SyncEngine {
                                        + (left > 0 ? "\(Int(left / 3600)) h" : "0 h (it may already be gone)"))
             }
         }
-        if report.status != .failed, report.counts["itemErrors", default: 0] > 0 || report.pending > 0 || report.quarantined > 0 {
+        if report.status != .failed && report.status != .interrupted, report.counts["itemErrors", default: 0] > 0 || report.pending > 0 || report.quarantined > 0 {
             report.status = .partial
         }
     }
@@ -165,8 +174,10 @@ public final class SyncEngine {
         }
     }
 
-    /// Per-item failures are recorded and the run goes on; a `RunFatalError` is rethrown.
+    /// Per-item failures are recorded and the run goes on; a `RunFatalError` is rethrown, and a
+    /// raised stop flag (a signal) ends the run before the next item.
     func perItem(_ describe: () -> (String, JSONObject), _ body: () throws -> Void) throws {
+        if let interruption = interruption() { throw interruption }
         do {
             try body()
         } catch let error as RunFatalError {
@@ -187,6 +198,41 @@ public final class SyncEngine {
             ids["unfiled"] = .string(kept)
             itemError("\(label): \(record.reason); kept verbatim in \(kept)", ids: ids)
         }
+    }
+
+    /// A run refused before it could start (its credentials) still leaves its line in runs.jsonl, so a
+    /// cron setup failing every night shows in the archive. Written under the lease; skipped (the run
+    /// holding it logs its own) when another run holds it.
+    public static func recordRefusal(root: ArchiveRoot, tenant: TenantMarker, reason: String, leaseSeconds: Double = 600) {
+        let store = root.store(for: tenant.tenantId)
+        let now = Timestamp.now()
+        let report = SyncReport(tenantId: tenant.tenantId, startedAt: now)
+        guard let writer = try? store.openWriter(leaseSeconds: leaseSeconds, runId: report.runId) else { return }
+        defer { writer.close() }
+        var line = RunLogLine(runId: report.runId, tenantId: tenant.tenantId, status: .failed, startedAt: now)
+        line.endedAt = Timestamp.now()
+        line.failure = "refused before starting: " + reason
+        try? writer.appendRunLine(line)
+    }
+
+    /// The stop flag raised by a signal (not by a lost lease), as the error that ends the run.
+    func interruption() -> RunInterrupted? {
+        guard let flag = options.cancellation, flag.isCancelled, !writer.lease.isFenced else { return nil }
+        return RunInterrupted(reason: flag.reason ?? "interrupted", signal: options.interruptingSignal?() )
+    }
+
+    /// The run before this one never released its lease: it ended abnormally (SIGKILL, a crash, a
+    /// stopped machine). Its line in runs.jsonl says so, so a cron setup that dies every night shows.
+    private func recordAbandonedRun() {
+        guard let abandoned = writer.lease.abandoned else { return }
+        let what = "the run holding the lease (\(abandoned.holder), last renewed \(abandoned.renewedAt?.iso8601 ?? "never")) ended "
+            + "abnormally: it never released its lease (killed with SIGKILL, crashed, its machine stopped, or it was frozen past its lease)"
+        report.warnings.append(what)
+        guard let runId = abandoned.runId else { return }
+        var line = RunLogLine(runId: runId, tenantId: tenant.tenantId, status: .failed, startedAt: abandoned.acquiredAt ?? report.startedAt)
+        line.endedAt = abandoned.renewedAt
+        line.failure = what + "; recorded by run \(report.runId)"
+        do { try writer.appendRunLine(line) } catch { logger.error("cannot write the run log: \(error)") }
     }
 
     func progress(_ text: String) { options.progress?("[\(tenant.tenantId)] \(text)") }

@@ -22,6 +22,8 @@ public struct SyncOptions: Sendable {
     public var leaseSeconds = 600.0
     /// Raised when the lease is lost: the HTTP client given the same flag aborts its transfers.
     public var cancellation: CancellationFlag?
+    /// Which signal raised `cancellation`, if one did (the CLI's handler records it).
+    public var interruptingSignal: (@Sendable () -> Int32?)?
     /// Called with a one-line status as work progresses (the CLI draws it on a TTY only).
     public var progress: (@Sendable (String) -> Void)?
 
@@ -35,6 +37,8 @@ public struct SyncReport: Sendable {
         /// Finished, but some items are pending, quarantined or failed.
         case partial
         case failed
+        /// Stopped by SIGINT/SIGTERM: durable work checkpointed, lease released.
+        case interrupted
         case dryRun = "dry-run"
     }
 
@@ -59,6 +63,8 @@ public struct SyncReport: Sendable {
     public var configurationFailed = false
     /// The run lost its lease (or could not take it) and stopped writing: exit 5.
     public var fenced = false
+    /// The signal that interrupted the run (SIGINT 2, SIGTERM 15).
+    public var interruptedBy: Int32?
 
     init(tenantId: String, startedAt: Timestamp) {
         self.tenantId = tenantId
@@ -79,6 +85,7 @@ public struct SyncReport: Sendable {
         case .success, .dryRun: .success
         case .partial: .partial
         case .failed: .failed
+        case .interrupted: .interrupted
         }
         var line = RunLogLine(runId: runId, tenantId: tenantId, status: logged, startedAt: startedAt)
         line.endedAt = endedAt
@@ -104,4 +111,12 @@ public struct SyncReport: Sendable {
         if !plan.isEmpty { object["plan"] = .array(plan.map { .string($0) }) }
         return .object(object)
     }
+}
+
+/// SIGINT or SIGTERM stopped the run: not a failure of RingCentral or of the disk. The engine
+/// checkpoints what is durable, writes its run line (status `interrupted`) and releases the lease.
+public struct RunInterrupted: RunFatalError, Sendable {
+    public let reason: String
+    public let signal: Int32?
+    public var description: String { "\(reason); durable work checkpointed, lease released" }
 }

@@ -16,8 +16,11 @@ public enum TenantSecrets {
         return DurableFiles.join(environment["XDG_CONFIG_HOME"] ?? DurableFiles.join(home, ".config"), "ringlog", "secrets")
     }
 
-    public static func credentials(for tenant: TenantMarker, secretsDirectory: String,
-                                   environment: [String: String]) throws(ConfigurationError) -> RingCentralCredentials {
+    /// `allowEnvironment`: RingCentral's `RC_*` variables name one account, so they may stand in for a
+    /// secrets file only when the run selects exactly one tenant; with several, a tenant without its
+    /// own file is refused rather than bound to whatever account the variables belong to.
+    public static func credentials(for tenant: TenantMarker, secretsDirectory: String, environment: [String: String],
+                                   allowEnvironment: Bool = true) throws(ConfigurationError) -> RingCentralCredentials {
         let path = DurableFiles.join(secretsDirectory, "\(tenant.tenantId).json")
         if DurableFiles.exists(path) {
             var info = stat()
@@ -36,6 +39,11 @@ public enum TenantSecrets {
                                                      clientSecret: field("clientSecret"), jwt: field("jwt"))
             guard missing.isEmpty else { throw ConfigurationError("\(path) lacks \(missing.joined(separator: ", "))") }
             return credentials
+        }
+        guard allowEnvironment else {
+            throw ConfigurationError("tenant \(tenant.tenantId): no secrets file at \(path); the RC_* environment variables are used only "
+                                     + "when one tenant is synced (--tenant \(tenant.tenantId)), never for several, so no tenant is bound to "
+                                     + "another's account")
         }
         var variables = environment
         variables["RC_SERVER_URL"] = tenant.server

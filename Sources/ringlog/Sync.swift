@@ -1,10 +1,16 @@
 import ArgumentParser
+import Dispatch
+import Synchronization
 import CurlHTTP
 import Logging
 import RingCentral
 import ArchiveStore
 import ArchiveSync
 import RinglogSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,22 +62,30 @@ struct Sync: ParsableCommand {
         }
         var exitCodes: [Int32] = []
         var reports: [JSON] = []
+        let stop = SignalStop()
+        let handlers = stop.install()
+        defer { withExtendedLifetime(handlers) {} }
         for marker in tenants {
+            // One flag per tenant run: a lost lease or SIGINT/SIGTERM raises it, and the HTTP client aborts its transfers.
+            let cancellation = CancellationFlag()
+            guard stop.begin(cancellation) else { break }  // a signal arrived: no further tenants
             let credentials: RingCentralCredentials
             do {
+                // RingCentral's environment variables are one account's: they may serve only a run of one tenant.
                 credentials = try TenantSecrets.credentials(
-                    for: marker, secretsDirectory: secretsDir ?? TenantSecrets.defaultDirectory(environment: variables), environment: variables)
+                    for: marker, secretsDirectory: secretsDir ?? TenantSecrets.defaultDirectory(environment: variables), environment: variables,
+                    allowEnvironment: tenants.count == 1)
             } catch {
                 printError("ringlog sync: \(error)")
+                if !dryRun { SyncEngine.recordRefusal(root: archive, tenant: marker, reason: "\(error)", leaseSeconds: options.leaseSeconds) }
                 exitCodes.append(ExitStatus.configuration.rawValue)
                 continue
             }
-            // One flag per tenant run: a lost lease raises it, and the HTTP client aborts its transfers.
-            let cancellation = CancellationFlag()
             var httpConfiguration = CurlConfiguration()
             httpConfiguration.cancellation = cancellation
             var runOptions = options
             runOptions.cancellation = cancellation
+            runOptions.interruptingSignal = { stop.signal }
             let client = RingCentralClient(credentials: credentials, http: CurlHTTPClient(configuration: httpConfiguration),
                                            logger: Logger(label: "ringlog.ringcentral"))
             let engine = SyncEngine(root: archive, tenant: marker, source: client, options: runOptions, logger: Logger(label: "ringlog.sync"))
@@ -88,6 +102,7 @@ struct Sync: ParsableCommand {
             }
         }
         if json { print(JSON.array(reports).serialized(.pretty)) }
+        if let signal = stop.signal { throw ExitCode(128 + signal) }  // 130 SIGINT, 143 SIGTERM
         // The most serious outcome decides: failure, auth, configuration, lock, partial, success.
         for code in [ExitStatus.failure, ExitStatus.authentication, ExitStatus.configuration, ExitStatus.lockHeld, ExitStatus.partial]
         where exitCodes.contains(code.rawValue) {
@@ -99,6 +114,7 @@ struct Sync: ParsableCommand {
         switch report.status {
         case .success, .dryRun: report.failure == nil ? 0 : (report.authenticationFailed ? ExitStatus.authentication.rawValue : ExitStatus.failure.rawValue)
         case .partial: ExitStatus.partial.rawValue
+        case .interrupted: 128 + (report.interruptedBy ?? SIGTERM)
         case .failed:
             report.authenticationFailed ? ExitStatus.authentication.rawValue
                 : report.fenced ? ExitStatus.lockHeld.rawValue
@@ -123,5 +139,44 @@ struct Sync: ParsableCommand {
         for warning in report.warnings.prefix(10) { print("  warning: \(warning)") }
         for error in report.errors.prefix(10) { print("  error: \(error)") }
         if let failure = report.failure { print("  failed: \(failure)") }
+    }
+}
+
+/// SIGINT and SIGTERM raise the running tenant's stop flag: the run aborts its transfer, checkpoints
+/// what is durable, writes its run line (`interrupted`) and releases its lease, within seconds. A
+/// second signal exits at once.
+final class SignalStop: Sendable {
+    private let state = Mutex<(flag: CancellationFlag?, signal: Int32?)>((nil, nil))
+
+    var signal: Int32? { state.withLock { $0.signal } }
+
+    /// Handles SIGINT and SIGTERM from now on; keep the returned sources alive.
+    func install() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            Glibc.signal(number, SIG_IGN)  // the dispatch source, not the default action, handles it
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in received(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    /// The flag of the tenant run about to start; false when a signal already arrived.
+    func begin(_ flag: CancellationFlag) -> Bool {
+        state.withLock { state in
+            state.flag = flag
+            return state.signal == nil
+        }
+    }
+
+    private func received(_ number: Int32) {
+        let first = state.withLock { state -> Bool in
+            defer { if state.signal == nil { state.signal = number } }
+            return state.signal == nil
+        }
+        guard first else { _exit(128 + number) }
+        let name = number == SIGINT ? "SIGINT" : "SIGTERM"
+        state.withLock { $0.flag }?.cancel(reason: "interrupted by \(name)")
+        printError("\nringlog sync: \(name) received; stopping after checkpointing (a second \(name) stops at once)")
     }
 }

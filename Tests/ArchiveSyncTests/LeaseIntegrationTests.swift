@@ -102,7 +102,9 @@ import Glibc
             }
         }
         let runs = try String(decoding: DurableFiles.read(archive.tenantDirectory + "/logs/runs.jsonl"), as: UTF8.self)
-        #expect(runs.split(separator: "\n").count == 2 && runs.contains("lost its lease"), "both runs logged, the fenced one as such")
+        // The second run recorded the frozen one as having stopped renewing; the frozen one, on waking,
+        // logged that it lost its lease.
+        #expect(runs.split(separator: "\n").count == 3 && runs.contains("ended abnormally") && runs.contains("lost its lease"), "\(runs)")
     }
 }
 
