@@ -12,9 +12,12 @@ public struct CurlConfiguration: Sendable {
     /// connections are too.
     public var maximumConcurrentTransfers = 4
     public var connectTimeoutSeconds = 10
-    /// A transfer slower than `lowSpeedLimitBytesPerSecond` for this long is aborted as timed out.
-    public var lowSpeedTimeSeconds = 30
-    public var lowSpeedLimitBytesPerSecond = 1
+    /// A transfer slower than `lowSpeedLimitBytesPerSecond` on average over this many seconds is
+    /// abandoned: a media download becomes `stalled` (not retried within the run; it goes to pending).
+    public var lowSpeedTimeSeconds = 60
+    public var lowSpeedLimitBytesPerSecond = 1024
+    /// Largest media body accepted (declared or received): a runaway stream is not an archive.
+    public var maximumMediaBytes: Int64 = 4 << 30
     public var maximumRedirects = 5
     public var userAgent = "ringlog/0.1 (+libcurl)"
     /// Extra CA bundle (PEM); nil uses the system's store. TLS peer and host verification are always on.
@@ -81,8 +84,10 @@ private final class TransferState {
     var failure: TransportError.Kind?
     var failedErrno: Int32?
     let cancellation: CancellationFlag?
+    let maximumMediaBytes: Int64
 
-    init(sink: ResponseSink, handle: UnsafeMutableRawPointer, cancellation: CancellationFlag?) {
+    init(sink: ResponseSink, handle: UnsafeMutableRawPointer, cancellation: CancellationFlag?, maximumMediaBytes: Int64) {
+        self.maximumMediaBytes = maximumMediaBytes
         self.sink = sink
         self.handle = handle
         self.cancellation = cancellation
@@ -112,6 +117,10 @@ private let writeCallback: curl_write_callback = { data, size, count, userdata i
             // An error page must never land in the media file; keep a bounded copy for the report.
             state.body.append(contentsOf: bytes.prefix(max(0, errorBodyLimit - state.body.count)))
             return length
+        }
+        guard state.bytesWritten + Int64(length) <= state.maximumMediaBytes else {
+            state.failure = .bodyTooLarge
+            return 0
         }
         var offset = 0
         while offset < length {
@@ -182,7 +191,8 @@ private struct Transfer {
                                  url: redactingAccessToken(request.url))
         }
         curl_easy_reset(handle)  // keeps the connection cache, clears every option
-        let state = TransferState(sink: sink, handle: handle, cancellation: configuration.cancellation)
+        let state = TransferState(sink: sink, handle: handle, cancellation: configuration.cancellation,
+                                  maximumMediaBytes: configuration.maximumMediaBytes)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -202,6 +212,10 @@ private struct Transfer {
                 _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, configuration.connectTimeoutSeconds)
                 _ = ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, configuration.lowSpeedLimitBytesPerSecond)
                 _ = ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, configuration.lowSpeedTimeSeconds)
+                if case .file = sink {
+                    // A declared Content-Length above the bound fails before any byte is written.
+                    _ = ccurl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maximumMediaBytes))
+                }
                 if let total = request.totalTimeoutSeconds {
                     _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(total * 1000))
                 }
@@ -244,7 +258,10 @@ private struct Transfer {
         if code != CURLE_OK {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            var error = fail(state.failure ?? Self.kind(of: code), code, message)
+            var kind = state.failure ?? Self.kind(of: code)
+            // A file sink has no overall deadline: a timeout there is the low-speed limit, a stalled stream.
+            if kind == .timedOut, case .file = sink { kind = .stalled }
+            var error = fail(kind, code, message)
             error.localErrno = state.failedErrno
             throw error
         }
@@ -276,6 +293,7 @@ private struct Transfer {
         case CURLE_PARTIAL_FILE: .truncatedBody
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: .tls
         case CURLE_TOO_MANY_REDIRECTS: .tooManyRedirects
+        case CURLE_FILESIZE_EXCEEDED: .bodyTooLarge
         case CURLE_WRITE_ERROR: .localWriteFailed
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidRequest
         default: .other

@@ -77,7 +77,7 @@ public struct HTTPResponse: Sendable {
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case couldNotResolve, couldNotConnect, timedOut, connectionReset, truncatedBody, tls,
-             bodyTooLarge, localWriteFailed, tooManyRedirects, invalidRequest, cancelled, other
+             bodyTooLarge, localWriteFailed, tooManyRedirects, invalidRequest, cancelled, stalled, other
     }
 
     public let kind: Kind
@@ -105,6 +105,12 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        if kind == .stalled {
+            return "the transfer stalled (below the low-speed limit for too long) at \(url); abandoned for this run"
+        }
+        if kind == .bodyTooLarge {
+            return "the response is larger than ringlog accepts (\(message)) at \(url); abandoned"
+        }
         if kind == .localWriteFailed, let localErrno {
             return "writing the download to the local file failed: \(String(cString: strerror(localErrno))) (for \(url))"
         }

@@ -69,6 +69,15 @@ func exitStatus(for error: any Error) -> ExitCode {
     }
 }
 
+/// `RINGLOG_STALL_SECONDS`: a transfer below 1 KB/s on average over this long is abandoned (default 60).
+func stallLimitSeconds(_ environment: [String: String]) throws(ConfigurationError) -> Int {
+    guard let text = environment["RINGLOG_STALL_SECONDS"], !text.isEmpty else { return 60 }
+    guard let value = Int(text), (1...3600).contains(value) else {
+        throw ConfigurationError("RINGLOG_STALL_SECONDS=\(text.debugDescription) must be a whole number of seconds from 1 to 3600")
+    }
+    return value
+}
+
 /// `RINGLOG_LEASE_SECONDS`: the tenant lease's length (default 600 s), for tests and slow shares.
 func leaseSeconds(_ environment: [String: String]) throws(ConfigurationError) -> Double {
     guard let text = environment["RINGLOG_LEASE_SECONDS"], !text.isEmpty else { return 600 }

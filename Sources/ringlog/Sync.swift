@@ -60,6 +60,7 @@ struct Sync: ParsableCommand {
         if standardErrorIsTerminal && !verbose && !json {
             options.progress = { line in printError("\u{1B}[2K\r" + String(line.prefix(100)), newline: false) }
         }
+        let stallSeconds = try withConfigurationErrors("sync") { try stallLimitSeconds(variables) }
         var exitCodes: [Int32] = []
         var reports: [JSON] = []
         let stop = SignalStop()
@@ -83,6 +84,7 @@ struct Sync: ParsableCommand {
             }
             var httpConfiguration = CurlConfiguration()
             httpConfiguration.cancellation = cancellation
+            httpConfiguration.lowSpeedTimeSeconds = stallSeconds
             var runOptions = options
             runOptions.cancellation = cancellation
             runOptions.interruptingSignal = { stop.signal }

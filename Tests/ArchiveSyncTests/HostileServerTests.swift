@@ -48,7 +48,7 @@ final class HostileProxy: Sendable {
 struct ProxiedArchive {
     let scratch = ScratchDirectory()
     let tenantId: String
-    let environment: [String: String]
+    var environment: [String: String]
     var root: String { scratch.path + "/archive" }
     var tenantDirectory: String { root + "/" + tenantId }
 
@@ -133,5 +133,26 @@ struct ProxiedArchive {
                 #expect(day >= "2026-11-18", "\(folder)/\(day)")
             }
         }
+    }
+
+    /// Media trickling at 2 bytes/s is abandoned once below the limit for the stall time (here 2 s):
+    /// it goes to pending with the reason, and the run goes on.
+    @Test func aStalledDownloadGoesToPendingAndTheRunGoesOn() async throws {
+        let sim = try await LiveSimulator.start { $0.days = 2; $0.futureDays = 0 }
+        let recordings = sim.truth.filter { $0["kind"] == "recording" }.compactMap { $0["recordingId"]?.stringValue }
+        let slow = try #require(recordings.first)
+        let proxy = try HostileProxy(upstream: sim.baseURL, rules: #"{"trickle": {"match": "/recording/\#(slow)/", "bytesPerSecond": 2}}"#)
+        var archive = try await ProxiedArchive(sim: sim, server: proxy.url, since: "2026-11-18T00:00:00Z")
+        archive.environment["RINGLOG_STALL_SECONDS"] = "2"
+        let started = monotonicSeconds()
+        let result = try await archive.sync()
+        let took = monotonicSeconds() - started
+        #expect(result.status == 4, "\(result.standardError)")
+        #expect(took < 60, "the stalled transfer did not hold the run (\(took) s)")
+        let pending = try JSON.parse(DurableFiles.read(archive.tenantDirectory + "/.ringlog/pending.json"))
+        let entry = pending["pending"]?.arrayValue?.first { $0["mediaId"]?.stringValue == slow }
+        #expect(entry?["lastError"]?.stringValue?.contains("stalled") == true, "\(pending.serialized())")
+        let archived = Set(try archive.manifest().filter { $0["kind"] == "recording" }.compactMap { $0["recordingId"]?.stringValue })
+        #expect(!archived.contains(slow) && archived.count >= 1, "the others are archived")
     }
 }

@@ -62,7 +62,9 @@ import Glibc
                       "tokenInvalidationShare"])
     func recoversFromFault(_ fault: String) async throws {
         let sim = try await LiveSimulator.start { $0.slowSeconds = 2.5 }
-        let client = sim.client(lowSpeedTimeSeconds: 1, maximumAttempts: 8)
+        // A response that is slow to start is waited out when the low-speed window is longer than the
+        // delay; a shorter window would make media "stalled", which is abandoned to pending, not retried.
+        let client = sim.client(lowSpeedTimeSeconds: fault == "slowShare" ? 12 : 1, maximumAttempts: 8)
         sim.setFaults(#"{"\#(fault)": \#(fault == "slowShare" ? 0.2 : 0.3)}"#)
         let calls = try await blocking {
             try client.callLog(dateFrom: Timestamp(iso8601: "2026-11-17T00:00:00Z")!, dateTo: Timestamp(iso8601: "2026-11-21T00:00:00Z")!,
