@@ -74,10 +74,14 @@ import Glibc
         process.standardError = errors
         try process.run()
         // Freeze it once it holds the lease and has archived something (a loaded CI machine may be slow to start it).
-        let deadline = monotonicSeconds() + 60
-        while monotonicSeconds() < deadline
-            && !(archive.liveLeaseHolder?.hasSuffix(":\(process.processIdentifier)") == true && !archive.manifestLines.isEmpty) {
-            try await Task.sleep(nanoseconds: 50_000_000)
+        // Polled on a thread of its own: on a loaded machine the cooperative pool may not run a sleeping
+        // task again before the sync is over.
+        let pid = process.processIdentifier
+        try await blocking {
+            let deadline = monotonicSeconds() + 60
+            while monotonicSeconds() < deadline && !(archive.liveLeaseHolder?.hasSuffix(":\(pid)") == true && !archive.manifestLines.isEmpty) {
+                usleep(20_000)
+            }
         }
         kill(process.processIdentifier, SIGSTOP)
         try await Task.sleep(nanoseconds: 2_500_000_000)  // past its lease

@@ -29,10 +29,14 @@ import Glibc
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
-        let deadline = monotonicSeconds() + 60
-        while monotonicSeconds() < deadline
-            && !(archive.liveLeaseHolder?.hasSuffix(":\(process.processIdentifier)") == true && !archive.manifestLines.isEmpty) {
-            try await Task.sleep(nanoseconds: 50_000_000)
+        // Polled on a thread of its own: on a loaded machine the cooperative pool may not run a sleeping
+        // task again before the sync is over.
+        let pid = process.processIdentifier
+        try await blocking {
+            let deadline = monotonicSeconds() + 60
+            while monotonicSeconds() < deadline && !(archive.liveLeaseHolder?.hasSuffix(":\(pid)") == true && !archive.manifestLines.isEmpty) {
+                usleep(20_000)
+            }
         }
         return (process, errors)
     }
