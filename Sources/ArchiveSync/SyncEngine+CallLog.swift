@@ -12,9 +12,9 @@ extension SyncEngine {
         }
         try walkCallLogBackfill()
         guard let token = state.callLog.syncToken else { return }
-        progress("call log: incremental sync")
         do {
             let result = try source.callLogSync(.incremental(syncToken: token), view: .detailed)
+            beginPhase("call log, incremental", total: result.records.count)
             try archiveRejected(result.rejected, kind: "call")
             try archiveCalls(result.records)
             report.widen(state.callLog.syncTime ?? result.syncTime, result.syncTime)
@@ -34,8 +34,8 @@ extension SyncEngine {
     /// FSync for a fresh token, then schedule a list walk from `relistFrom` up to the token's time
     /// (merged with any backfill still unfinished).
     private func fullCallLogSync(relistFrom: Timestamp) throws {
-        progress("call log: full sync")
         let result = try source.callLogSync(.full(recordCount: 250, dateFrom: nil), view: .detailed)
+        beginPhase("call log, full sync", total: result.records.count)
         try archiveRejected(result.rejected, kind: "call")
         let from = min(relistFrom, state.callLog.backfill?.cursor ?? relistFrom)
         // FSync returns the newest calls. Those the list walk below will meet again get their media
@@ -55,11 +55,14 @@ extension SyncEngine {
                 return
             }
             let end = min(range.to, range.cursor.adding(seconds: Double(options.windowDays) * 86_400))
-            progress("call log: \(range.cursor.iso8601Seconds) → \(end.iso8601Seconds)")
             // Page by page: a run holds one page of records, never a whole window.
             var next: String?
+            var pageNumber = 1
             repeat {
                 let page = try source.callLogPage(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed, nextPageURI: next)
+                beginPhase("call log \(ArchiveNames.dayFolder(range.cursor)) → \(ArchiveNames.dayFolder(end)), page \(pageNumber)",
+                           total: page.records.count)
+                pageNumber += 1
                 try archiveRejected(page.rejected, kind: "call")
                 try archiveCalls(page.records)
                 next = page.nextPageURI
@@ -79,6 +82,7 @@ extension SyncEngine {
             try perItem({ ("call \(record.id.debugDescription.prefix(80))", ["callId": .string(String(record.id.prefix(80)))]) }) {
                 try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)
             }
+            advance()
         }
     }
 

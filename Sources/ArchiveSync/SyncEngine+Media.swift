@@ -77,6 +77,7 @@ extension SyncEngine {
         removePending(task.key)
         report.count(task.kind == .recording ? "recordings" : task.kind == .voicemail ? "voicemails" : "transcriptions")
         report.bytes += download.bytes
+        advance(items: 0, bytes: download.bytes)
         return .archived(entry)
     }
 
@@ -112,7 +113,7 @@ extension SyncEngine {
                       ids: ["kind": .string(task.kind.rawValue), "mediaId": .string(task.mediaId), "sidecar": .string(task.sidecar)])
         } else {
             pendingQueue.pending.append(item)
-            if !reason.hasPrefix("not ready") { logger.warning("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)") }
+            if !reason.hasPrefix("not ready") { logger.info("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)") }
         }
     }
 
@@ -121,7 +122,9 @@ extension SyncEngine {
     func retryPending() throws {
         let due = pendingQueue.pending.filter { options.retryPendingNow || $0.nextAttemptAt <= now }.sorted { $0.startTime < $1.startTime }
         let retryQuarantined = options.retryPendingNow ? pendingQueue.quarantined : []
+        if !(due + retryQuarantined).isEmpty { beginPhase("pending media", total: due.count + retryQuarantined.count) }
         for item in due + retryQuarantined {
+            defer { advance() }
             try perItem({ ("pending \(item.kind.rawValue) \(item.mediaId)", ["mediaId": .string(item.mediaId), "sidecar": .string(item.sidecar)]) }) {
                 guard var sidecar = try store.loadSidecar(item.sidecar) else {
                     throw SidecarError(item.sidecar, "is missing; the pending entry is kept until it is back")
@@ -130,7 +133,6 @@ extension SyncEngine {
                     removePending(item.key)
                     return
                 }
-                progress("retrying \(item.kind.rawValue) \(item.mediaId)")
                 // The pending item's start instant is the one its name was built from.
                 let baseName = item.kind == .recording
                     ? try ArchiveNames.recordingBaseName(start: item.startTime, recordingId: item.mediaId)

@@ -24,6 +24,7 @@ extension SyncEngine {
         defer { state.voicemail[ext.id] = stream }
         func full(relistFrom: Timestamp) throws {
             let result = try source.voicemailSync(extensionId: ext.id, .full(recordCount: 250, dateFrom: relistFrom))
+            beginPhase("voicemail of \(ext.extensionNumber ?? ext.id), full sync", total: result.records.count)
             try archiveRejected(result.rejected, kind: "message")
             try archiveMessages(result.records, ext: ext, stream: &stream)
             let from = min(relistFrom, stream.backfill?.cursor ?? relistFrom)
@@ -33,11 +34,11 @@ extension SyncEngine {
         }
         func walk() throws {
             guard let range = stream.backfill else { return }
-            progress("voicemail \(ext.extensionNumber ?? ext.id): \(range.cursor.iso8601Seconds) → \(range.to.iso8601Seconds)")
             var next: String?
             repeat {
                 let page = try source.voicemailPage(extensionId: ext.id, dateFrom: range.cursor, dateTo: range.to, perPage: 1000,
                                                     nextPageURI: next)
+                beginPhase("voicemail of \(ext.extensionNumber ?? ext.id)", total: page.records.count)
                 try archiveRejected(page.rejected, kind: "message")
                 try archiveMessages(page.records, ext: ext, stream: &stream)
                 next = page.nextPageURI
@@ -49,6 +50,7 @@ extension SyncEngine {
         guard let token = stream.syncToken else { return }
         do {
             let result = try source.voicemailSync(extensionId: ext.id, .incremental(syncToken: token))
+            beginPhase("voicemail of \(ext.extensionNumber ?? ext.id), incremental", total: result.records.count)
             try archiveRejected(result.rejected, kind: "message")
             try archiveMessages(result.records, ext: ext, stream: &stream)
             stream.syncToken = result.syncToken
@@ -67,6 +69,7 @@ extension SyncEngine {
         for message in records.sorted(by: { $0.creationTime < $1.creationTime }) where (message.type == nil || message.type == "VoiceMail") && isWithinSince(message) {
             try perItem({ ("voicemail \(message.id.prefix(40)) of extension \(ext.id)",
                            ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)]) }) {
+                defer { advance() }
                 try archiveMessage(message, ext: ext)
                 if message.availability != "Purged" && message.availability != "Deleted" { stream.raiseHighWaterMark(message.creationTime) }
             }

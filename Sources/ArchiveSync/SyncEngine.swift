@@ -27,6 +27,7 @@ public final class SyncEngine {
     var writer: TenantWriter!
     var extensions: [String: ExtensionInfo] = [:]
     var reportedErrors = Set<String>()
+    var meter = ProgressMeter()
     var attemptedThisRun = Set<String>()
 
     public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, options: SyncOptions = SyncOptions(),
@@ -166,7 +167,7 @@ public final class SyncEngine {
         guard reportedErrors.insert(message).inserted else { return }
         report.count("itemErrors")
         report.errors.append(message)
-        logger.warning("\(message)")
+        logger.info("\(message)")  // in the summary and errors.jsonl; stderr only with --verbose
         do {
             try writer.appendError(ErrorLogLine(runId: report.runId, item: ids, error: message))
         } catch {
@@ -235,7 +236,16 @@ public final class SyncEngine {
         do { try writer.appendRunLine(line) } catch { logger.error("cannot write the run log: \(error)") }
     }
 
-    func progress(_ text: String) { options.progress?("[\(tenant.tenantId)] \(text)") }
+    /// Starts a phase of the progress line (a list page, a sync response, the pending retries).
+    func beginPhase(_ name: String, total: Int?) {
+        meter.begin(name, total: total)
+        options.progress?("[\(tenant.tenantId)] \(meter.line())")
+    }
+
+    /// Counts an item (and its bytes) towards the phase.
+    func advance(items: Int = 1, bytes: Int64 = 0) {
+        if let line = meter.advance(items: items, bytes: bytes) { options.progress?("[\(tenant.tenantId)] \(line)") }
+    }
 
     // MARK: Dry run
 

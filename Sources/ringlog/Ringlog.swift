@@ -34,6 +34,7 @@ struct Ringlog: ParsableCommand {
               5  another run holds the tenant's lock
               64 malformed command line
             """,
+        version: "ringlog 0.2.0 (layout v1)",
         subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self])
 }
 

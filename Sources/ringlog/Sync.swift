@@ -35,6 +35,8 @@ struct Sync: ParsableCommand {
     @Option(help: "Directory of per-tenant secrets files (default: $RINGLOG_SECRETS_DIR or ~/.config/ringlog/secrets).")
     var secretsDir: String?
     @Flag(help: "Print a JSON summary on stdout.") var json = false
+    @Flag(help: "Show progress on stderr even when it is not a terminal (it is shown on a terminal anyway).")
+    var progress = false
     @Flag(help: "Log each request and decision to stderr (never a secret).") var verbose = false
 
     func validate() throws {
@@ -57,8 +59,10 @@ struct Sync: ParsableCommand {
         options.leaseSeconds = try withConfigurationErrors("sync") { try leaseSeconds(variables) }
         options.dryRun = dryRun
         options.retryPendingNow = retryPending
-        if standardErrorIsTerminal && !verbose && !json {
-            options.progress = { line in printError("\u{1B}[2K\r" + String(line.prefix(100)), newline: false) }
+        if progress {
+            options.progress = { line in printError(line) }  // one line each: a log or pipe keeps them readable
+        } else if standardErrorIsTerminal && !verbose && !json {
+            options.progress = { line in printError("\u{1B}[2K\r" + String(line.prefix(120)), newline: false) }
         }
         let stallSeconds = try withConfigurationErrors("sync") { try stallLimitSeconds(variables) }
         var exitCodes: [Int32] = []

@@ -86,13 +86,14 @@ struct ProxiedArchive {
     /// alone (errors.jsonl names its id and the field, its raw JSON is kept under `_unfiled/`), every
     /// other call is archived, the stream advances, the run is partial.
     @Test func aMalformedRecordFailsOnlyItselfAndIsKeptVerbatim() async throws {
-        let sim = try await LiveSimulator.start()
+        let sim = try await LiveSimulator.start { $0.days = 2; $0.futureDays = 0 }
         let calls = sim.truth.filter { $0["kind"] == "call" }.compactMap { $0["callId"]?.stringValue }
         let bad = Array(calls.prefix(3))
-        let proxy = try HostileProxy(upstream: sim.baseURL, rules: """
+        let rules = """
             {"malform": {"\(bad[0])": {"startTime": "garbage"}, "\(bad[1])": {"startTime": null},
                          "\(bad[2])": {"extension": {"id": 1.5, "uri": "https://platform.example/x"}}}}
-            """)
+            """
+        let proxy = try await blocking { try HostileProxy(upstream: sim.baseURL, rules: rules) }
         let archive = try await ProxiedArchive(sim: sim, server: proxy.url)
         let first = try await archive.sync()
         #expect(first.status == 4, "partial: \(first.standardError)")
@@ -116,9 +117,9 @@ struct ProxiedArchive {
     }
 
     @Test func nothingThatStartedBeforeSinceIsWritten() async throws {
-        let sim = try await LiveSimulator.start()
+        let sim = try await LiveSimulator.start { $0.days = 4; $0.callsPerDay = 20; $0.futureDays = 0 }
         let since = Timestamp(iso8601: "2026-11-18T00:00:00Z")!
-        let proxy = try HostileProxy(upstream: sim.baseURL)
+        let proxy = try await blocking { try HostileProxy(upstream: sim.baseURL) }
         let archive = try await ProxiedArchive(sim: sim, server: proxy.url, since: "2026-11-18T00:00:00Z")
         let result = try await archive.sync()
         #expect([0, 4].contains(result.status), "\(result.standardError)")
@@ -141,7 +142,8 @@ struct ProxiedArchive {
         let sim = try await LiveSimulator.start { $0.days = 2; $0.futureDays = 0 }
         let recordings = sim.truth.filter { $0["kind"] == "recording" }.compactMap { $0["recordingId"]?.stringValue }
         let slow = try #require(recordings.first)
-        let proxy = try HostileProxy(upstream: sim.baseURL, rules: #"{"trickle": {"match": "/recording/\#(slow)/", "bytesPerSecond": 2}}"#)
+        let rules = #"{"trickle": {"match": "/recording/\#(slow)/", "bytesPerSecond": 2}}"#
+        let proxy = try await blocking { try HostileProxy(upstream: sim.baseURL, rules: rules) }
         var archive = try await ProxiedArchive(sim: sim, server: proxy.url, since: "2026-11-18T00:00:00Z")
         archive.environment["RINGLOG_STALL_SECONDS"] = "2"
         let started = monotonicSeconds()

@@ -59,7 +59,8 @@ import Glibc
     /// itself fenced, aborts, writes nothing more but its run-log line, and exits 5.
     @Test func aFrozenHolderIsOvertakenAndFencedWhenItResumes() async throws {
         // Slow limits, a small account: the first run is mid-sync when frozen, the second finishes in seconds.
-        let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 2; $0.callsPerDay = 10; $0.futureDays = 0 }
+        let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 2; $0.callsPerDay = 10; $0.futureDays = 0; $0.slowSeconds = 1 }
+        sim.setFaults(#"{"slowShare": 0.3}"#)  // a run of seconds, whatever the machine's load: it is still running when frozen
         let archive = try await ArchiveFixture.create(sim, since: "2026-11-19T00:00:00Z")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: LiveSimulator.executablePath("ringlog"))
@@ -93,8 +94,11 @@ import Glibc
         let before = content()
         let resumed = monotonicSeconds()
         kill(process.processIdentifier, SIGCONT)
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let stderr = try await blocking { () -> Data in  // off the cooperative pool: it may take a moment
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
         let fencing = monotonicSeconds() - resumed
         print("frozen holder: exited \(process.terminationStatus) \(String(format: "%.2f", fencing)) s after SIGCONT")
         #expect(process.terminationStatus == 5, "\(String(decoding: stderr, as: UTF8.self))")
