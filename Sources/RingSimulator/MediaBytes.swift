@@ -21,23 +21,38 @@ enum MediaBytes {
         return bytes
     }
 
-    /// RIFF/WAVE, PCM 8 kHz, 8-bit, mono: a quiet tone whose pitch depends on the id.
+    /// RIFF/WAVE, PCM 8 kHz, 8-bit, mono: a quiet tone whose pitch depends on the id, with a little
+    /// noise drawn from the id, and a LIST/INFO chunk naming the id. The name alone makes the bytes of
+    /// two ids differ (a pitch from 24 would repeat: a recording stored under another's name could
+    /// then pass a sha256 check); the noise makes the audio itself differ too.
     static func wav(id: String, seconds: Int) -> [UInt8] {
         let sampleRate: UInt32 = 8000
         let sampleCount = Int(sampleRate) * max(1, min(seconds, 60)) / 8  // 1/8 of real length
         let period = 8 + Int(fnv1a(id) % 24)
+        var random = SeededRandom(seed: fnv1a("wav " + id))
         var samples = [UInt8](repeating: 128, count: sampleCount)
-        for index in 0..<sampleCount { samples[index] = index % period < period / 2 ? 136 : 120 }
-        var bytes: [UInt8] = Array("RIFF".utf8) + littleEndian32(UInt32(36 + samples.count)) + Array("WAVE".utf8)
-        bytes += Array("fmt ".utf8) + littleEndian32(16) + littleEndian16(1) + littleEndian16(1)
-        bytes += littleEndian32(sampleRate) + littleEndian32(sampleRate) + littleEndian16(1) + littleEndian16(8)
-        bytes += Array("data".utf8) + littleEndian32(UInt32(samples.count)) + samples
-        return bytes
+        for index in 0..<sampleCount {
+            let noise = UInt8(truncatingIfNeeded: random.next() & 3)  // 0...3: still a quiet tone
+            samples[index] = (index % period < period / 2 ? 136 : 120) + noise
+        }
+        // INFO/INAM: a NUL-terminated name, padded to an even size (RIFF chunks are word-aligned).
+        var name = Array("ringlog-simulator \(id)".utf8) + [0]
+        let nameSize = UInt32(name.count)
+        if name.count % 2 == 1 { name.append(0) }
+        let info: [UInt8] = Array("INFO".utf8) + Array("INAM".utf8) + littleEndian32(nameSize) + name
+        let list: [UInt8] = Array("LIST".utf8) + littleEndian32(UInt32(info.count)) + info
+        var body: [UInt8] = Array("WAVE".utf8)
+        body += Array("fmt ".utf8) + littleEndian32(16) + littleEndian16(1) + littleEndian16(1)
+        body += littleEndian32(sampleRate) + littleEndian32(sampleRate) + littleEndian16(1) + littleEndian16(8)
+        body += list
+        body += Array("data".utf8) + littleEndian32(UInt32(samples.count)) + samples
+        if samples.count % 2 == 1 { body.append(0) }  // pad byte after an odd-sized chunk
+        return Array("RIFF".utf8) + littleEndian32(UInt32(body.count)) + body
     }
 
     static func transcription(messageId: String, extensionNumber: String?) -> [UInt8] {
         let who = extensionNumber.map { "extension \($0)" } ?? "this mailbox"
-        return Array("Hi, this is a message for \(who). Please call me back about order \(messageId.suffix(6)). Thanks, bye.\n".utf8)
+        return Array("Hi, this is a message for \(who). Please call me back about order \(messageId.suffix(6)). Thanks, bye. (message \(messageId))\n".utf8)
     }
 
     static func fnv1a(_ text: String) -> UInt64 {

@@ -1,5 +1,6 @@
 import Foundation
 import ArchiveStore
+import CurlHTTP
 import ArchiveSync
 import RinglogSupport
 import RinglogTestSupport
@@ -40,19 +41,105 @@ struct ArchiveFixture {
         try #require(try JSON.parse(result.standardOutput)[0], "no JSON report in: \(result.standardOutput) \(result.standardError)")
     }
 
+    /// Every line of every manifest shard, parsed. A complete line that does not parse, or a shard that
+    /// cannot be read, is a test failure, never silently dropped (a checker that skips what it cannot
+    /// read would pass an archive whose manifest is garbage). Only a final fragment without its
+    /// newline is skipped, as layout-spec §9.4 tells every reader to.
     var manifestLines: [JSON] {
-        let directory = tenantDirectory + "/manifest"
-        return DurableFiles.list(directory).filter { $0.hasSuffix(".jsonl") }.flatMap { name in
-            String(decoding: (try? DurableFiles.read(directory + "/" + name)) ?? [], as: UTF8.self)
-                .split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+        rawManifestLines().compactMap { shard, line in
+            do { return try JSON.parse(line) } catch {
+                Issue.record("manifest/\(shard): a line does not parse (\(error)): \(line.prefix(200))")
+                return nil
+            }
         }
     }
 
-    var manifestLineSet: Set<String> {
+    var manifestLineSet: Set<String> { Set(rawManifestLines().map(\.line)) }
+
+    /// (shard, line) for every complete line of every shard.
+    private func rawManifestLines() -> [(shard: String, line: String)] {
         let directory = tenantDirectory + "/manifest"
-        return Set(DurableFiles.list(directory).filter { $0.hasSuffix(".jsonl") }.flatMap { name in
-            String(decoding: (try? DurableFiles.read(directory + "/" + name)) ?? [], as: UTF8.self).split(separator: "\n").map(String.init)
-        })
+        return DurableFiles.list(directory).filter { $0.hasSuffix(".jsonl") }.flatMap { name -> [(shard: String, line: String)] in
+            let bytes: [UInt8]
+            do { bytes = try DurableFiles.read(directory + "/" + name) } catch {
+                Issue.record("manifest/\(name) cannot be read: \(error)")
+                return []
+            }
+            var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines.removeLast()  // after the last newline: empty, or a torn append that readers skip
+            return lines.map { (name, $0) }
+        }
+    }
+
+    /// The simulator's ground truth. A failed or malformed truth request throws: treating it as an
+    /// empty truth would let an empty archive "match".
+    func truth() throws -> [JSON] {
+        let response = try CurlHTTPClient().perform(HTTPRequest(method: .get, url: sim.baseURL + "/__sim/truth", totalTimeoutSeconds: 30))
+        guard response.status == 200 else { throw FixtureError("GET /__sim/truth answered HTTP \(response.status)") }
+        guard let items = try JSON.parse(response.body)["items"]?.arrayValue else {
+            throw FixtureError("GET /__sim/truth has no items: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+        }
+        return items
+    }
+
+    /// The simulator's recording schedule (every recording, with when it appears and when it is ready),
+    /// and the simulator's current instant. Throws like `truth()`.
+    func recordingSchedule() throws -> (now: Timestamp, items: [JSON]) {
+        let response = try CurlHTTPClient().perform(HTTPRequest(method: .get, url: sim.baseURL + "/__sim/recordings", totalTimeoutSeconds: 30))
+        guard response.status == 200 else { throw FixtureError("GET /__sim/recordings answered HTTP \(response.status)") }
+        let body = try JSON.parse(response.body)
+        guard let items = body["items"]?.arrayValue, let now = body["now"]?.stringValue.flatMap(Timestamp.init(iso8601:)) else {
+            throw FixtureError("GET /__sim/recordings is malformed: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+        }
+        return (now, items)
+    }
+
+    /// The last line of the tenant's run log.
+    func lastRunLine() throws -> JSON {
+        let text = String(decoding: try DurableFiles.read(tenantDirectory + "/logs/runs.jsonl"), as: UTF8.self)
+        return try JSON.parse(String(try #require(text.split(separator: "\n").last, "no run-log line")))
+    }
+
+    /// The recording ids in the pending queue (not the quarantine).
+    func pendingRecordingIds() throws -> Set<String> {
+        let queue = try PendingQueue.load(tenantDirectory + "/.ringlog/pending.json")
+        return Set(queue.pending.filter { $0.kind == .recording }.map(\.mediaId))
+    }
+
+    /// The exact outcome a sync against the simulator must have: success, unless recordings are
+    /// pending, and then partial for exactly that reason. The pending recordings must be exactly the
+    /// visible recordings the archive lacks, each of them one the simulator still answers 404 for
+    /// (`/__sim/recordings`: appeared, not ready), or one that was already pending before this run
+    /// and whose backoff has not run out (`waitingSince`). No item errors, no quarantine.
+    func expectExactStatus(_ result: RinglogResult, waitingSince previouslyPending: Set<String> = [],
+                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+        // The run log's last line is the run's report (also for runs without --json).
+        let report = try lastRunLine()
+        if let printed = try? JSON.parse(result.standardOutput)[0] {
+            #expect(printed["runId"] == report["runId"], "the printed report is the last run's", sourceLocation: sourceLocation)
+        }
+        let schedule = try recordingSchedule()
+        func instant(_ item: JSON, _ key: String) -> Timestamp? { item[key]?.stringValue.flatMap(Timestamp.init(iso8601:)) }
+        let archivedCalls = Set(manifestLines.filter { $0["kind"] == "call" }.compactMap { $0["callId"]?.stringValue })
+        let archivedRecordings = Set(manifestLines.filter { $0["kind"] == "recording" }.compactMap { $0["recordingId"]?.stringValue })
+        let visible = schedule.items.filter { item in
+            guard let appears = instant(item, "appearsAt") else { return false }
+            return appears <= schedule.now && archivedCalls.contains(item["callId"]?.stringValue ?? "")
+        }
+        let notReady = Set(visible.filter { (instant($0, "readyAt") ?? schedule.now) > schedule.now }.compactMap { $0["recordingId"]?.stringValue })
+        let missing = Set(visible.compactMap { $0["recordingId"]?.stringValue }).subtracting(archivedRecordings)
+        let pending = try pendingRecordingIds()
+        #expect(pending == missing, "pending \(pending.sorted()) != visible recordings not archived \(missing.sorted())",
+                sourceLocation: sourceLocation)
+        let unexplained = pending.subtracting(notReady).subtracting(previouslyPending)
+        #expect(unexplained.isEmpty, "pending though ready and not waiting out a backoff: \(unexplained.sorted())", sourceLocation: sourceLocation)
+        #expect(report["counts"]?["itemErrors"]?.int == 0, "\(report["errors"] ?? .null)", sourceLocation: sourceLocation)
+        #expect(report["quarantined"]?.int == 0, sourceLocation: sourceLocation)
+        #expect(report["pending"]?.int == pending.count, sourceLocation: sourceLocation)
+        let expected = pending.isEmpty ? 0 : 4
+        #expect(result.status == Int32(expected), "exit \(result.status), expected \(expected) (pending: \(pending.sorted())): \(result.standardError)",
+                sourceLocation: sourceLocation)
+        #expect(report["status"]?.stringValue == (pending.isEmpty ? "success" : "partial"), sourceLocation: sourceLocation)
     }
 
     /// Every regular file under the archive root with its modification time, size and inode.
@@ -72,7 +159,8 @@ struct ArchiveFixture {
     /// Every item of the simulator's ground truth is archived exactly once, with the same sha256,
     /// and nothing else is: the archive and the truth agree.
     func expectMatchesTruth(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let truth = sim.truth
+        let truth = try self.truth()
+        #expect(truth.contains { $0["kind"] == "call" }, "the truth holds calls", sourceLocation: sourceLocation)
         let lines = manifestLines
         var callPaths: [String: Set<String>] = [:]
         for line in lines where line["kind"] == "call" {
@@ -117,4 +205,9 @@ struct ArchiveFixture {
     }
 
     var temporaryFiles: [String] { snapshot().keys.filter { $0.split(separator: "/").last?.hasPrefix(ArchiveNames.temporaryPrefix) == true } }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -110,33 +110,126 @@ func callRecord(id: String, start: String = "2026-11-19T15:00:00.000Z", extensio
         let report = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: records), options: options).run()
         #expect(report.status == .partial)
         #expect(report.counts["itemErrors"] == hostile.count + 1)
+        let directory = root.tenantDirectory(tenant.tenantId)
+        let errorLines = try String(decoding: try DurableFiles.read(directory + "/logs/errors.jsonl"), as: UTF8.self)
+            .split(separator: "\n").map { try JSON.parse(String($0)) }
+        #expect(errorLines.count == hostile.count + 1)
         for id in hostile {
-            #expect(report.errors.contains { $0.contains("call id") }, "\(id.debugDescription) rejected with a reason naming the field")
+            // Each hostile id has its own error, naming the field and showing (the start of) that id.
+            let own = report.errors.filter { $0.hasPrefix("call \(id.debugDescription.prefix(80))") }
+            #expect(own.count == 1, "\(id.debugDescription): \(report.errors)")
+            // The message quotes the id (its first 40 characters, for a long one).
+            let quoted = id.count > 40 ? String(String(id.prefix(40)).debugDescription.dropLast()) : id.debugDescription
+            #expect(own.allSatisfy { $0.contains("call id \(quoted)") && $0.contains("not usable in an archive path") },
+                    "\(id.debugDescription) rejected with a reason naming the field: \(own)")
+            let logged = errorLines.filter { $0["item"]?["callId"]?.stringValue == String(id.prefix(80)) }
+            #expect(logged.count == 1 && logged.allSatisfy { $0["error"]?.stringValue.map { $0.contains("call id") } == true },
+                    "\(id.debugDescription) in errors.jsonl")
         }
-        #expect(report.errors.contains { $0.contains("recording id") })
+        let recordingErrors = report.errors.filter { $0.contains("recording id \"../../../../tmp/evil\"") }
+        #expect(recordingErrors.count == 1 && recordingErrors.allSatisfy { $0.hasPrefix("call GoodCall-1_ok:") }, "\(report.errors)")
         #expect(report.counts["calls"] == 3, "the valid calls are archived, the one with a hostile recording id too")
-        // Nothing outside the tenant directory; the odd extension number fell back to its id.
+
+        // Nothing anywhere in the scratch directory but the archive, and in the tenant directory only
+        // what the layout names (§2): control files, manifest, logs and <folder>/<day>/<item file>.
         let everything = FileManager.default.enumerator(atPath: scratch.path)?.allObjects as? [String] ?? []
         let tenantPrefix = "archive/\(tenant.tenantId)"
-        #expect(everything.allSatisfy { $0 == "archive" || $0 == "archive/ringlog-archive.json" || $0 == "archive/tenants.jsonl" || $0.hasPrefix("archive/.ringlog") || $0.hasPrefix(tenantPrefix) },
+        #expect(everything.allSatisfy { $0 == "archive" || $0 == "archive/ringlog-archive.json" || $0 == "archive/tenants.jsonl" || $0.hasPrefix("archive/.ringlog") || $0 == tenantPrefix || $0.hasPrefix(tenantPrefix + "/") },
                 "\(everything.filter { !$0.hasPrefix(tenantPrefix) })")
-        #expect(everything.contains { $0.hasPrefix("\(tenantPrefix)/id-102000/") })
-        #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.mp3") && !FileManager.default.fileExists(atPath: scratch.path + "/x"))
-        let errorLog = String(decoding: try DurableFiles.read(root.tenantDirectory(tenant.tenantId) + "/logs/errors.jsonl"), as: UTF8.self)
-        #expect(errorLog.split(separator: "\n").count == hostile.count + 1)
+        let unexpected = everything.filter { $0.hasPrefix(tenantPrefix + "/") }.map { String($0.dropFirst(tenantPrefix.count + 1)) }
+            .filter { !Self.isLayoutPath($0) }
+        #expect(unexpected.isEmpty, "not a layout path: \(unexpected)")
+        #expect(everything.contains { $0.hasPrefix("\(tenantPrefix)/id-102000/") }, "the odd extension number fell back to its id")
+        #expect(!everything.contains { $0.hasPrefix(tenantPrefix + "/") && $0.contains("etc") })
+        // Where each hostile id would land if a path were built from it, from every folder ringlog writes
+        // in (the tenant, an extension, a day): nothing there, inside the scratch directory or outside it.
+        let bases = [directory, directory + "/101", directory + "/101/2026-11-19", directory + "/id-102000/2026-11-19"]
+        // ("..", from a folder, is its parent: a directory of the tree, not a file that landed there.)
+        let knownDirectories = Set(bases + [directory + "/id-102000", root.path].map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        for id in hostile + ["../../../../tmp/evil"] {
+            for base in bases {
+                for name in [id, "20261119T150000Z_" + id, "20261119T150000Z_call." + id] {
+                    for suffix in ["", ".json", ".mp3", ".wav", ".part"] {
+                        let path = URL(fileURLWithPath: base + "/" + name + suffix).standardizedFileURL.path
+                        var info = stat()
+                        #expect(lstat(path, &info) != 0 || DurableFiles.isDirectory(path) && knownDirectories.contains(path),
+                                "\(id.debugDescription) landed at \(path)")
+                    }
+                }
+            }
+        }
     }
 
-    @Test func storedRecordsCarryNoAccessToken() throws {
+    /// A path (relative to the tenant directory) that layout-spec §2 allows.
+    static func isLayoutPath(_ relative: String) -> Bool {
+        let parts = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        func matches(_ text: String, _ pattern: String) -> Bool { text.range(of: "^" + pattern + "$", options: .regularExpression) != nil }
+        switch parts.count {
+        case 1: return ["tenant.json", ".ringlog", "manifest", "logs"].contains(parts[0]) || matches(parts[0], "([0-9]{1,16}|id-[0-9]{1,20}|_account)")
+        case 2:
+            switch parts[0] {
+            case ".ringlog": return ["state.json", "pending.json"].contains(parts[1]) || matches(parts[1], "lease\\.[0-9]{20}")
+            case "manifest": return matches(parts[1], "[0-9]{4}-[0-9]{2}\\.jsonl")
+            case "logs": return ["runs.jsonl", "errors.jsonl"].contains(parts[1])
+            default: return matches(parts[1], "[0-9]{4}-[0-9]{2}-[0-9]{2}")
+            }
+        case 3:
+            return !parts[0].hasPrefix(".") && !["manifest", "logs"].contains(parts[0])
+                && matches(parts[2], "[0-9]{8}T[0-9]{6}Z_(call\\.[a-z0-9_-]{1,64}\\.[0-9a-f]{1,16}\\.json|[0-9]{1,20}\\.(mp3|wav)|vm\\.[0-9]{1,20}\\.(json|mp3|wav|txt))")
+        default: return false
+        }
+    }
+
+    /// Tokens in every place a record can carry a URL: the recording's contentUri, each leg's, a
+    /// nested string, upper case, percent-encoded. None reaches a stored file, a log line, an error
+    /// or a warning; what is not the token is kept.
+    @Test func storedRecordsLogsAndErrorsCarryNoAccessToken() throws {
         let (scratch, root, tenant) = try makeTenant()
         defer { withExtendedLifetime(scratch) {} }
-        let source = ScriptedSource(calls: [callRecord(id: "Tok3n", recordingId: "1662272004")])
-        _ = try SyncEngine(root: root, tenant: tenant, source: source, options: { var o = SyncOptions(); o.defaultHistoryDays = 30; return o }()).run()
+        let secrets = ["SECRET-TOP", "SECRET-LEG", "SECRET-PCT", "SECRET-UPPER", "SECRET-NESTED", "SECRET-PENDING"]
+        let legs: JSON = [
+            ["legType": "Transfer", "recording": ["id": "1662272005", "contentUri": "https://media.example/recording/1662272005/content?keep=1&access_token=SECRET-LEG"]],
+            ["legType": "Accept", "recording": ["id": "1662272006", "contentUri": "https://media.example/recording/1662272006/content?access%5Ftoken=SECRET-PCT&keep=2"]],
+            ["legType": "FindMe", "message": ["uri": "https://platform.example/message/1?ACCESS_TOKEN=SECRET-UPPER#frag"]],
+        ]
+        let nested: JSON = ["notes": [["link": "see https://x.example/a?b=c&Access_Token=SECRET-NESTED"]]]
+        var first = callRecord(id: "Tok3n", recordingId: "1662272004", extra: [("legs", legs), ("billing", nested)]).objectValue!
+        first["recording"]?.setContentUri("https://media.example/recording/1662272004/content?access_token=SECRET-TOP&keep=0")
+        var late = callRecord(id: "Tok3nLate", start: "2026-11-19T16:00:00.000Z", recordingId: "1662272007").objectValue!
+        late["recording"]?.setContentUri("https://media.example/recording/1662272007/content?access_token=SECRET-PENDING")
+        let calls: [JSON] = [.object(first), .object(late)]
+        let input = calls.map { String(decoding: $0.serializedBytes(), as: UTF8.self) }.joined()
+        #expect(secrets.allSatisfy { input.contains($0) }, "the input carries every token")
+        let source = SpecSource(calls: calls) { uri in SpecSource.Answer(status: uri.contains("1662272007") ? 503 : 200) }
+        let capture = LogCapture()
+        var options = SyncOptions()
+        options.defaultHistoryDays = 30
+        let report = try SyncEngine(root: root, tenant: tenant, source: source, options: options, logger: capture.logger).run()
+        let requested = source.downloads.withLock { $0 }.joined(separator: " ")
+        #expect(["SECRET-TOP", "SECRET-LEG", "SECRET-PCT", "SECRET-PENDING"].allSatisfy { requested.contains($0) },
+                "the engine saw the tokens (the downloads carried them): \(requested)")
+        #expect(report.pending == 1, "one recording is pending, its URI stored: \(report.errors)")
+
+        var texts: [(String, String)] = report.errors.map { ("error", $0) } + report.warnings.map { ("warning", $0) }
+            + capture.lines.withLock { $0 }.map { ("log", $0) } + [("failure", report.failure ?? ""), ("report", String(decoding: report.json.serializedBytes(), as: UTF8.self))]
         let directory = root.tenantDirectory(tenant.tenantId)
-        for path in (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []) where path.hasSuffix(".json") || path.hasSuffix(".jsonl") {
-            let text = String(decoding: (try? DurableFiles.read(directory + "/" + path)) ?? [], as: UTF8.self)
-            #expect(!text.contains("SECRET") && !text.contains("access_token"), "\(path)")
+        for path in (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []) where !DurableFiles.isDirectory(directory + "/" + path) {
+            texts.append((path, String(decoding: try DurableFiles.read(directory + "/" + path), as: UTF8.self)))
         }
-        #expect(try Manifest.sidecarPaths(tenantDirectory: directory).count == 1)
+        #expect(texts.contains { $0.0.hasSuffix("pending.json") } && texts.contains { $0.0.contains("_call.tok3n.") })
+        for (place, text) in texts {
+            let lowered = text.lowercased()
+            #expect(!secrets.contains { text.contains($0) } && !lowered.contains("access_token") && !lowered.contains("access%5ftoken"),
+                    "\(place): \(text.prefix(300))")
+        }
+        // The rest of each URL is kept.
+        let sidecar = try JSON.parse(try DurableFiles.read(directory + "/" + (try #require(try Manifest.sidecarPaths(tenantDirectory: directory).first { $0.contains("tok3n.") }))))
+        #expect(sidecar["record"]?["recording"]?["contentUri"] == "https://media.example/recording/1662272004/content?keep=0")
+        #expect(sidecar["record"]?["legs"]?[0]?["recording"]?["contentUri"] == "https://media.example/recording/1662272005/content?keep=1")
+        #expect(sidecar["record"]?["legs"]?[1]?["recording"]?["contentUri"] == "https://media.example/recording/1662272006/content?keep=2")
+        #expect(sidecar["record"]?["legs"]?[2]?["message"]?["uri"] == "https://platform.example/message/1#frag")
+        #expect(sidecar["archive"]?["media"]?.arrayValue?.count == 3, "the three recordings were downloaded")
+        #expect(try PendingQueue.load(directory + "/.ringlog/pending.json").pending.first?.uri == "https://media.example/recording/1662272007/content")
     }
 
     @Test func mediaThatNeverBecomesReadyIsQuarantinedWithItsReason() throws {
@@ -221,5 +314,14 @@ final class OrderRecordingSource: ArchiveSource {
         _ = try SyncEngine(root: root, tenant: tenant, source: source).run()
         let order = source.downloads.withLock { $0 }.map { String($0.split(separator: "/").dropLast().last ?? "") }
         #expect(order == ["166227201", "166227203", "166227202", "166227200"], "oldest call first: \(order)")
+    }
+}
+
+extension JSON {
+    /// Sets `contentUri` of an object value.
+    mutating func setContentUri(_ uri: String) {
+        guard var object = objectValue else { return }
+        object["contentUri"] = .string(uri)
+        self = .object(object)
     }
 }

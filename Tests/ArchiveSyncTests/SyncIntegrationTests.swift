@@ -12,10 +12,10 @@ import Testing
         let sim = try await LiveSimulator.start()
         let archive = try await ArchiveFixture.create(sim)
         let result = try await archive.sync()
-        #expect([0, 4].contains(result.status), "\(result.standardError)")
+        try archive.expectExactStatus(result)
         try archive.expectMatchesTruth()
         let report = try archive.report(result)
-        #expect(report["counts"]?["calls"]?.int == sim.truth.filter { $0["kind"] == "call" }.count)
+        #expect(report["counts"]?["calls"]?.int == (try archive.truth()).filter { $0["kind"] == "call" }.count)
         #expect((report["requests"]?["heavy"]?["requests"]?.int ?? 0) > 0)
         #expect(report["requests"]?["heavy"]?["429s"]?.int == 0)
 
@@ -39,10 +39,11 @@ import Testing
     @Test func aSecondRunWithNothingNewWritesNothing() async throws {
         let sim = try await LiveSimulator.start()
         let archive = try await ArchiveFixture.create(sim)
-        _ = try await archive.sync()
+        try archive.expectExactStatus(try await archive.sync())
+        let waiting = try archive.pendingRecordingIds()
         let before = archive.snapshot()
         let second = try await archive.sync()
-        #expect([0, 4].contains(second.status), "\(second.standardError)")
+        try archive.expectExactStatus(second, waitingSince: waiting)
         let after = archive.snapshot()
         let runLog = "\(archive.tenantId)/logs/runs.jsonl"
         let changed = Set(after.keys).union(before.keys).filter { before[$0] != after[$0] }
@@ -59,22 +60,24 @@ import Testing
     @Test func incrementalSyncPicksUpNewCallsLateRecordingsAndRevisedRecords() async throws {
         let sim = try await LiveSimulator.start()
         let archive = try await ArchiveFixture.create(sim)
-        _ = try await archive.sync()
+        try archive.expectExactStatus(try await archive.sync())
         // Aim at a call that is already in the call log while its recording has not appeared yet.
         let start = Timestamp(iso8601: "2026-11-20T23:00:00Z")!
         func instant(_ item: JSON, _ key: String) -> Timestamp { Timestamp(iso8601: item[key]?.stringValue ?? "")! }
         let late = try #require(sim.recordingSchedule.first { instant($0, "appearsAt") > start.adding(seconds: 3600) })
         let appears = instant(late, "appearsAt")
         sim.advance(seconds: Double(appears.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000 - 30)
+        let waitingBefore = try archive.pendingRecordingIds()
         let before = try await archive.sync()
-        #expect([0, 4].contains(before.status), "\(before.standardError)")
+        try archive.expectExactStatus(before, waitingSince: waitingBefore)
         try archive.expectMatchesTruth()
         #expect((try archive.report(before)["counts"]?["calls"]?.int ?? 0) > 0, "new calls arrived while the clock ran")
         let callLine = try #require(archive.manifestLines.first { $0["kind"] == "call" && $0["callId"] == late["callId"] },
                                     "the call is archived before its recording exists")
         sim.advance(seconds: 60 + Double(instant(late, "readyAt").millisecondsSinceEpoch - appears.millisecondsSinceEpoch) / 1000)
+        let waiting = try archive.pendingRecordingIds()
         let result = try await archive.sync()
-        #expect([0, 4].contains(result.status), "\(result.standardError)")
+        try archive.expectExactStatus(result, waitingSince: waiting)
         try archive.expectMatchesTruth()
         let report = try archive.report(result)
         #expect((report["counts"]?["callRevisions"]?.int ?? 0) > 0, "the record changed after it was archived")
@@ -89,11 +92,12 @@ import Testing
     @Test func anExpiredSyncTokenIsRecoveredWithoutGapOrDuplicate() async throws {
         let sim = try await LiveSimulator.start()
         let archive = try await ArchiveFixture.create(sim)
-        _ = try await archive.sync()
+        try archive.expectExactStatus(try await archive.sync())
+        let waiting = try archive.pendingRecordingIds()
         sim.advance(seconds: 8 * 3600)
         sim.expireSyncTokens()
         let result = try await archive.sync()
-        #expect([0, 4].contains(result.status), "\(result.standardError)")
+        try archive.expectExactStatus(result, waitingSince: waiting)
         let report = try archive.report(result)
         #expect(report["warnings"]?.arrayValue?.contains { $0.stringValue?.contains("sync token refused") == true } == true)
         try archive.expectMatchesTruth()
@@ -102,10 +106,11 @@ import Testing
     @Test func overTheSyncLimitIsRecoveredWithoutGapOrDuplicate() async throws {
         let sim = try await LiveSimulator.start { $0.callsPerDay = 80; $0.futureDays = 6 }
         let archive = try await ArchiveFixture.create(sim)
-        _ = try await archive.sync()
+        try archive.expectExactStatus(try await archive.sync())
+        let waiting = try archive.pendingRecordingIds()
         sim.advance(seconds: 5 * 86_400)  // far more than 250 changed records
         let result = try await archive.sync()
-        #expect([0, 4].contains(result.status), "\(result.standardError)")
+        try archive.expectExactStatus(result, waitingSince: waiting)
         let report = try archive.report(result)
         #expect(report["warnings"]?.arrayValue?.contains { $0.stringValue?.contains("max sync record number") == true } == true)
         try archive.expectMatchesTruth()
@@ -114,7 +119,7 @@ import Testing
     @Test func callIdsDifferingOnlyInCaseGetDistinctFilesOnCaseInsensitiveShares() async throws {
         let sim = try await LiveSimulator.start { $0.days = 14 }
         let archive = try await ArchiveFixture.create(sim)
-        _ = try await archive.sync()
+        try archive.expectExactStatus(try await archive.sync())
         let calls = archive.manifestLines.filter { $0["kind"] == "call" && $0["revision"]?.int == 1 }
         let byFoldedId = Dictionary(grouping: calls) { $0["callId"]?.stringValue?.lowercased() ?? "" }
         let pairs = byFoldedId.values.filter { $0.count > 1 }
@@ -158,8 +163,10 @@ import Testing
         process.waitUntilExit()
         #expect(!archive.manifestLines.isEmpty, "the killed run had archived part of the account")
         #expect(archive.liveLeaseHolder != nil, "and left its lease behind, unreleased")
+        let waiting = (try? archive.pendingRecordingIds()) ?? []  // the killed run may have written no queue yet
         let result = try await archive.sync()
-        #expect([0, 4].contains(result.status), "a dead local holder's lock is taken over: \(result.standardError)")
+        #expect(result.status != 5, "a dead local holder's lock is taken over: \(result.standardError)")
+        try archive.expectExactStatus(result, waitingSince: waiting)
         try archive.expectMatchesTruth()
         #expect(archive.temporaryFiles.isEmpty, "stale temporary files were swept: \(archive.temporaryFiles)")
     }
@@ -174,7 +181,7 @@ import Testing
         #expect(archive.manifestLines.isEmpty)
         lock.release()
         let allowed = try await archive.sync()
-        #expect([0, 4].contains(allowed.status), "\(allowed.standardError)")
+        try archive.expectExactStatus(allowed)
     }
 
     @Test func aSecretsFileReadableByOthersIsRefused() async throws {
@@ -194,7 +201,7 @@ import Testing
         #expect(!refused.standardError.contains(credentials.clientSecret) && !refused.standardError.contains(credentials.jwt))
         chmod(file, 0o600)
         let accepted = try await runRinglog(["sync", "--root", archive.root, "--secrets-dir", secrets])
-        #expect([0, 4].contains(accepted.status), "\(accepted.standardError)")
+        try archive.expectExactStatus(accepted)
     }
 
     @Test func aMissingRootAndAForeignAccountAreRefused() async throws {
@@ -203,10 +210,11 @@ import Testing
         let missing = try await runRinglog(["sync", "--root", archive.scratch.path + "/not-mounted"], environment: sim.environment())
         #expect(missing.status == 2 && missing.standardError.contains("does not exist"))
         #expect(!DurableFiles.exists(archive.scratch.path + "/not-mounted"))
-        _ = try await archive.sync(account: 0)
-        // Archive content only: the logs gain a line and the lease file records the refused run's lease.
+        try archive.expectExactStatus(try await archive.sync(account: 0))
+        // Everything but the run log (which gains the refusal's line) and the lease files (which record the
+        // refused run's lease) stays as it was: no content, no state, and no item error either.
         func content() -> [String: String] {
-            archive.snapshot().filter { !$0.key.hasSuffix("runs.jsonl") && !$0.key.hasSuffix("errors.jsonl") && !$0.key.contains("/.ringlog/lease.") }
+            archive.snapshot().filter { !$0.key.hasSuffix("/logs/runs.jsonl") && !$0.key.contains("/.ringlog/lease.") }
         }
         let before = content()
         let foreign = try await archive.sync(account: 1)
@@ -224,10 +232,12 @@ import Testing
         let archive = try await ArchiveFixture.create(sim)
         let first = try await archive.sync()
         #expect(first.status == 4, "partial while a recording is pending: \(first.standardError)")
+        try archive.expectExactStatus(first)
+        #expect(try archive.pendingRecordingIds().contains(late["recordingId"]?.stringValue ?? "?"))
         let listed = try await runRinglog(["pending", "--root", archive.root])
         #expect(listed.standardOutput.contains(late["recordingId"]?.stringValue ?? "?"))
         sim.advance(seconds: Double(instant(late, "readyAt").millisecondsSinceEpoch - instant(late, "appearsAt").millisecondsSinceEpoch) / 1000 + 1)
-        _ = try await archive.sync(["--retry-pending"])
+        try archive.expectExactStatus(try await archive.sync(["--retry-pending"]))
         #expect(archive.manifestLines.contains { $0["recordingId"] == late["recordingId"] })
         try archive.expectMatchesTruth()
     }
@@ -237,7 +247,7 @@ import Testing
         let archive = try await ArchiveFixture.create(sim)
         let credentials = sim.credentials()
         let sync = try await runRinglog(["sync", "--root", archive.root, "--verbose"], environment: sim.environment())
-        #expect([0, 4].contains(sync.status), "\(sync.standardError)")
+        try archive.expectExactStatus(sync)
         #expect(sync.standardError.contains("GET /account/~/call-log"), "verbose logs the requests")
         let probe = try await runRinglog(["probe", "--verbose"], environment: sim.environment())
         #expect(probe.status == 0)

@@ -53,6 +53,54 @@ import Testing
         let riffSize = Int(wav[4]) | Int(wav[5]) << 8 | Int(wav[6]) << 16 | Int(wav[7]) << 24
         #expect(riffSize == wav.count - 8)
         #expect(MediaBytes.mp3(id: "a", seconds: 5) != MediaBytes.mp3(id: "b", seconds: 5))
+        // Every RIFF chunk after "WAVE" is well-formed and word-aligned, ending exactly at the file's end,
+        // and the PCM data is 8-bit samples around the midpoint (a quiet tone).
+        for id in ["1662272004", "1662272005", "9007199254740993"] {
+            let wav = MediaBytes.wav(id: id, seconds: 7)
+            func le32(_ at: Int) -> Int { Int(wav[at]) | Int(wav[at + 1]) << 8 | Int(wav[at + 2]) << 16 | Int(wav[at + 3]) << 24 }
+            #expect(le32(4) == wav.count - 8)
+            var offset = 12, chunks: [String] = []
+            while offset + 8 <= wav.count {
+                let name = String(decoding: wav[offset..<offset + 4], as: UTF8.self), size = le32(offset + 4)
+                chunks.append(name)
+                if name == "fmt " {
+                    #expect(size == 16 && wav[offset + 8] == 1 && wav[offset + 10] == 1 && le32(offset + 12) == 8000 && wav[offset + 22] == 8)
+                }
+                if name == "data" { #expect(wav[(offset + 8)..<(offset + 8 + size)].allSatisfy { (110...150).contains($0) }) }
+                offset += 8 + size + size % 2
+            }
+            #expect(offset == wav.count, "chunks end at the end of the file")
+            #expect(chunks.first == "fmt " && chunks.contains("data"), "\(chunks)")
+        }
+    }
+
+    /// Two different media ids never share bytes: a file stored under another item's name (or a
+    /// recording swapped with another) cannot pass a sha256 check by accident. With 24 tones, WAVs
+    /// of the same length used to repeat.
+    @Test func everyMediaFileOfTheWorldHasBytesOfItsOwn() throws {
+        let driver = EngineDriver { $0.days = 14; $0.callsPerDay = 60; $0.accounts = 2 }
+        let accounts = driver.engine.state.withLock { $0.world.accounts }
+        var owners: [String: String] = [:]  // sha256 -> which media
+        var counts: [String: Int] = [:]
+        for account in accounts {
+            var media: [(String, [UInt8])] = account.calls.compactMap { call in
+                call.recording.map { ("recording \(account.index)/\($0.id) \($0.contentType)", $0.bytes) }
+            }
+            for message in account.messages {
+                media.append(("voicemail \(account.index)/\(message.audio.id) \(message.audio.contentType)", message.audio.bytes))
+                media.append(("transcription \(account.index)/\(message.transcription.id)", message.transcription.bytes))
+            }
+            for (name, bytes) in media {
+                counts[String(name.split(separator: " ")[0]), default: 0] += 1
+                let digest = SHA256Hasher.hex(of: bytes)
+                #expect(owners[digest] == nil, "\(name) has the same bytes as \(owners[digest] ?? "")")
+                owners[digest] = owners[digest] ?? name
+            }
+        }
+        #expect((counts["recording"] ?? 0) > 200 && (counts["voicemail"] ?? 0) > 20, "\(counts)")
+        #expect(Set(accounts.flatMap { $0.calls.compactMap(\.recording?.contentType) }).contains("audio/wav"), "WAVs are among them")
+        // And the bytes are a pure function of the id: the same id gives the same file.
+        #expect(MediaBytes.wav(id: "1662272004", seconds: 30) == MediaBytes.wav(id: "1662272004", seconds: 30))
     }
 }
 
