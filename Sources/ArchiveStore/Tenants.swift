@@ -87,13 +87,16 @@ public struct ArchiveRoot: Sendable {
 
     /// `ringlog tenant add`: a fresh random 64-bit id, checked against every id ever issued
     /// (removed tenants included), so an id is never reused.
+    /// `randomBits` draws the 64 random bits of a candidate id (a seam for tests: an id already in the
+    /// registry or on disk must be skipped, which a real random draw almost never exercises).
     public func addTenant(name: String, server: String, since: Timestamp?,
-                          onRepair: (RegistryRepair) -> Void = { _ in }) throws -> TenantMarker {
+                          onRepair: (RegistryRepair) -> Void = { _ in },
+                          randomBits: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }) throws -> TenantMarker {
         try withRegistryLease { owner in
             let known = Set(try registry().map(\.tenantId))
             var id: String
             repeat {
-                id = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+                id = String(randomBits(), radix: 16)
                 id = String(repeating: "0", count: 16 - id.count) + id
             } while known.contains(id) || DurableFiles.exists(DurableFiles.join(path, id))
             let marker = TenantMarker(tenantId: id, name: name, server: server, since: since, accountId: nil, createdAt: Timestamp.now())
