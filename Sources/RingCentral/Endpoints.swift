@@ -106,6 +106,11 @@ extension RingCentralClient {
         return try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in try MessageRecord(item, context: context) }
     }
 
+    /// `GET /restapi/v1.0/account/~/recording/{id}` (Heavy, ReadCallRecording): a recording's metadata.
+    public func recordingMetadata(id: String) throws(RingCentralError) -> JSON {
+        try getJSON(url(Self.apiPrefix + "/recording/\(pathSegment(id))"), group: .heavy, endpoint: "GET /account/~/recording/{id}")
+    }
+
     /// Streams a recording's content (Heavy) into `descriptor`, from the record's `contentUri`.
     public func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         try download(contentURI, group: .heavy, endpoint: "GET /account/~/recording/{id}/content", to: descriptor)
