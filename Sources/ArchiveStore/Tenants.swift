@@ -129,6 +129,18 @@ public struct ArchiveRoot: Sendable {
 
     public func store(for tenantId: String) -> TenantStore { TenantStore(root: self, tenantId: tenantId) }
 
+    /// The active tenants (or the one named), each with its marker or the error reading it: one
+    /// damaged tenant.json must not stop the commands for every other tenant.
+    public func tenantMarkers(selecting id: String?) throws -> [(tenantId: String, marker: Result<TenantMarker, any Error>)] {
+        let active = try registry().filter { !$0.removed }
+        if let id, !active.contains(where: { $0.tenantId == id }) {
+            throw ConfigurationError("no active tenant \(id); `ringlog tenant list --root \(path)` shows them")
+        }
+        return active.filter { id == nil || $0.tenantId == id }.map { entry in
+            (entry.tenantId, Result { try TenantMarker.read(from: tenantDirectory(entry.tenantId)) })
+        }
+    }
+
     /// The active tenants, or the one named (which must be active).
     public func tenants(selecting id: String?) throws -> [TenantMarker] {
         let active = try registry().filter { !$0.removed }

@@ -106,7 +106,7 @@ public final class SyncEngine {
         case is ConfigurationError, is ControlFileError: report.configurationFailed = true
         default: break
         }
-        logger.error("tenant \(tenant.tenantId): \(error)")
+        logger.info("tenant \(tenant.tenantId): \(error)")  // the CLI prints the failure once
     }
 
     private func finishReport() {

@@ -23,17 +23,18 @@ struct Reindex: ParsableCommand {
     @Flag(help: "Report differences; write nothing.") var dryRun = false
 
     func run() throws {
-        let (archive, tenants) = try withConfigurationErrors("reindex") { () throws -> (ArchiveRoot, [TenantMarker]) in
+        let (archive, tenants) = try withConfigurationErrors("reindex") { () throws -> (ArchiveRoot, [(String, Result<TenantMarker, any Error>)]) in
             let archive = try ArchiveRoot.open(root.path)
-            return (archive, try archive.tenants(selecting: tenant))
+            return (archive, try archive.tenantMarkers(selecting: tenant).map { ($0.tenantId, $0.marker) })
         }
         let lease = try withConfigurationErrors("reindex") { try leaseSeconds(environment()) }
         var worst: ExitCode?
-        for marker in tenants {
+        for (id, result) in tenants {
             do {
+                let marker = try result.get()  // a damaged tenant.json fails that tenant; the others go on
                 try reindex(archive.store(for: marker.tenantId), leaseSeconds: lease)
             } catch {
-                if !(error is ExitCode) { printError("ringlog reindex: tenant \(marker.tenantId): \(error)") }
+                if !(error is ExitCode) { printError("ringlog reindex: tenant \(id): \(error)") }
                 let status = exitStatus(for: error)
                 if worst == nil || status == ExitStatus.failure { worst = status }
             }

@@ -46,9 +46,24 @@ struct Sync: ParsableCommand {
     func run() throws {
         bootstrapLogging(verbose: verbose)
         let variables = environment()
+        var exitCodes: [Int32] = []
+        var selected = 0
         let (archive, tenants) = try withConfigurationErrors("sync") { () throws -> (ArchiveRoot, [TenantMarker]) in
             let archive = try ArchiveRoot.open(root.path)
-            let tenants = try archive.tenants(selecting: tenant)
+            var tenants: [TenantMarker] = []
+            let markers = try archive.tenantMarkers(selecting: tenant)
+            selected = markers.count
+            for (id, result) in markers {
+                switch result {
+                case .success(let marker): tenants.append(marker)
+                case .failure(let error):  // that tenant only; the others still run
+                    printError("ringlog sync: tenant \(id): \(error)")
+                    exitCodes.append(exitStatus(for: error).rawValue)
+                }
+            }
+            guard !tenants.isEmpty || !exitCodes.isEmpty else {
+                throw ConfigurationError("no tenants in \(archive.path); add one with `ringlog tenant add`")
+            }
             guard !tenants.isEmpty else { throw ConfigurationError("no tenants in \(archive.path); add one with `ringlog tenant add`") }
             guard all || tenant != nil || tenants.count == 1 else {
                 throw ConfigurationError("\(tenants.count) tenants in \(archive.path): choose one with --tenant ID, or --all")
@@ -65,7 +80,6 @@ struct Sync: ParsableCommand {
             options.progress = { line in printError("\u{1B}[2K\r" + String(line.prefix(120)), newline: false) }
         }
         let stallSeconds = try withConfigurationErrors("sync") { try stallLimitSeconds(variables) }
-        var exitCodes: [Int32] = []
         var reports: [JSON] = []
         let stop = SignalStop()
         let handlers = stop.install()
@@ -79,7 +93,7 @@ struct Sync: ParsableCommand {
                 // RingCentral's environment variables are one account's: they may serve only a run of one tenant.
                 credentials = try TenantSecrets.credentials(
                     for: marker, secretsDirectory: secretsDir ?? TenantSecrets.defaultDirectory(environment: variables), environment: variables,
-                    allowEnvironment: tenants.count == 1)
+                    allowEnvironment: selected == 1)
             } catch {
                 printError("ringlog sync: \(error)")
                 if !dryRun { SyncEngine.recordRefusal(root: archive, tenant: marker, reason: "\(error)", leaseSeconds: options.leaseSeconds) }
