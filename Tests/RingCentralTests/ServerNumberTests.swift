@@ -156,6 +156,24 @@ import Testing
         #expect(elapsed < 2, "the normal backoff, not the Retry-After")
     }
 
+    /// Retry settings that make no sense (negative, NaN) give no backoff rather than a trap in
+    /// `Double.random(in:)`.
+    @Test(arguments: [-1.0, Double.nan])
+    func nonsenseRetrySettingsDoNotTrap(_ delay: Double) async throws {
+        let server = try ScriptedServer { _, path, count in
+            if path == "/restapi/oauth/token" { return .token() }
+            return count == 1 ? .json(500, #"{"errorCode":"CMN-211"}"#) : .account
+        }
+        var retry = RetryPolicy()
+        retry.initialDelaySeconds = delay
+        retry.maximumDelaySeconds = delay
+        let client = RingCentralClient(credentials: RingCentralCredentials(serverURL: server.baseURL, clientId: "i", clientSecret: "s", jwt: "j"),
+                                       retry: retry)
+        let account = try await blocking { try client.accountInfo() }
+        #expect(account.id == "400131000008")
+        #expect(server.count(Self.accountPath) == 2)
+    }
+
     /// `expires_in` that is not a sane lifetime (not finite, under a minute, over 30 days, absent)
     /// becomes 3600 s: no trap, no log-in per request, no token kept for ever.
     @Test(arguments: ["1e400", "-1", "0", "5", "1e20", "2592001", "\"3600\"", "null"])
