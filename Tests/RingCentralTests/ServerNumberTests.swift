@@ -76,7 +76,7 @@ import Testing
         let (admissions, elapsed) = try await blocking {
             timed {
                 var admissions: [RateGovernor.Admission] = []
-                for _ in 0..<4 {
+                for _ in 0..<3 {
                     let admission = governor.admit(.medium, cancellation: deadline)
                     admissions.append(admission)
                     guard admission == .granted else { break }  // stopped: a clamped window still too long to wait
@@ -86,7 +86,7 @@ import Testing
             }
         }
         #expect(!admissions.contains(.cancelled), "stalled on limit \(limit), window \(window), remaining \(remaining)")
-        #expect(elapsed < 3)
+        #expect(elapsed < 4.5, "a whole window (at most 1.1 s here) per admission at worst")
         let statistics = governor.statistics[.medium]
         if let learned = statistics?.limit { #expect((1...1_000_000).contains(learned)) }
         if let learned = statistics?.window { #expect(learned >= 0.01 && learned <= 3600) }
