@@ -134,7 +134,7 @@ public final class RingCentralClient: Sendable {
     private func tokenLifetime(_ value: JSON?) -> Double {
         if let lifetime = value?.doubleValue, lifetime.isFinite, tokenLifetimeBounds.contains(lifetime) { return lifetime }
         let shown = value.map { String($0.serialized().prefix(40)) } ?? "absent"
-        logger.notice("token response expires_in \(shown) is not a usable lifetime; assuming \(Int(Self.fallbackTokenLifetimeSeconds)) s")
+        logger.notice("token response expires_in \(shown) is not a usable lifetime; assuming \(ServerNumber.clampedInt(Self.fallbackTokenLifetimeSeconds, 0...Int.max)) s")
         return Self.fallbackTokenLifetimeSeconds
     }
 
