@@ -23,6 +23,13 @@ public enum RateLimitGroup: String, Sendable, CaseIterable, Hashable {
 ///   spend it (another client shares it), the group waits a whole window.
 /// - Penalties: after a 429 the group sends nothing until `Retry-After` (30 s when absent) has passed,
 ///   because any request inside the penalty restarts it.
+/// - Never parks: a `Retry-After` (on a 429 or a 5xx) longer than `maximumPenaltySeconds` (15 min), or
+///   any other wait the server's numbers would impose beyond it, stops the group for the rest of the
+///   run: `admit` answers `.stopped` at once and nothing more is sent in it, so the penalty is not
+///   restarted and the next scheduled run resumes the work.
+/// - Server numbers are clamped: a `Retry-After` that is not a finite non-negative number is absent;
+///   `X-Rate-Limit-Limit` is kept in 1...1_000_000, `-Window` in 0.01...3600 s, `-Remaining` in
+///   ±1_000_000; garbage (negative, NaN, non-numeric) is ignored. Nothing a server sends can trap.
 /// - One request in flight per group: a request already on the wire when a 429 arrives would land
 ///   inside the penalty. Groups are independent, so Heavy downloads and Light message syncs overlap.
 public final class RateGovernor: Sendable {
@@ -32,7 +39,20 @@ public final class RateGovernor: Sendable {
         public var secondsWaited = 0.0
         public var limit: Int?
         public var window: Double?
+        /// Set when the group was stopped for this run: the wait RingCentral asked for, in seconds.
+        public var stoppedForSeconds: Double?
         public init() {}
+    }
+
+    /// What `admit` decided.
+    public enum Admission: Sendable, Equatable {
+        /// The request may go; pair it with `finish`.
+        case granted
+        /// The cancellation flag was raised while waiting.
+        case cancelled
+        /// The group is stopped for this run: RingCentral asked for a wait of `seconds`, longer than
+        /// `maximumPenaltySeconds`. Nothing is sent in this group any more.
+        case stopped(seconds: Double)
     }
 
     struct GroupState {
@@ -45,6 +65,8 @@ public final class RateGovernor: Sendable {
         var penaltyUntil = 0.0
         var waitForWindowUntil = 0.0
         var inFlight = false
+        /// The wait that stopped the group for this run (see `Admission.stopped`).
+        var stoppedFor: Double?
         var statistics = GroupStatistics()
     }
 
@@ -52,27 +74,52 @@ public final class RateGovernor: Sendable {
     let margin: Double
     let defaultRetryAfter: Double
     let burst: Double
+    /// The longest wait the governor sits out; a longer one stops the group for the run.
+    public let maximumPenaltySeconds: Double
     private let groups = Mutex<[RateLimitGroup: GroupState]>([:])
 
-    public init(margin: Double = 0.1, defaultRetryAfterSeconds: Double = 30, burst: Int = 2) {
-        self.margin = margin
+    public init(margin: Double = 0.1, defaultRetryAfterSeconds: Double = 30, burst: Int = 2,
+                maximumPenaltySeconds: Double = 900) {
+        self.margin = margin.isFinite ? min(max(margin, 0), 1) : 0.1
         self.burst = Double(max(1, burst))
-        self.defaultRetryAfter = defaultRetryAfterSeconds
+        self.defaultRetryAfter = defaultRetryAfterSeconds.isFinite ? min(max(defaultRetryAfterSeconds, 0), 900) : 30
+        self.maximumPenaltySeconds = maximumPenaltySeconds.isFinite ? max(maximumPenaltySeconds, 0) : 900
     }
 
     /// Blocks until `group` may send, then marks it in flight. Pair with `finish`. Returns false,
-    /// marking nothing, as soon as `cancellation` is raised (a run that lost its lease stops waiting).
+    /// marking nothing, as soon as `cancellation` is raised (a run that lost its lease stops waiting)
+    /// or when the group is stopped for this run (see `admit`, which tells the two apart).
     @discardableResult
     public func acquire(_ group: RateLimitGroup, cancellation: CancellationFlag? = nil) -> Bool {
+        admit(group, cancellation: cancellation) == .granted
+    }
+
+    /// Blocks until `group` may send, then marks it in flight (`.granted`; pair with `finish`).
+    /// Answers `.cancelled` as soon as `cancellation` is raised, and `.stopped` at once, marking
+    /// nothing, when the group is stopped for this run or the wait would exceed `maximumPenaltySeconds`.
+    public func admit(_ group: RateLimitGroup, cancellation: CancellationFlag? = nil) -> Admission {
         let started = monotonicSeconds()
+        // Waits up to the longest allowed penalty plus the margins `finish` adds to it are sat out.
+        let longestWait = maximumPenaltySeconds * (1 + margin) + 1
         while true {
-            if cancellation?.isCancelled == true { return false }
-            let wait: Double = groups.withLock { groups in
+            if cancellation?.isCancelled == true { return .cancelled }
+            enum Step { case wait(Double), granted, stopped(Double) }
+            let step: Step = groups.withLock { groups in
                 var state = groups[group] ?? GroupState()
                 defer { groups[group] = state }
+                if let stopped = state.stoppedFor { return .stopped(stopped) }
                 let now = monotonicSeconds()
                 let earliest = earliestSend(state, now: now)
-                if state.inFlight || earliest > now { return state.inFlight ? 0.005 : earliest - now }
+                if state.inFlight { return .wait(0.005) }
+                if earliest > now {
+                    let wait = earliest - now
+                    guard wait <= longestWait else {
+                        state.stoppedFor = wait
+                        state.statistics.stoppedForSeconds = wait
+                        return .stopped(wait)
+                    }
+                    return .wait(wait)
+                }
                 if let rate = refillRate(state) {
                     state.tokens = min(burst, (state.tokens ?? burst) + (now - state.refilledAt) * rate) - 1
                     state.refilledAt = now
@@ -81,10 +128,13 @@ public final class RateGovernor: Sendable {
                 state.sendTimes.append(now)
                 state.statistics.requests += 1
                 state.statistics.secondsWaited += now - started
-                return -1
+                return .granted
             }
-            if wait < 0 { return true }
-            Self.sleep(seconds: min(wait, 0.25))
+            switch step {
+            case .granted: return .granted
+            case .stopped(let seconds): return .stopped(seconds: seconds)
+            case .wait(let wait): Self.sleep(seconds: min(wait, 0.25))
+            }
         }
     }
 
@@ -116,11 +166,21 @@ public final class RateGovernor: Sendable {
             defer { groups[group] = state }
             state.inFlight = false
             let now = monotonicSeconds()
-            if let window = state.window { state.sendTimes.removeAll { $0 <= now - window * (1 + margin) * 2 } }
+            if let window = state.window {
+                state.sendTimes.removeAll { $0 <= now - window * (1 + margin) * 2 }
+            } else if state.sendTimes.count > 10_000 {
+                state.sendTimes.removeFirst(state.sendTimes.count - 10_000)  // no window learned: keep it bounded
+            }
             guard let headers else { return }
-            if let limit = headers["X-Rate-Limit-Limit"].flatMap({ Int($0) }), limit > 0 { state.limit = limit }
-            if let window = headers["X-Rate-Limit-Window"].flatMap({ Double($0) }), window > 0 { state.window = window }
-            if let remaining = headers["X-Rate-Limit-Remaining"].flatMap({ Int($0) }) {
+            // Server numbers are clamped or ignored, never trusted to fit (see the type's notes).
+            if let limit = ServerNumber.parse(headers["X-Rate-Limit-Limit"]), limit >= 0 {
+                state.limit = ServerNumber.clampedInt(limit, 1...1_000_000)
+            }
+            if let window = ServerNumber.parse(headers["X-Rate-Limit-Window"]), window > 0 {
+                state.window = min(max(window, 0.01), 3600)
+            }
+            if let remainingValue = ServerNumber.parse(headers["X-Rate-Limit-Remaining"]) {
+                let remaining = ServerNumber.clampedInt(remainingValue, -1_000_000...1_000_000)
                 // The budget is gone and more of it was spent than we sent ourselves (allowing one for
                 // clock skew at the window's edge): another client shares it, so wait a whole window.
                 if remaining <= 0, let limit = state.limit, let window = state.window,
@@ -131,12 +191,32 @@ public final class RateGovernor: Sendable {
             }
             state.statistics.limit = state.limit
             state.statistics.window = state.window
-            if status == 429 {
-                state.statistics.throttled += 1
-                let retryAfter = headers["Retry-After"].flatMap { Double($0) } ?? defaultRetryAfter
-                state.penaltyUntil = now + retryAfter * (1 + margin / 2) + 0.05
+            if status == 429 { state.statistics.throttled += 1 }
+            guard let status, status == 429 || (500...599).contains(status) else { return }
+            let retryAfter = ServerNumber.seconds(headers["Retry-After"])
+            if let retryAfter, retryAfter > maximumPenaltySeconds {
+                // Sleeping that long parks the run, and sending inside it restarts it: stop the group.
+                state.stoppedFor = retryAfter
+                state.statistics.stoppedForSeconds = retryAfter
+            } else if status == 429 {
+                state.penaltyUntil = now + (retryAfter ?? defaultRetryAfter) * (1 + margin / 2) + 0.05
             }
         }
+    }
+
+    /// Stops `group` for the rest of the run: RingCentral asked for a wait of `seconds`, too long to sit out.
+    public func stop(_ group: RateLimitGroup, forSeconds seconds: Double) {
+        groups.withLock { groups in
+            var state = groups[group] ?? GroupState()
+            state.stoppedFor = state.stoppedFor ?? seconds
+            state.statistics.stoppedForSeconds = state.stoppedFor
+            groups[group] = state
+        }
+    }
+
+    /// The wait that stopped `group` for this run, if it was stopped.
+    public func stoppedFor(_ group: RateLimitGroup) -> Double? {
+        groups.withLock { $0[group]?.stoppedFor }
     }
 
     /// When the group's current penalty ends (monotonic seconds), if it is in one.
@@ -151,10 +231,52 @@ public final class RateGovernor: Sendable {
         groups.withLock { groups in groups.mapValues(\.statistics) }
     }
 
+    /// Sleeps `seconds` (NaN, negative: not at all; capped at a day, so no value can trap `timespec`).
     static func sleep(seconds: Double) {
-        guard seconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+        guard seconds > 0 else { return }  // also false for NaN
+        let capped = min(seconds, 86_400)
+        let whole = capped.rounded(.down)
+        var request = timespec(tv_sec: ServerNumber.clampedInt(whole, 0...86_400),
+                               tv_nsec: ServerNumber.clampedInt((capped - whole) * 1e9, 0...999_999_999))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}
+
+/// Numbers that come from a server (headers, token responses), made safe to use: text that is not a
+/// finite number is absent, and conversions to Int clamp instead of trapping.
+enum ServerNumber {
+    /// A finite number, or nil for absent, empty, non-numeric, NaN and infinite text
+    /// (`Double("inf")`, `Double("nan")` and `Double("1e400")` all parse in Swift).
+    static func parse(_ text: String?) -> Double? {
+        guard let text else { return nil }
+        let trimmed = text.trimmingCharacters(in: [" ", "\t"])
+        guard trimmed.count <= 64, let value = Double(trimmed), value.isFinite else { return nil }
+        return value
+    }
+
+    /// A `Retry-After` in seconds: a finite non-negative number, else nil (the documented default
+    /// applies). An HTTP-date form is treated as absent too.
+    static func seconds(_ text: String?) -> Double? {
+        guard let value = parse(text), value >= 0 else { return nil }
+        return value
+    }
+
+    /// `value` converted to Int within `range`; NaN gives the lower bound. Never traps.
+    static func clampedInt(_ value: Double, _ range: ClosedRange<Int>) -> Int {
+        if value.isNaN { return range.lowerBound }
+        // Double(upperBound) may round up past upperBound (Int.max → 2^63), so compare before converting.
+        if value >= Double(range.upperBound) { return range.upperBound }
+        if value <= Double(range.lowerBound) { return range.lowerBound }
+        return min(max(Int(value), range.lowerBound), range.upperBound)
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in characters: Set<Character>) -> String {
+        var slice = Substring(self)
+        while let first = slice.first, characters.contains(first) { slice.removeFirst() }
+        while let last = slice.last, characters.contains(last) { slice.removeLast() }
+        return String(slice)
     }
 }

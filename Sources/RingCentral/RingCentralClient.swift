@@ -14,9 +14,11 @@ public struct RetryPolicy: Sendable {
 
     public init() {}
 
-    /// Exponential backoff with full jitter in [delay/2, delay].
+    /// Exponential backoff with full jitter in [delay/2, delay]. Settings that are negative, NaN or
+    /// infinite give no delay rather than a trap in `Double.random(in:)`.
     func delay(afterAttempt attempt: Int) -> Double {
-        let exponential = min(maximumDelaySeconds, initialDelaySeconds * Double(1 << min(attempt - 1, 20)))
+        let exponential = min(maximumDelaySeconds, initialDelaySeconds * Double(1 << min(max(attempt - 1, 0), 20)))
+        guard exponential.isFinite, exponential > 0 else { return 0 }
         return exponential / 2 + Double.random(in: 0...(exponential / 2))
     }
 }
@@ -35,6 +37,10 @@ public final class RingCentralClient: Sendable {
     private let session = Mutex<AccessSession?>(nil)
     private let loginLock = Mutex<Void>(())
     private let trustedHosts: TrustedHosts
+    private let tokenLifetimeBounds: ClosedRange<Double>
+
+    /// The `expires_in` used when the token response has none, or one outside `tokenLifetimeBounds`.
+    public static let fallbackTokenLifetimeSeconds = 3600.0
 
     struct AccessSession {
         let accessToken: String
@@ -43,13 +49,15 @@ public final class RingCentralClient: Sendable {
 
     public init(credentials: RingCentralCredentials, http: CurlHTTPClient = CurlHTTPClient(),
                 governor: RateGovernor = RateGovernor(), retry: RetryPolicy = RetryPolicy(),
-                logger: Logger = Logger(label: "ringlog.ringcentral")) {
+                logger: Logger = Logger(label: "ringlog.ringcentral"),
+                tokenLifetimeBounds: ClosedRange<Double> = 60...(86_400 * 30)) {
         self.credentials = credentials
         self.http = http
         self.governor = governor
         self.retry = retry
         self.logger = logger
         self.trustedHosts = TrustedHosts(serverURL: credentials.serverURL)
+        self.tokenLifetimeBounds = tokenLifetimeBounds
     }
 
     // MARK: Authentication
@@ -96,19 +104,38 @@ public final class RingCentralClient: Sendable {
         let response = try send(group: .auth, endpoint: "POST /restapi/oauth/token") { () throws(TransportError) -> HTTPResponse in
             try http.perform(tokenRequest(path: "/restapi/oauth/token", body: body))
         }
+        let endpoint = "POST /restapi/oauth/token"
         guard response.isSuccess else {
-            throw .authenticationFailed(status: response.status, body: APIErrorBody(bytes: response.body))
+            let body = APIErrorBody(bytes: response.body)
+            // Only an OAuth error is about the credentials; anything else means the URL is wrong.
+            if response.status == 400 || response.status == 401, let body, body.isOAuthError {
+                throw .authenticationFailed(status: response.status, body: body, server: credentials.serverURL,
+                                            source: credentials.source)
+            }
+            if let body, body.looksLikeRingCentral { throw .http(status: response.status, body: body, endpoint: endpoint) }
+            throw .notRingCentral(server: credentials.serverURL, status: response.status, endpoint: endpoint, detail: nil)
         }
-        guard let json = try? JSON.parse(response.body), let token = json["access_token"]?.stringValue, !token.isEmpty,
-            let lifetime = json["expires_in"]?.doubleValue
-        else {
-            throw .invalidResponse(endpoint: "POST /restapi/oauth/token", reason: "no access_token or expires_in in the token response")
+        guard let json = try? JSON.parse(response.body), json.objectValue != nil else {
+            throw .notRingCentral(server: credentials.serverURL, status: response.status, endpoint: endpoint, detail: "the answer is not JSON")
         }
+        guard let token = json["access_token"]?.stringValue, !token.isEmpty else {
+            throw .notRingCentral(server: credentials.serverURL, status: response.status, endpoint: endpoint,
+                                  detail: "the answer has no access_token")
+        }
+        let lifetime = tokenLifetime(json["expires_in"])
         // Present the JWT again before the token runs out: 60 s early, or 10 % early for short lifetimes.
         let refreshAt = monotonicSeconds() + lifetime - min(60, lifetime * 0.1)
         session.withLock { $0 = AccessSession(accessToken: token, refreshAt: refreshAt) }
-        logger.info("logged in to \(credentials.serverURL); token valid for \(Int(lifetime)) s")
+        logger.info("logged in to \(credentials.serverURL); token valid for \(ServerNumber.clampedInt(lifetime, 0...Int.max)) s")
         return token
+    }
+
+    /// `expires_in` when it is a finite number within `tokenLifetimeBounds`, else the 3600 s default.
+    private func tokenLifetime(_ value: JSON?) -> Double {
+        if let lifetime = value?.doubleValue, lifetime.isFinite, tokenLifetimeBounds.contains(lifetime) { return lifetime }
+        let shown = value.map { String($0.serialized().prefix(40)) } ?? "absent"
+        logger.notice("token response expires_in \(shown) is not a usable lifetime; assuming \(ServerNumber.clampedInt(Self.fallbackTokenLifetimeSeconds, 0...Int.max)) s")
+        return Self.fallbackTokenLifetimeSeconds
     }
 
     private func tokenRequest(path: String, body: String) -> HTTPRequest {
@@ -153,9 +180,13 @@ public final class RingCentralClient: Sendable {
         var failures = 0
         var throttled = 0
         while true {
-            guard governor.acquire(group, cancellation: http.configuration.cancellation) else {
+            switch governor.admit(group, cancellation: http.configuration.cancellation) {
+            case .granted: break
+            case .cancelled:
                 let reason = http.configuration.cancellation?.reason ?? "cancelled"
                 throw .transport(TransportError(kind: .cancelled, curlCode: 0, message: reason, url: endpoint), attempts: failures)
+            case .stopped(let seconds):
+                throw .penaltyTooLong(group: group, seconds: seconds, endpoint: endpoint)
             }
             let response: HTTPResponse
             do {
@@ -181,12 +212,17 @@ public final class RingCentralClient: Sendable {
                 logger.notice("\(endpoint): HTTP 429; \(group.rawValue) group paused for its penalty")
                 prepareRetry()
             case 408, 500...599:
+                // A Retry-After beyond the governor's maximum stops the group: do not sleep it out.
+                let retryAfter = ServerNumber.seconds(response.headers["Retry-After"])
+                if let retryAfter, retryAfter > governor.maximumPenaltySeconds { governor.stop(group, forSeconds: retryAfter) }
+                if let seconds = governor.stoppedFor(group) {
+                    throw .penaltyTooLong(group: group, seconds: seconds, endpoint: endpoint)
+                }
                 failures += 1
                 guard failures < retry.maximumAttempts else {
                     throw .retriesExhausted(status: response.status, attempts: failures, endpoint: endpoint)
                 }
-                let retryAfter = response.headers["Retry-After"].flatMap { Double($0) }
-                let delay = max(retryAfter ?? 0, retry.delay(afterAttempt: failures))
+                let delay = min(max(retryAfter ?? 0, retry.delay(afterAttempt: failures)), governor.maximumPenaltySeconds)
                 logger.warning("\(endpoint): HTTP \(response.status); retry \(failures) in \((delay * 10).rounded() / 10) s")
                 prepareRetry()
                 RateGovernor.sleep(seconds: delay)
@@ -196,9 +232,14 @@ public final class RingCentralClient: Sendable {
         }
     }
 
-    /// The headers that carry the rate-limit state: the last response in a redirect chain that has them.
+    /// The headers that carry the rate-limit state: the last response in a redirect chain that has them,
+    /// with the final response's `Retry-After` (the penalty belongs to the answer that imposed it).
     private func rateLimitHeaders(_ response: HTTPResponse) -> HTTPHeaders {
-        response.headerChain.last { $0["X-Rate-Limit-Group"] != nil } ?? response.headers
+        var headers = response.headerChain.last { $0["X-Rate-Limit-Group"] != nil } ?? response.headers
+        if let retryAfter = response.headers["Retry-After"], headers["Retry-After"] != retryAfter {
+            headers.append(name: "Retry-After", value: retryAfter)
+        }
+        return headers
     }
 
     /// GET → parsed JSON, or a typed error for any non-2xx answer.

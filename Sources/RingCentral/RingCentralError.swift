@@ -31,6 +31,14 @@ public struct APIErrorBody: Sendable, Equatable {
 
     public var codes: [String] { ([errorCode] + errors.map(\.errorCode)).compactMap { $0 } }
 
+    /// An OAuth error: an RFC 6749 `error` field, or a RingCentral `OAU-` code. Only such an answer
+    /// from the token endpoint is about the credentials.
+    public var isOAuthError: Bool { oauthError != nil || codes.contains { $0.hasPrefix("OAU-") } }
+
+    /// Carries a RingCentral error code or an OAuth error (a bare `message`, as many web servers
+    /// send, does not count).
+    public var looksLikeRingCentral: Bool { isOAuthError || !codes.isEmpty }
+
     public var summary: String {
         let code = codes.first ?? oauthError ?? "no code"
         let text = message ?? errors.first?.message ?? ""
@@ -46,8 +54,16 @@ public enum RingCentralError: Error, Sendable, CustomStringConvertible {
     /// A sync token was refused (CLG-101..105 "sync token expired", "max sync record number limit is
     /// exceeded", MSG-333 "full synchronization is required"): the caller must start over with FSync.
     case syncTokenRejected(body: APIErrorBody?, endpoint: String)
-    /// Login failed (bad client id/secret, bad or expired JWT, app not allowed the JWT grant).
-    case authenticationFailed(status: Int, body: APIErrorBody?)
+    /// Login failed: the token endpoint answered 400/401 with an OAuth error (bad client id/secret, bad
+    /// or expired JWT, app not allowed the JWT grant). `server` and `source` (where the credentials
+    /// came from, see `RingCentralCredentials.source`) name what the admin should check.
+    case authenticationFailed(status: Int, body: APIErrorBody?, server: String = "", source: String? = nil)
+    /// The server at `server` answered the token endpoint in a way RingCentral never does (404, an
+    /// HTML page, non-JSON, no access token): the server URL is wrong, not the credentials.
+    case notRingCentral(server: String, status: Int, endpoint: String, detail: String?)
+    /// RingCentral asked for a wait (`Retry-After`, or a rate-limit window) longer than the governor
+    /// sits out: the group's work stops for this run, and nothing more is sent in it.
+    case penaltyTooLong(group: RateLimitGroup, seconds: Double, endpoint: String)
     /// Retryable server errors (5xx, 408) or 429s persisted beyond the retry budget.
     case retriesExhausted(status: Int, attempts: Int, endpoint: String)
     /// A 2xx response whose body does not match the documented shape.
@@ -61,13 +77,28 @@ public enum RingCentralError: Error, Sendable, CustomStringConvertible {
         case .http(let status, let body, let endpoint): "HTTP \(status) from \(endpoint)" + (body.map { ": \($0.summary)" } ?? "")
         case .syncTokenRejected(let body, let endpoint):
             "sync token rejected by \(endpoint)" + (body.map { ": \($0.summary)" } ?? "") + "; a full sync (FSync) is needed"
-        case .authenticationFailed(let status, let body):
-            "login failed (HTTP \(status))" + (body.map { ": \($0.summary)" } ?? "")
-                + "; check RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET and RC_USER_JWT"
+        case .authenticationFailed(let status, let body, let server, let source):
+            "login failed: RingCentral" + (server.isEmpty ? "" : " at \(server)") + " refused the credentials"
+                + (source.map { " from \($0)" } ?? "") + " (HTTP \(status)" + (body.map { ", \($0.summary)" } ?? "") + ")"
+                + "; check the app's client id and client secret and the user's JWT" + (source == nil ? "" : " there")
+        case .notRingCentral(let server, let status, let endpoint, let detail):
+            "\(server) does not look like a RingCentral API server (HTTP \(status) from \(endpoint)"
+                + (detail.map { ", \($0)" } ?? "") + "); check the server URL"
+        case .penaltyTooLong(let group, let seconds, let endpoint):
+            "RingCentral asked ringlog to wait \(RingCentralError.describeWait(seconds)) before more "
+                + "\(group.rawValue.prefix(1).uppercased() + group.rawValue.dropFirst()) requests (at \(endpoint)); "
+                + "this run stops that work, the next scheduled run resumes"
         case .retriesExhausted(let status, let attempts, let endpoint): "HTTP \(status) from \(endpoint) persisted after \(attempts) attempts"
         case .invalidResponse(let endpoint, let reason): "unexpected response from \(endpoint): \(reason)"
         case .untrustedURL(let url): "refusing to send credentials to \(url): not on the RingCentral server's domain"
         }
+    }
+
+    /// "N minutes" (rounded up), or "more than a year"; never traps on huge or odd values.
+    static func describeWait(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds < 86_400 * 366 else { return "more than a year" }
+        let minutes = ServerNumber.clampedInt((seconds / 60).rounded(.up), 0...Int.max)
+        return minutes == 1 ? "1 minute" : "\(minutes) minutes"
     }
 
     /// True when the error says the sync token is no longer usable.

@@ -23,14 +23,36 @@ import Glibc
         #expect(sim.stats["unauthorized"]?.int == 0, "no request was sent with the revoked token")
     }
 
+    /// The renewal must happen *before* expiry, not merely after it: a request sent when 95 % of the
+    /// token's lifetime has passed (past the client's 10 % early-renewal point, still inside the
+    /// token's validity) must bring a second login, and every login must land before the first
+    /// token's `expires_in` elapsed, with no 401 at all. A client that renews only at or after expiry
+    /// (or only on a 401) reuses the old token here and fails the login count.
     @Test func theJWTIsPresentedAgainBeforeTheTokenExpires() async throws {
-        let sim = try await LiveSimulator.start { $0.tokenLifetime = 2 }
-        let client = sim.client()
+        let lifetime = 6.0
+        let sim = try await LiveSimulator.start { $0.tokenLifetime = Int(lifetime) }
+        var retry = RetryPolicy()
+        retry.initialDelaySeconds = 0.02
+        // The default floor (60 s) would replace a 6 s expires_in by an hour; allow short lifetimes here.
+        let client = RingCentralClient(credentials: sim.credentials(), retry: retry, tokenLifetimeBounds: 1...3600)
+        let beforeLogin = monotonicSeconds()  // the simulator issues the token after this instant
+        _ = try await blocking { try client.login() }
+        let afterLogin = monotonicSeconds()
+        #expect(sim.stats["logins"]?.int == 1)
         _ = try await blocking { try client.accountInfo() }
-        try await Task.sleep(nanoseconds: 2_100_000_000)
+        #expect(sim.stats["logins"]?.int == 1, "a fresh token is reused")
+        // 95 % of the lifetime after the login answer: past the renewal point (90 %), before expiry.
+        let target = afterLogin + lifetime * 0.95
+        try await Task.sleep(nanoseconds: UInt64(max(0, target - monotonicSeconds()) * 1e9))
         _ = try await blocking { try client.accountInfo() }
-        #expect(sim.stats["logins"]?.int == 2)
+        let done = monotonicSeconds()
+        #expect(sim.stats["logins"]?.int == 2, "the JWT was presented again before the token expired")
         #expect(sim.stats["unauthorized"]?.int == 0, "renewed before expiry, not after a 401")
+        // The second login finished before `done`; the first token expires at the earliest
+        // beforeLogin + lifetime. Only meaningful when the machine kept up (the check is exact otherwise).
+        if afterLogin - beforeLogin < lifetime * 0.04 {
+            #expect(done - beforeLogin < lifetime, "the renewal completed inside the first token's lifetime")
+        }
     }
 
     @Test func aRevokedOrInvalidatedTokenIsReplacedOnceOn401() async throws {
@@ -47,12 +69,16 @@ import Glibc
         let sim = try await LiveSimulator.start()
         var credentials = sim.credentials()
         credentials.jwt = "eyJ.not-the.jwt"
+        credentials.source = "secrets file /tmp/tenant.json"
         let client = RingCentralClient(credentials: credentials)
         await #expect {
             _ = try await blocking { try client.accountInfo() }
         } throws: { error in
-            guard case RingCentralError.authenticationFailed(400, let body) = error else { return false }
+            guard case RingCentralError.authenticationFailed(400, let body, sim.baseURL, "secrets file /tmp/tenant.json") = error else {
+                return false
+            }
             return body?.oauthError == "invalid_grant"
+                && "\(error)".contains("refused the credentials from secrets file /tmp/tenant.json (HTTP 400, OAU-140")
         }
     }
 
