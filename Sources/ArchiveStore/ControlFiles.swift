@@ -191,7 +191,7 @@ public struct PendingItem: Sendable, Equatable {
             let start = time("startTime"), let attempts = json["attempts"]?.int64Value, let first = time("firstSeenAt"),
             let next = time("nextAttemptAt")
         else { return nil }
-        self.init(kind: kind, mediaId: mediaId, sidecar: sidecar, uri: uri, startTime: start, attempts: Int(attempts),
+        self.init(kind: kind, mediaId: mediaId, sidecar: sidecar, uri: uri, startTime: start, attempts: Int(min(max(attempts, 0), 1_000)),
                   firstSeenAt: first, nextAttemptAt: next, lastError: json["lastError"]?.stringValue ?? "", quarantinedAt: time("quarantinedAt"))
         extra = object.removing(Self.ownedKeys)
     }

@@ -61,6 +61,10 @@ extension SyncEngine {
             if case .transport(let transport, _) = error, transport.kind == .localWriteFailed {
                 throw ArchiveIOError("write", temporaryPath, code: transport.localErrno ?? EIO)
             }
+            if case .penaltyTooLong = error {
+                park(task, reason: "\(error)")  // RingCentral's pause, not the item's fault: no attempt counted
+                return .deferred
+            }
             let notReady: Bool
             if case .http(404, _, _) = error { notReady = true } else { notReady = false }
             postpone(task, reason: notReady ? "not ready (HTTP 404)" : "\(error)")
@@ -94,6 +98,17 @@ extension SyncEngine {
         pendingQueue.quarantined.removeAll { $0.key == key }
     }
 
+    /// Keeps the item in the pending queue, due at the next run, without counting an attempt.
+    func park(_ task: MediaTask, reason: String) {
+        if let index = pendingQueue.pending.firstIndex(where: { $0.key == task.key }) {
+            pendingQueue.pending[index].lastError = reason
+            return
+        }
+        pendingQueue.pending.append(PendingItem(kind: task.kind, mediaId: task.mediaId, sidecar: task.sidecar, uri: task.uri,
+                                                startTime: task.startTime, attempts: 0, firstSeenAt: now, nextAttemptAt: now,
+                                                lastError: reason, quarantinedAt: nil))
+    }
+
     /// Backoff doubling from `pendingBaseDelaySeconds`; after `pendingMaximumAttempts`, quarantine.
     func postpone(_ task: MediaTask, reason: String) {
         var item = pendingQueue.pending.first { $0.key == task.key }
@@ -102,7 +117,7 @@ extension SyncEngine {
         pendingQueue.pending.removeAll { $0.key == task.key }
         item.attempts += 1
         item.lastError = reason
-        let delay = min(options.pendingMaximumDelaySeconds, options.pendingBaseDelaySeconds * Double(1 << min(item.attempts - 1, 20)))
+        let delay = min(options.pendingMaximumDelaySeconds, options.pendingBaseDelaySeconds * Double(1 << min(max(item.attempts - 1, 0), 20)))
         item.nextAttemptAt = now.adding(seconds: delay)
         if item.attempts >= options.pendingMaximumAttempts {
             item.quarantinedAt = now

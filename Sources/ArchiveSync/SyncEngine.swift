@@ -65,7 +65,7 @@ public final class SyncEngine {
             try bindAccount()
             try loadExtensions()
             try retryPending()
-            try syncCallLog()
+            try stoppingOnLongPenalty("call log and recordings") { try syncCallLog() }
             try syncVoicemail()
             try checkpoint()
         } catch {
@@ -103,7 +103,7 @@ public final class SyncEngine {
         switch error {
         case RingCentralError.authenticationFailed: report.authenticationFailed = true
         case is LeaseError: report.fenced = true
-        case is ConfigurationError, is ControlFileError: report.configurationFailed = true
+        case is ConfigurationError, is ControlFileError, RingCentralError.notRingCentral: report.configurationFailed = true
         default: break
         }
         logger.info("tenant \(tenant.tenantId): \(error)")  // the CLI prints the failure once
@@ -119,10 +119,10 @@ public final class SyncEngine {
             let left = item.startTime.adding(seconds: horizon).secondsSinceEpoch - now.secondsSinceEpoch
             if left < warning {
                 report.warnings.append("recording \(item.mediaId) (\(item.sidecar)) is not archived and RingCentral deletes it in "
-                                       + (left > 0 ? "\(Int(left / 3600)) h" : "0 h (it may already be gone)"))
+                                       + (left > 0 ? "\(Int(min(left, 1e9) / 3600)) h" : "0 h (it may already be gone)"))
             }
         }
-        if report.status != .failed && report.status != .interrupted, report.counts["itemErrors", default: 0] > 0 || report.pending > 0 || report.quarantined > 0 {
+        if report.status != .failed && report.status != .interrupted, report.penaltyStopped || report.counts["itemErrors", default: 0] > 0 || report.pending > 0 || report.quarantined > 0 {
             report.status = .partial
         }
     }
@@ -198,6 +198,20 @@ public final class SyncEngine {
             if let id = record.id { ids[kind == "call" ? "callId" : "messageId"] = .string(String(id.prefix(80))) }
             ids["unfiled"] = .string(kept)
             itemError("\(label): \(record.reason); kept verbatim in \(kept)", ids: ids)
+        }
+    }
+
+    /// RingCentral asked for a wait longer than a run sits out: that part's work stops for this run
+    /// (its checkpoints stand; the next scheduled run resumes), and the run goes on with the others.
+    func stoppingOnLongPenalty(_ part: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch RingCentralError.penaltyTooLong(let group, let seconds, let endpoint) {
+            let minutes = Int(min(seconds, 1e9) / 60)
+            report.warnings.append("\(part) stopped for this run: RingCentral asked for a \(minutes)-minute pause of \(group.rawValue) "
+                                   + "requests (at \(endpoint)); the next run resumes from the checkpoint")
+            report.penaltyStopped = true
+            try checkpoint()
         }
     }
 

@@ -63,6 +63,8 @@ public struct SyncReport: Sendable {
     public var configurationFailed = false
     /// The run lost its lease (or could not take it) and stopped writing: exit 5.
     public var fenced = false
+    /// A rate group's work stopped for this run on a too-long penalty (the run is partial).
+    public var penaltyStopped = false
     /// The signal that interrupted the run (SIGINT 2, SIGTERM 15).
     public var interruptedBy: Int32?
 

@@ -36,7 +36,7 @@ public enum TenantSecrets {
                 return value
             }
             let credentials = RingCentralCredentials(serverURL: tenant.server, clientId: field("clientId"),
-                                                     clientSecret: field("clientSecret"), jwt: field("jwt"))
+                                                     clientSecret: field("clientSecret"), jwt: field("jwt"), source: "secrets file \(path)")
             guard missing.isEmpty else { throw ConfigurationError("\(path) lacks \(missing.joined(separator: ", "))") }
             return credentials
         }

@@ -217,7 +217,7 @@ private struct Transfer {
                     _ = ccurl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maximumMediaBytes))
                 }
                 if let total = request.totalTimeoutSeconds {
-                    _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(total * 1000))
+                    _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, total.isFinite && total > 0 ? Int(min(total, 86_400) * 1000) : 0)
                 }
                 _ = ccurl_setopt_str(handle, CURLOPT_USERAGENT, configuration.userAgent)
                 _ = ccurl_setopt_str(handle, CURLOPT_ACCEPT_ENCODING, "")  // whatever curl can decode

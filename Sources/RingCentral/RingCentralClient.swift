@@ -196,9 +196,9 @@ public final class RingCentralClient: Sendable {
                 failures += 1
                 guard error.isRetryable, failures < retry.maximumAttempts else { throw .transport(error, attempts: failures) }
                 let delay = retry.delay(afterAttempt: failures)
-                logger.warning("\(endpoint): \(error.kind.rawValue); retry \(failures) in \((delay * 10).rounded() / 10) s")
+                logger.info("\(endpoint): \(error.kind.rawValue); retry \(failures) in \((delay * 10).rounded() / 10) s")
                 prepareRetry()
-                RateGovernor.sleep(seconds: delay)
+                pause(delay)
                 continue
             }
             governor.finish(group, status: response.status, headers: rateLimitHeaders(response))
@@ -223,12 +223,21 @@ public final class RingCentralClient: Sendable {
                     throw .retriesExhausted(status: response.status, attempts: failures, endpoint: endpoint)
                 }
                 let delay = min(max(retryAfter ?? 0, retry.delay(afterAttempt: failures)), governor.maximumPenaltySeconds)
-                logger.warning("\(endpoint): HTTP \(response.status); retry \(failures) in \((delay * 10).rounded() / 10) s")
+                logger.info("\(endpoint): HTTP \(response.status); retry \(failures) in \((delay * 10).rounded() / 10) s")
                 prepareRetry()
-                RateGovernor.sleep(seconds: delay)
+                pause(delay)
             default:
                 return response
             }
+        }
+    }
+
+    /// Sleeps a retry's backoff in short steps, ending early once the run is told to stop (a signal,
+    /// a lost lease): an interrupted run must not sit out a minute's backoff first.
+    private func pause(_ seconds: Double) {
+        let end = monotonicSeconds() + seconds
+        while monotonicSeconds() < end, http.configuration.cancellation?.isCancelled != true {
+            RateGovernor.sleep(seconds: min(0.25, end - monotonicSeconds()))
         }
     }
 

@@ -11,7 +11,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var millisecondsSinceEpoch: Int64
 
     public init(millisecondsSinceEpoch: Int64) { self.millisecondsSinceEpoch = millisecondsSinceEpoch }
-    public init(secondsSinceEpoch: Double) { self.millisecondsSinceEpoch = Int64((secondsSinceEpoch * 1000).rounded()) }
+    public init(secondsSinceEpoch: Double) { self.millisecondsSinceEpoch = Self.milliseconds(secondsSinceEpoch) }
+
+    /// Seconds → milliseconds without a trap: non-finite is 0, beyond ±292 million years is clamped.
+    static func milliseconds(_ seconds: Double) -> Int64 {
+        guard seconds.isFinite else { return 0 }
+        let value = (seconds * 1000).rounded()
+        return value >= 9.2e18 ? Int64.max / 2 : value <= -9.2e18 ? Int64.min / 2 : Int64(value)
+    }
 
     public static func now() -> Timestamp {
         var spec = timespec()
@@ -24,7 +31,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch }
 
     public func adding(milliseconds: Int64) -> Timestamp { Timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch + milliseconds) }
-    public func adding(seconds: Double) -> Timestamp { adding(milliseconds: Int64((seconds * 1000).rounded())) }
+    public func adding(seconds: Double) -> Timestamp {
+        let (sum, overflow) = millisecondsSinceEpoch.addingReportingOverflow(Self.milliseconds(seconds))
+        return Timestamp(millisecondsSinceEpoch: overflow ? (seconds > 0 ? Int64.max / 2 : Int64.min / 2) : sum)
+    }
 
     /// Broken-down UTC fields.
     public var utc: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int) {

@@ -158,6 +158,8 @@ final class ProbeRun {
             }
         case .http(404, _, _):
             return "the server answered 404: check the server URL (https://platform.ringcentral.com)"
+        case .notRingCentral:
+            return "check the server URL: it should be RingCentral's API, e.g. https://platform.ringcentral.com"
         case .untrustedURL:
             return "the server sent a URL off its own domain; check the server URL"
         case .transport:
