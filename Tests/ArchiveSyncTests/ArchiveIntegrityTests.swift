@@ -323,3 +323,55 @@ final class ControlledSource: ArchiveSource {
         #expect(runs.contains("lost its lease"), "the run-log line is still written")
     }
 }
+
+/// RingCentral asks for an hour's pause of Heavy requests: the call-log part stops for this run
+/// (checkpointed, partial, a warning says why), media waiting on it is parked without an attempt
+/// counted, and voicemail (other groups) still runs.
+@Suite struct LongPenaltyTests {
+    final class PausingSource: ArchiveSource {
+        let inner: ScriptedSource
+        let voicemailSyncs = Mutex(0)
+        init(_ inner: ScriptedSource) { self.inner = inner }
+        func accountInfo() throws(RingCentralError) -> AccountInfo { try inner.accountInfo() }
+        func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { try inner.extensions(perPage: perPage) }
+        func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                         nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
+            throw .penaltyTooLong(group: .heavy, seconds: 3600, endpoint: "GET /account/~/call-log")
+        }
+        func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+            try inner.callLogSync(request, view: view)
+        }
+        func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                           nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
+        func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+            voicemailSyncs.withLock { $0 += 1 }
+            return try inner.voicemailSync(extensionId: extensionId, request)
+        }
+        func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+            throw .penaltyTooLong(group: .heavy, seconds: 3600, endpoint: "GET /account/~/recording/{id}/content")
+        }
+        func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+            try inner.downloadAttachment(uri: uri, to: descriptor)
+        }
+        func revoke() {}
+        var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { [:] }
+    }
+
+    @Test func aPauseLongerThanARunSitsOutStopsOnlyThatPart() throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-10-01T00:00:00Z"))
+        // The full sync's newest calls are archived before the list walk; their recordings wait for it.
+        let calls = [callRecord(id: "Old", start: "2026-10-02T10:00:00.000Z", recordingId: "1662272001"),
+                     callRecord(id: "New", start: "2026-11-19T10:00:00.000Z", recordingId: "1662272002")]
+        let source = PausingSource(ScriptedSource(calls: calls))
+        var options = SyncOptions()
+        options.retryPendingNow = true
+        let report = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()
+        #expect(report.status == .partial, "\(report.failure ?? "")")
+        #expect(report.warnings.contains { $0.contains("60-minute pause") && $0.contains("heavy") }, "\(report.warnings)")
+        #expect(source.voicemailSyncs.withLock { $0 } > 0, "voicemail still ran")
+        let state = try root.store(for: tenant.tenantId).loadState()
+        #expect(state.callLog.syncToken != nil && state.callLog.backfill != nil, "checkpointed where it stopped")
+    }
+}
