@@ -275,37 +275,69 @@ public final class RingCentralClient: Sendable {
 }
 
 /// Bearer tokens go only to the server's own host or its sibling hosts (platform.ringcentral.com →
-/// media.ringcentral.com), never to a host named by a payload or a redirect elsewhere.
+/// media.ringcentral.com), on the server's port, never to a host named by a payload or a redirect
+/// elsewhere. Ports are compared as numbers with the scheme's default filled in: RingCentral's own
+/// payloads write `https://media.ringcentral.com:443/…`, which is the same origin as no port at all.
 struct TrustedHosts: Sendable {
-    let scheme: String
-    let host: String
+    struct Origin: Equatable {
+        let scheme: String
+        /// Lowercased, without the port (IPv6 literals keep their brackets).
+        let host: String
+        /// Explicit, or the scheme's default (443, 80).
+        let port: Int
+    }
+
+    let server: Origin?
     let siblingSuffix: String?
 
     init(serverURL: String) {
-        let parsed = TrustedHosts.split(serverURL)
-        scheme = parsed?.scheme ?? "https"
-        host = parsed?.host ?? ""
+        server = TrustedHosts.origin(serverURL)
+        let host = server?.host ?? ""
         let labels = host.split(separator: ".")
-        let isAddress = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" || $0 == "[" || $0 == "]" }
+        let isAddress = host.hasPrefix("[") || host.allSatisfy { $0.isNumber || $0 == "." }
         siblingSuffix = labels.count >= 3 && !isAddress ? "." + labels.dropFirst().joined(separator: ".") : nil
     }
 
     func allows(_ url: String) -> Bool {
-        guard let parsed = TrustedHosts.split(url), parsed.scheme == scheme || parsed.scheme == "https" else { return false }
-        if parsed.host == host { return true }
-        if let siblingSuffix { return parsed.host.hasSuffix(siblingSuffix) }
+        guard let server, let target = TrustedHosts.origin(url) else { return false }
+        guard target.scheme == server.scheme || target.scheme == "https" else { return false }  // never down to http
+        guard target.port == server.port else { return false }
+        if target.host == server.host { return true }
+        if let siblingSuffix { return target.host.hasSuffix(siblingSuffix) }
         return false
     }
 
-    /// (scheme, host[:port]) of an absolute http(s) URL, lowercased.
-    static func split(_ url: String) -> (scheme: String, host: String)? {
+    /// Scheme, host and port of an absolute http(s) URL; nil for anything else (userinfo refused).
+    static func origin(_ url: String) -> Origin? {
         let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         let scheme = parts[0].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
-        let rest = parts[1]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let authority = parts[1].prefix { $0 != "/" && $0 != "?" && $0 != "#" }.lowercased()
         guard !authority.contains("@"), !authority.isEmpty else { return nil }  // no userinfo tricks
-        return (scheme, authority.lowercased())
+        let defaultPort = scheme == "https" ? 443 : 80
+        var host = Substring(authority)
+        var portText: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { return nil }
+                portText = after.dropFirst()
+            }
+            host = host[...close]
+        } else if let colon = host.lastIndex(of: ":") {
+            portText = host[host.index(after: colon)...]
+            host = host[..<colon]
+        }
+        var port = defaultPort
+        if let portText {
+            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(portText), (1...65_535).contains(value) else {
+                return nil
+            }
+            port = value
+        }
+        guard !host.isEmpty else { return nil }
+        return Origin(scheme: scheme, host: String(host), port: port)
     }
 }
