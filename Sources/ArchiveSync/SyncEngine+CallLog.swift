@@ -79,8 +79,14 @@ extension SyncEngine {
         // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
         for record in records.sorted(by: { $0.startTime < $1.startTime }) where tenant.since.map({ record.startTime >= $0 }) ?? true {
             // The disk, the lease or a control file failing stops the run; anything else fails this call only.
-            try perItem({ ("call \(record.id.debugDescription.prefix(80))", ["callId": .string(String(record.id.prefix(80)))]) }) {
-                try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)
+            try perItem({ ("call \(String(record.id.prefix(80)).debugDescription)", ["callId": .string(String(record.id.prefix(80)))]) }) {
+                do {
+                    try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)
+                } catch let error as ArchiveNames.InvalidIdentifier {
+                    // The call cannot be named (its id or extension): keep what RingCentral sent.
+                    try writer.saveUnfiled(kind: "call", record: .object(record.raw), reason: "\(error)")
+                    throw error
+                }
             }
             advance()
         }
@@ -119,11 +125,23 @@ extension SyncEngine {
         state.callLog.raiseHighWaterMark(record.startTime)
     }
 
+    /// Recordings on the legs (Detailed view). A leg recording that cannot be used is an item error
+    /// naming the leg, never a silent loss.
     private func legRecordings(_ record: CallLogRecord) -> [RecordingReference] {
-        (record.raw["legs"]?.arrayValue ?? []).compactMap { leg in
-            guard let recording = leg["recording"], let id = recording["id"]?.stringValue ?? recording["id"]?.int64Value.map(String.init),
+        guard let legs = record.raw["legs"] else { return [] }
+        guard let array = legs.arrayValue else {
+            itemError("call \(record.id): `legs` is not an array; its recordings cannot be read", ids: ["callId": .string(String(record.id.prefix(80)))])
+            return []
+        }
+        return array.enumerated().compactMap { index, leg in
+            guard let recording = leg["recording"] else { return nil }
+            guard let id = recording["id"]?.stringValue ?? recording["id"]?.int64Value.map(String.init),
                 let uri = recording["contentUri"]?.stringValue
-            else { return nil }
+            else {
+                itemError("call \(record.id): legs[\(index)].recording lacks a usable id or contentUri: \(String(recording.serialized().prefix(200)))",
+                          ids: ["callId": .string(String(record.id.prefix(80)))])
+                return nil
+            }
             return RecordingReference(id: id, type: recording["type"]?.stringValue, contentURI: uri)
         }
     }

@@ -43,6 +43,12 @@ extension SyncEngine {
         }
         // One attempt per item per run: the same call can arrive from FSync, the list and ISync.
         guard attemptedThisRun.insert(task.key).inserted else { return .deferred }
+        // After three stalled transfers in a row the media host is not delivering: leave the rest of
+        // this run's media to the next run rather than spend a stall time on each.
+        if consecutiveStalls >= 3 {
+            park(task, reason: "not attempted: the previous downloads stalled; the next run retries")
+            return .deferred
+        }
         if let waiting = pendingQueue.pending.first(where: { $0.key == task.key }), !options.retryPendingNow, waiting.nextAttemptAt > now {
             return .deferred  // its backoff has not run out yet
         }
@@ -65,6 +71,12 @@ extension SyncEngine {
                 park(task, reason: "\(error)")  // RingCentral's pause, not the item's fault: no attempt counted
                 return .deferred
             }
+            if case .transport(let transport, _) = error, transport.kind == .stalled {
+                consecutiveStalls += 1
+                if consecutiveStalls == 3 {
+                    report.warnings.append("three media downloads in a row stalled; the rest of this run's media waits for the next run")
+                }
+            }
             let notReady: Bool
             if case .http(404, _, _) = error { notReady = true } else { notReady = false }
             postpone(task, reason: notReady ? "not ready (HTTP 404)" : "\(error)")
@@ -79,6 +91,7 @@ extension SyncEngine {
                                            id: task.mediaId, sha256: download.sha256, size: download.bytes,
                                            contentType: download.contentType ?? contentType(for: fileExtension))
         removePending(task.key)
+        consecutiveStalls = 0
         report.count(task.kind == .recording ? "recordings" : task.kind == .voicemail ? "voicemails" : "transcriptions")
         report.bytes += download.bytes
         advance(items: 0, bytes: download.bytes)

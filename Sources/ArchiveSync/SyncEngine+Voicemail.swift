@@ -70,7 +70,12 @@ extension SyncEngine {
             try perItem({ ("voicemail \(message.id.prefix(40)) of extension \(ext.id)",
                            ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)]) }) {
                 defer { advance() }
-                try archiveMessage(message, ext: ext)
+                do {
+                    try archiveMessage(message, ext: ext)
+                } catch let error as ArchiveNames.InvalidIdentifier {
+                    try writer.saveUnfiled(kind: "message", record: .object(message.raw), reason: "\(error)")  // cannot be named: kept
+                    throw error
+                }
                 if message.availability != "Purged" && message.availability != "Deleted" { stream.raiseHighWaterMark(message.creationTime) }
             }
         }
@@ -102,6 +107,14 @@ extension SyncEngine {
             switch attachment.type {
             case "AudioRecording": kind = .voicemail
             case "AudioTranscription": kind = .transcription
+            case nil:
+                // Older message-store payloads carry only a contentType (`audio/x-wav`): decide by it.
+                let type = attachment.contentType?.lowercased() ?? ""
+                if type.hasPrefix("audio/") { kind = .voicemail } else if type.hasPrefix("text/") { kind = .transcription } else {
+                    itemError("voicemail \(messageId): attachment \(attachment.id) has no type and content type \(type.isEmpty ? "none" : type); not archived",
+                              ids: ["messageId": .string(messageId)])
+                    continue
+                }
             default: continue
             }
             guard !opened.sidecar.hasMedia(kind: kind, id: attachment.id) else { continue }

@@ -28,6 +28,7 @@ public final class SyncEngine {
     var extensions: [String: ExtensionInfo] = [:]
     var reportedErrors = Set<String>()
     var meter = ProgressMeter()
+    var consecutiveStalls = 0
     var attemptedThisRun = Set<String>()
 
     public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, options: SyncOptions = SyncOptions(),
@@ -192,6 +193,9 @@ public final class SyncEngine {
     /// Records RingCentral sent that did not decode: each fails alone, kept verbatim under `_unfiled/`.
     func archiveRejected(_ rejected: [RejectedRecord], kind: String) throws {
         for record in rejected {
+            // `--since` holds for what could not be decoded too, whenever its start is readable.
+            let start = (record.raw["startTime"] ?? record.raw["creationTime"])?.stringValue.flatMap { Timestamp(iso8601: $0) }
+            if let since = tenant.since, let start, start < since { continue }
             let label = record.id.map { "\(kind) \(String($0.prefix(80)).debugDescription)" } ?? "a \(kind) record without an id"
             let kept = try writer.saveUnfiled(kind: kind, record: record.raw, reason: record.reason)
             var ids = JSONObject()

@@ -16,6 +16,9 @@ public struct CurlConfiguration: Sendable {
     /// abandoned: a media download becomes `stalled` (not retried within the run; it goes to pending).
     public var lowSpeedTimeSeconds = 60
     public var lowSpeedLimitBytesPerSecond = 1024
+    /// Longest a single media transfer may take, however steadily it trickles (a slow-but-not-stalled
+    /// stream would otherwise hold the run for hours): it is abandoned as `stalled`.
+    public var maximumMediaSeconds = 3_600
     /// Largest media body accepted (declared or received): a runaway stream is not an archive.
     public var maximumMediaBytes: Int64 = 4 << 30
     public var maximumRedirects = 5
@@ -215,6 +218,7 @@ private struct Transfer {
                 if case .file = sink {
                     // A declared Content-Length above the bound fails before any byte is written.
                     _ = ccurl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maximumMediaBytes))
+                    _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT, max(1, configuration.maximumMediaSeconds))
                 }
                 if let total = request.totalTimeoutSeconds {
                     _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, total.isFinite && total > 0 ? Int(min(total, 86_400) * 1000) : 0)

@@ -211,7 +211,7 @@ public final class RingCentralClient: Sendable {
                 }
                 logger.notice("\(endpoint): HTTP 429; \(group.rawValue) group paused for its penalty")
                 prepareRetry()
-            case 408, 500...599:
+            case 408, 500, 502...599:  // 501 Not Implemented is not transient: it is not RingCentral
                 // A Retry-After beyond the governor's maximum stops the group: do not sleep it out.
                 let retryAfter = ServerNumber.seconds(response.headers["Retry-After"])
                 if let retryAfter, retryAfter > governor.maximumPenaltySeconds { governor.stop(group, forSeconds: retryAfter) }

@@ -111,7 +111,7 @@ struct Sync: ParsableCommand {
             let engine = SyncEngine(root: archive, tenant: marker, source: client, options: runOptions, logger: Logger(label: "ringlog.sync"))
             do {
                 let report = try engine.run()
-                if options.progress != nil { printError("\u{1B}[2K\r", newline: false) }
+                if options.progress != nil && !progress { printError("\u{1B}[2K\r", newline: false) }
                 reports.append(report.json)
                 if !json { printSummary(report) }
                 if report.status == .failed, let failure = report.failure { printError("ringlog sync: tenant \(marker.tenantId): \(failure)") }

@@ -165,14 +165,17 @@ func callRecord(id: String, start: String = "2026-11-19T15:00:00.000Z", extensio
         let parts = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         func matches(_ text: String, _ pattern: String) -> Bool { text.range(of: "^" + pattern + "$", options: .regularExpression) != nil }
         switch parts.count {
-        case 1: return ["tenant.json", ".ringlog", "manifest", "logs"].contains(parts[0]) || matches(parts[0], "([0-9]{1,16}|id-[0-9]{1,20}|_account)")
+        case 1: return ["tenant.json", ".ringlog", "manifest", "logs", "_unfiled"].contains(parts[0]) || matches(parts[0], "([0-9]{1,16}|id-[0-9]{1,20}|_account)")
         case 2:
             switch parts[0] {
             case ".ringlog": return ["state.json", "pending.json"].contains(parts[1]) || matches(parts[1], "lease\\.[0-9]{20}")
             case "manifest": return matches(parts[1], "[0-9]{4}-[0-9]{2}\\.jsonl")
             case "logs": return ["runs.jsonl", "errors.jsonl"].contains(parts[1])
+            case "_unfiled": return matches(parts[1], "[0-9]{4}-[0-9]{2}-[0-9]{2}")
             default: return matches(parts[1], "[0-9]{4}-[0-9]{2}-[0-9]{2}")
             }
+        case 3 where parts[0] == "_unfiled":  // §6.5: records that could not be filed, by day and hash
+            return matches(parts[1], "[0-9]{4}-[0-9]{2}-[0-9]{2}") && matches(parts[2], "[0-9a-f]{64}\\.json")
         case 3:
             return !parts[0].hasPrefix(".") && !["manifest", "logs"].contains(parts[0])
                 && matches(parts[2], "[0-9]{8}T[0-9]{6}Z_(call\\.[a-z0-9_-]{1,64}\\.[0-9a-f]{1,16}\\.json|[0-9]{1,20}\\.(mp3|wav)|vm\\.[0-9]{1,20}\\.(json|mp3|wav|txt))")

@@ -88,10 +88,11 @@ struct ProxiedArchive {
     @Test func aMalformedRecordFailsOnlyItselfAndIsKeptVerbatim() async throws {
         let sim = try await LiveSimulator.start { $0.days = 2; $0.futureDays = 0 }
         let calls = sim.truth.filter { $0["kind"] == "call" }.compactMap { $0["callId"]?.stringValue }
-        let bad = Array(calls.prefix(3))
+        let bad = Array(calls.prefix(4))
         let rules = """
             {"malform": {"\(bad[0])": {"startTime": "garbage"}, "\(bad[1])": {"startTime": null},
-                         "\(bad[2])": {"extension": {"id": 1.5, "uri": "https://platform.example/x"}}}}
+                         "\(bad[2])": {"extension": {"id": 1.5, "uri": "https://platform.example/x"}},
+                         "\(bad[3])": {"id": "../../etc"}}}
             """
         let proxy = try await blocking { try HostileProxy(upstream: sim.baseURL, rules: rules) }
         let archive = try await ProxiedArchive(sim: sim, server: proxy.url)
@@ -100,7 +101,12 @@ struct ProxiedArchive {
         let archived = Set(try archive.manifest().filter { $0["kind"] == "call" }.compactMap { $0["callId"]?.stringValue })
         #expect(archived == Set(calls).subtracting(bad), "every good call beside the bad ones is archived")
         let errors = try archive.errorLines()
-        for (id, field) in zip(bad, ["startTime", "startTime", "extension"]) {
+        // One that decodes but cannot be named (its id): refused by the naming rules, and still kept.
+        #expect(errors.contains { $0["error"]?.stringValue?.contains("\"../../etc\"") == true && $0["error"]?.stringValue?.contains("call id") == true })
+        var unfiled = 0
+        for day in DurableFiles.list(archive.tenantDirectory + "/_unfiled") { unfiled += DurableFiles.list(archive.tenantDirectory + "/_unfiled/" + day).count }
+        #expect(unfiled == 4, "every record that could not be filed is kept: \(unfiled)")
+        for (id, field) in zip(bad.prefix(3), ["startTime", "startTime", "extension"]) {
             let line = errors.first { $0["item"]?["callId"]?.stringValue == id }
             #expect(line?["error"]?.stringValue?.contains(field) == true, "\(id): \(line?.serialized() ?? "no error line")")
             let kept = try #require(line?["item"]?["unfiled"]?.stringValue, "no _unfiled file named for \(id)")
@@ -156,5 +162,38 @@ struct ProxiedArchive {
         #expect(entry?["lastError"]?.stringValue?.contains("stalled") == true, "\(pending.serialized())")
         let archived = Set(try archive.manifest().filter { $0["kind"] == "recording" }.compactMap { $0["recordingId"]?.stringValue })
         #expect(!archived.contains(slow) && archived.count >= 1, "the others are archived")
+    }
+}
+
+/// A web server that is not RingCentral (Python's, answering POST with 501): a configuration error
+/// that says so, not bad credentials and not five retries of a "server error".
+@Suite struct WrongServerTests {
+    @Test func aServerThatIsNotRingCentralIsNamedAsSuch() async throws {
+        let scratch = ScratchDirectory()
+        let (pid, url) = try await blocking { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-u", "-c", """
+                import http.server, signal, sys
+                signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                s = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+                print(s.server_address[1], flush=True); s.serve_forever()
+                """]
+            process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var line: [UInt8] = []
+            while let byte = output.fileHandleForReading.readData(ofLength: 1).first, byte != UInt8(ascii: "\n") { line.append(byte) }
+            return (process.processIdentifier, "http://127.0.0.1:" + String(decoding: line, as: UTF8.self))
+        }
+        defer { kill(pid, SIGKILL) }
+        let root = scratch.path + "/archive"
+        _ = try await runRinglog(["init", root])
+        _ = try await runRinglog(["tenant", "add", "W", "--root", root, "--server", url])
+        let result = try await runRinglog(["sync", "--root", root], environment: ["RC_APP_CLIENT_ID": "x", "RC_APP_CLIENT_SECRET": "y", "RC_USER_JWT": "z"])
+        #expect(result.status == 2, "\(result.standardError)")
+        #expect(result.standardError.contains("does not look like a RingCentral"), "\(result.standardError)")
     }
 }
