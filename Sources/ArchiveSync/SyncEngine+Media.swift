@@ -43,16 +43,16 @@ extension SyncEngine {
         }
         // One attempt per item per run: the same call can arrive from FSync, the list and ISync.
         guard attemptedThisRun.insert(task.key).inserted else { return .deferred }
+        if let waiting = pendingQueue.pending.first(where: { $0.key == task.key }), !options.retryPendingNow, waiting.nextAttemptAt > now {
+            return .deferred  // its backoff has not run out yet
+        }
+        if pendingQueue.quarantined.contains(where: { $0.key == task.key }) && !options.retryPendingNow { return .deferred }
         // After three stalled transfers in a row the media host is not delivering: leave the rest of
         // this run's media to the next run rather than spend a stall time on each.
         if consecutiveStalls >= 3 {
             park(task, reason: "not attempted: the previous downloads stalled; the next run retries")
             return .deferred
         }
-        if let waiting = pendingQueue.pending.first(where: { $0.key == task.key }), !options.retryPendingNow, waiting.nextAttemptAt > now {
-            return .deferred  // its backoff has not run out yet
-        }
-        if pendingQueue.quarantined.contains(where: { $0.key == task.key }) && !options.retryPendingNow { return .deferred }
         let temporary = try writer.beginMedia(in: task.folder, baseName: task.baseName)
         let download: MediaDownload
         do {
@@ -113,6 +113,7 @@ extension SyncEngine {
 
     /// Keeps the item in the pending queue, due at the next run, without counting an attempt.
     func park(_ task: MediaTask, reason: String) {
+        if pendingQueue.quarantined.contains(where: { $0.key == task.key }) { return }  // stays where it is
         if let index = pendingQueue.pending.firstIndex(where: { $0.key == task.key }) {
             pendingQueue.pending[index].lastError = reason
             return
