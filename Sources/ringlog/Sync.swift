@@ -64,9 +64,8 @@ struct Sync: ParsableCommand {
             guard !tenants.isEmpty || !exitCodes.isEmpty else {
                 throw ConfigurationError("no tenants in \(archive.path); add one with `ringlog tenant add`")
             }
-            guard !tenants.isEmpty else { throw ConfigurationError("no tenants in \(archive.path); add one with `ringlog tenant add`") }
-            guard all || tenant != nil || tenants.count == 1 else {
-                throw ConfigurationError("\(tenants.count) tenants in \(archive.path): choose one with --tenant ID, or --all")
+            guard all || tenant != nil || selected == 1 else {
+                throw ConfigurationError("\(selected) tenants in \(archive.path): choose one with --tenant ID, or --all")
             }
             return (archive, tenants)
         }
