@@ -54,16 +54,9 @@ public enum DurableFiles {
         guard descriptor >= 0 else { throw ArchiveIOError("open", path) }
         defer { close(descriptor) }
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveIOError("read", path)
-            }
-            if count == 0 { return result }
-            result.append(contentsOf: buffer[0..<count])
-        }
+        var reader = ChunkReader(descriptor, path: path, size: 1 << 16)
+        while let chunk = try reader.next() { result.append(contentsOf: chunk) }
+        return result
     }
 
     /// The file's bytes, or nil when it does not exist. Any other failure throws: "cannot read" must
@@ -87,17 +80,12 @@ public enum DurableFiles {
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw ArchiveIOError("hash", path, code: EINVAL) }
         let hasher = SHA256Hasher()
         var size: Int64 = 0
-        var buffer = [UInt8](repeating: 0, count: 1 << 18)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveIOError("read", path)
-            }
-            if count == 0 { return (hasher.finalizeHex(), size) }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            size += Int64(count)
+        var reader = ChunkReader(descriptor, path: path, size: 1 << 18)
+        while let chunk = try reader.next() {
+            chunk.withUnsafeBytes { hasher.update($0) }
+            size += Int64(chunk.count)
         }
+        return (hasher.finalizeHex(), size)
     }
 
     /// Entries of a directory (no `.` or `..`), sorted, or an empty list when it does not exist.
@@ -329,26 +317,20 @@ public enum DurableFiles {
         }
         defer { close(descriptor) }
         var pending: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveIOError("read", path)
-            }
-            if count == 0 { break }
-            var start = 0
-            for index in 0..<count where buffer[index] == 0x0A {
+        var reader = ChunkReader(descriptor, path: path, size: 1 << 16)
+        while let chunk = try reader.next() {
+            var start = chunk.startIndex
+            for index in chunk.indices where chunk[index] == 0x0A {
                 if pending.isEmpty {
-                    if index > start { try body(buffer[start..<index]) }
+                    if index > start { try body(chunk[start..<index]) }
                 } else {
-                    pending.append(contentsOf: buffer[start..<index])
+                    pending.append(contentsOf: chunk[start..<index])
                     try body(pending[...])
                     pending.removeAll(keepingCapacity: true)
                 }
                 start = index + 1
             }
-            pending.append(contentsOf: buffer[start..<count])
+            pending.append(contentsOf: chunk[start...])
         }
         return true
     }
@@ -365,5 +347,31 @@ public enum DurableFiles {
             if unlink(path) == 0 { removed += 1 }
         }
         return removed
+    }
+}
+
+/// Reads a descriptor in chunks of a fixed size, retrying EINTR: the one read loop behind whole-file
+/// reads, streamed hashing and line-by-line reading.
+struct ChunkReader {
+    private let descriptor: Int32
+    private let path: String
+    private var buffer: [UInt8]
+
+    init(_ descriptor: Int32, path: String, size: Int) {
+        self.descriptor = descriptor
+        self.path = path
+        buffer = [UInt8](repeating: 0, count: size)
+    }
+
+    /// The next chunk, or nil at the end of the file.
+    mutating func next() throws(ArchiveIOError) -> ArraySlice<UInt8>? {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ArchiveIOError("read", path)
+            }
+            return count == 0 ? nil : buffer[0..<count]
+        }
     }
 }

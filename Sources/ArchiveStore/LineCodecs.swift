@@ -146,7 +146,7 @@ extension TenantWriter {
         let directory = store.path(TenantStore.tombstoneDirectoryName)
         try check()
         try DurableFiles.createDirectories(directory)
-        try appendLine(tombstone.json.serialized(), toFile: DurableFiles.join(directory, "\(month).jsonl"))
+        try append(tombstone.json.serialized(), to: DurableFiles.join(directory, "\(month).jsonl"))
     }
 
     public func appendError(_ line: ErrorLogLine) throws { try appendErrorLine(line.json) }

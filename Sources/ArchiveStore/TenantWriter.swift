@@ -138,11 +138,7 @@ public final class TenantWriter {
     }
 
     /// Appends one line to an append-only file of the tenant (§9.4), after repairing a torn last line.
-    func appendLine(_ line: String, toFile path: String) throws {
-        try append(line, to: path)
-    }
-
-    private func append(_ line: String, to path: String) throws {
+    func append(_ line: String, to path: String) throws {
         try check()
         if let repair = try DurableFiles.appendLine(path, line) { record(repair) }
     }
@@ -194,8 +190,7 @@ public final class TenantWriter {
     public func appendErrorLine(_ line: JSON) throws {
         try check()
         try DurableFiles.createDirectories(store.logDirectory)
-        let path = DurableFiles.join(store.logDirectory, TenantStore.errorLogName)
-        if let repair = try DurableFiles.appendLine(path, line.serialized()) { record(repair) }
+        try append(line.serialized(), to: DurableFiles.join(store.logDirectory, TenantStore.errorLogName))
     }
 
     /// The run's line in `logs/runs.jsonl`. Written even by a fenced run (its only write then), and

@@ -141,19 +141,9 @@ public struct ArchiveRoot: Sendable {
         }
     }
 
-    /// The active tenants, or the one named (which must be active).
+    /// The active tenants, or the one named (which must be active); the first damaged marker throws.
     public func tenants(selecting id: String?) throws -> [TenantMarker] {
-        let active = try registry().filter { !$0.removed }
-        let chosen: [RegistryEntry]
-        if let id {
-            guard let entry = active.first(where: { $0.tenantId == id }) else {
-                throw ConfigurationError("no active tenant \(id); `ringlog tenant list --root \(path)` shows them")
-            }
-            chosen = [entry]
-        } else {
-            chosen = active
-        }
-        return try chosen.map { try TenantMarker.read(from: tenantDirectory($0.tenantId)) }
+        try tenantMarkers(selecting: id).map { try $0.marker.get() }
     }
 }
 

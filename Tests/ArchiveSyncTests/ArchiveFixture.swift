@@ -195,6 +195,32 @@ struct ArchiveFixture {
     }
 
     /// Paths of every file under the tenant directory whose name marks it temporary.
+    /// Starts `ringlog sync` as a child and returns once it holds the lease and has archived something,
+    /// so that a test can signal or freeze a run that is really mid-sync. Polled on a thread of its own:
+    /// on a loaded machine the cooperative pool may not run a sleeping task again before the sync is over.
+    func startSyncMidRun(environment extra: [String: String] = [:]) async throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveSimulator.executablePath("ringlog"))
+        process.arguments = ["sync", "--root", root]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RC_") }
+        environment["RINGLOG_SECRETS_DIR"] = "/nonexistent-ringlog-secrets"
+        for (key, value) in sim.environment().merging(extra, uniquingKeysWith: { $1 }) { environment[key] = value }
+        process.environment = environment
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let pid = process.processIdentifier
+        let fixture = self
+        try await blocking {
+            let deadline = monotonicSeconds() + 60
+            while monotonicSeconds() < deadline && !(fixture.liveLeaseHolder?.hasSuffix(":\(pid)") == true && !fixture.manifestLines.isEmpty) {
+                usleep(20_000)
+            }
+        }
+        return (process, errors)
+    }
+
     /// The holder named by the tenant's current lease file, unless it was released.
     var liveLeaseHolder: String? {
         let directory = tenantDirectory + "/.ringlog"

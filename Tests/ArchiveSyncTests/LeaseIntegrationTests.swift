@@ -62,28 +62,8 @@ import Glibc
         let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 2; $0.callsPerDay = 10; $0.futureDays = 0; $0.slowSeconds = 1 }
         sim.setFaults(#"{"slowShare": 0.3}"#)  // a run of seconds, whatever the machine's load: it is still running when frozen
         let archive = try await ArchiveFixture.create(sim, since: "2026-11-19T00:00:00Z")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LiveSimulator.executablePath("ringlog"))
-        process.arguments = ["sync", "--root", archive.root]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RC_") }
-        environment["RINGLOG_SECRETS_DIR"] = "/nonexistent-ringlog-secrets"
-        environment["RINGLOG_LEASE_SECONDS"] = "2"
-        for (key, value) in sim.environment() { environment[key] = value }
-        process.environment = environment
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        // Freeze it once it holds the lease and has archived something (a loaded CI machine may be slow to start it).
-        // Polled on a thread of its own: on a loaded machine the cooperative pool may not run a sleeping
-        // task again before the sync is over.
-        let pid = process.processIdentifier
-        try await blocking {
-            let deadline = monotonicSeconds() + 60
-            while monotonicSeconds() < deadline && !(archive.liveLeaseHolder?.hasSuffix(":\(pid)") == true && !archive.manifestLines.isEmpty) {
-                usleep(20_000)
-            }
-        }
+        // Frozen once it holds the lease and has archived something.
+        let (process, errors) = try await archive.startSyncMidRun(environment: ["RINGLOG_LEASE_SECONDS": "2"])
         kill(process.processIdentifier, SIGSTOP)
         try await Task.sleep(nanoseconds: 2_500_000_000)  // past its lease
         let second = try await runRinglog(["sync", "--root", archive.root], environment: sim.environment().merging(["RINGLOG_LEASE_SECONDS": "2"]) { $1 })

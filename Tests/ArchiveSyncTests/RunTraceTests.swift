@@ -16,36 +16,11 @@ import Glibc
         return lines
     }
 
-    /// Starts a sync that is slow enough to be caught mid-run; returns once it holds the lease and has archived something.
-    func startSlowSync(_ archive: ArchiveFixture) async throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LiveSimulator.executablePath("ringlog"))
-        process.arguments = ["sync", "--root", archive.root]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RC_") }
-        environment["RINGLOG_SECRETS_DIR"] = "/nonexistent-ringlog-secrets"
-        for (key, value) in archive.sim.environment() { environment[key] = value }
-        process.environment = environment
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        // Polled on a thread of its own: on a loaded machine the cooperative pool may not run a sleeping
-        // task again before the sync is over.
-        let pid = process.processIdentifier
-        try await blocking {
-            let deadline = monotonicSeconds() + 60
-            while monotonicSeconds() < deadline && !(archive.liveLeaseHolder?.hasSuffix(":\(pid)") == true && !archive.manifestLines.isEmpty) {
-                usleep(20_000)
-            }
-        }
-        return (process, errors)
-    }
-
     @Test(arguments: [(SIGTERM, Int32(143)), (SIGINT, Int32(130))])
     func aSignalStopsTheRunWithinSecondsCheckpointedAndLogged(signal: Int32, status: Int32) async throws {
         let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 3; $0.callsPerDay = 12; $0.futureDays = 0 }
         let archive = try await ArchiveFixture.create(sim, since: "2026-11-18T00:00:00Z")
-        let (process, errors) = try await startSlowSync(archive)
+        let (process, errors) = try await archive.startSyncMidRun()
         let sent = Timestamp.now()
         kill(process.processIdentifier, signal)
         let stderr = try await blocking { () -> String in  // off the cooperative pool
@@ -72,7 +47,7 @@ import Glibc
     @Test func aRunKilledWithSIGKILLIsRecordedByTheNextRun() async throws {
         let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 3; $0.callsPerDay = 12; $0.futureDays = 0 }
         let archive = try await ArchiveFixture.create(sim, since: "2026-11-18T00:00:00Z")
-        let (process, _) = try await startSlowSync(archive)
+        let (process, _) = try await archive.startSyncMidRun()
         kill(process.processIdentifier, SIGKILL)
         try await blocking { process.waitUntilExit() }
         #expect(try runLines(archive.tenantDirectory).isEmpty, "the killed run wrote no line of its own")
