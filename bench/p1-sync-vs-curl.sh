@@ -4,7 +4,7 @@
 # (connection reused, redirects followed) plus `sha256sum` over the files. Prints both and the ratio.
 # ringlog does more (call-log paging, voicemail, sidecars, manifest, an fsync per file), so the
 # ratio is the price of that durability and bookkeeping, not of HTTP.
-#   bench/sync-vs-curl.sh [days] [calls-per-day]
+#   bench/p1-sync-vs-curl.sh [days] [calls-per-day]   (or bench/run P1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 days=${1:-30}; per_day=${2:-100}
@@ -50,10 +50,8 @@ curl_seconds=$(python3 -c "import sys; print(float(sys.argv[2])-float(sys.argv[1
 
 bytes=$(du -sb "$work/curl" | cut -f1)
 python3 - "$ringlog_seconds" "$curl_seconds" "$count" "$bytes" <<'PY'
-import sys
+import json, sys
 r, c, n, b = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-print(f"recordings: {n} ({b/1e6:.1f} MB)")
-print(f"ringlog sync (calls, recordings, voicemail, sidecars, manifest, fsync): {r:.2f} s")
-print(f"curl + sha256sum (recordings only, no fsync):                          {c:.2f} s")
-print(f"ratio ringlog / (curl + sha256sum): {r/c:.1f}x")
+print(f"recordings: {n} ({b/1e6:.1f} MB); ringlog {r:.2f} s; curl + sha256sum {c:.2f} s", file=sys.stderr)
+print(json.dumps({"ratio": round(r / c, 3), "ringlogSeconds": r, "curlSha256sumSeconds": c, "recordings": n, "bytes": b}))
 PY
