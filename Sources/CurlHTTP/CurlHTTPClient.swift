@@ -208,7 +208,10 @@ private struct Transfer {
                 _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
                 _ = ccurl_setopt_long(handle, CURLOPT_MAXREDIRS, configuration.maximumRedirects)
                 _ = ccurl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-                _ = ccurl_setopt_str(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+                // A redirect may never step down from https to http (where a bearer or a recording
+                // would travel in clear); curl itself drops Authorization when the host changes.
+                let startsSecure = URLParts(request.url)?.scheme == "https"
+                _ = ccurl_setopt_str(handle, CURLOPT_REDIR_PROTOCOLS_STR, startsSecure ? "https" : "http,https")
                 _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
                 _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
                 if let bundle = configuration.caBundlePath { _ = ccurl_setopt_str(handle, CURLOPT_CAINFO, bundle) }

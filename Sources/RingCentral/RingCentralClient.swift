@@ -276,22 +276,15 @@ public final class RingCentralClient: Sendable {
 
 /// Bearer tokens go only to the server's own host or its sibling hosts (platform.ringcentral.com →
 /// media.ringcentral.com), on the server's port, never to a host named by a payload or a redirect
-/// elsewhere. Ports are compared as numbers with the scheme's default filled in: RingCentral's own
-/// payloads write `https://media.ringcentral.com:443/…`, which is the same origin as no port at all.
+/// elsewhere. URLs are read by libcurl's own parser (`URLParts`), and ports are compared as numbers
+/// with the scheme's default filled in: RingCentral's payloads write `https://media.ringcentral.com:443/…`,
+/// the same origin as no port at all.
 struct TrustedHosts: Sendable {
-    struct Origin: Equatable {
-        let scheme: String
-        /// Lowercased, without the port (IPv6 literals keep their brackets).
-        let host: String
-        /// Explicit, or the scheme's default (443, 80).
-        let port: Int
-    }
-
-    let server: Origin?
+    let server: URLParts?
     let siblingSuffix: String?
 
     init(serverURL: String) {
-        server = TrustedHosts.origin(serverURL)
+        server = URLParts(serverURL)
         let host = server?.host ?? ""
         let labels = host.split(separator: ".")
         let isAddress = host.hasPrefix("[") || host.allSatisfy { $0.isNumber || $0 == "." }
@@ -299,45 +292,11 @@ struct TrustedHosts: Sendable {
     }
 
     func allows(_ url: String) -> Bool {
-        guard let server, let target = TrustedHosts.origin(url) else { return false }
+        guard let server, let target = URLParts(url) else { return false }
         guard target.scheme == server.scheme || target.scheme == "https" else { return false }  // never down to http
         guard target.port == server.port else { return false }
         if target.host == server.host { return true }
         if let siblingSuffix { return target.host.hasSuffix(siblingSuffix) }
         return false
-    }
-
-    /// Scheme, host and port of an absolute http(s) URL; nil for anything else (userinfo refused).
-    static func origin(_ url: String) -> Origin? {
-        let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        let scheme = parts[0].lowercased()
-        guard scheme == "http" || scheme == "https" else { return nil }
-        let authority = parts[1].prefix { $0 != "/" && $0 != "?" && $0 != "#" }.lowercased()
-        guard !authority.contains("@"), !authority.isEmpty else { return nil }  // no userinfo tricks
-        let defaultPort = scheme == "https" ? 443 : 80
-        var host = Substring(authority)
-        var portText: Substring?
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return nil }
-            let after = host[host.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { return nil }
-                portText = after.dropFirst()
-            }
-            host = host[...close]
-        } else if let colon = host.lastIndex(of: ":") {
-            portText = host[host.index(after: colon)...]
-            host = host[..<colon]
-        }
-        var port = defaultPort
-        if let portText {
-            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(portText), (1...65_535).contains(value) else {
-                return nil
-            }
-            port = value
-        }
-        guard !host.isEmpty else { return nil }
-        return Origin(scheme: scheme, host: String(host), port: port)
     }
 }
