@@ -21,8 +21,9 @@ public enum RateLimitGroup: String, Sendable, CaseIterable, Hashable {
 ///   the margin, since the server sees our requests a little later than we send them).
 /// - Defers to the server: when `X-Rate-Limit-Remaining` says the budget is gone although we did not
 ///   spend it (another client shares it), the group waits a whole window.
-/// - Penalties: after a 429 the group sends nothing until `Retry-After` (30 s when absent) has passed,
-///   because any request inside the penalty restarts it.
+/// - Penalties: after a 429 the group sends nothing until `Retry-After` has passed (when absent: the
+///   group's window, else 30 s), because any request inside the penalty restarts it. A 429 from a
+///   group whose headers never gave its budget sets RingCentral's documented default for it.
 /// - Never parks: a `Retry-After` (on a 429 or a 5xx) longer than `maximumPenaltySeconds` (15 min), or
 ///   any other wait the server's numbers would impose beyond it, stops the group for the rest of the
 ///   run: `admit` answers `.stopped` at once and nothing more is sent in it, so the penalty is not
@@ -69,6 +70,12 @@ public final class RateGovernor: Sendable {
         var stoppedFor: Double?
         var statistics = GroupStatistics()
     }
+
+    /// RingCentral's default user-level limits per group (developer guide, "Rate limits": Light 50,
+    /// Medium 40, Heavy 10, Auth 5 requests per user per 60 s). Apps can have others; the headers win.
+    public static let documentedLimits: [RateLimitGroup: (limit: Int, window: Double)] = [
+        .heavy: (10, 60), .medium: (40, 60), .light: (50, 60), .auth: (5, 60),
+    ]
 
     /// Margin on learned intervals and windows: covers the latency between our clock and the server's.
     let margin: Double
@@ -199,7 +206,18 @@ public final class RateGovernor: Sendable {
                 state.stoppedFor = retryAfter
                 state.statistics.stoppedForSeconds = retryAfter
             } else if status == 429 {
-                state.penaltyUntil = now + (retryAfter ?? defaultRetryAfter) * (1 + margin / 2) + 0.05
+                // RingCentral's limits that answer without headers (account-level, defensive, per-service)
+                // still mean a penalty: without `Retry-After`, sit out the group's window, else the default.
+                state.penaltyUntil = now + (retryAfter ?? state.window ?? defaultRetryAfter) * (1 + margin / 2) + 0.05
+                if state.limit == nil || state.window == nil {
+                    // A group that throttles before saying its budget is paced at RingCentral's documented
+                    // default from now on (the guide's table), until its headers say otherwise.
+                    let documented = RateGovernor.documentedLimits[group] ?? (limit: 10, window: 60)
+                    state.limit = state.limit ?? documented.limit
+                    state.window = state.window ?? documented.window
+                    state.statistics.limit = state.limit
+                    state.statistics.window = state.window
+                }
             }
         }
     }

@@ -8,28 +8,49 @@ public struct APIErrorBody: Sendable, Equatable {
         public var errorCode: String?
         public var message: String?
         public var parameterName: String?
+        /// `permissionName` of a permission error (CMN-401, CMN-408).
+        public var permissionName: String?
+        /// `parameters[].parameterName` of an OAuth error (OAU-153 names `client_id`).
+        public var parameterNames: [String] = []
     }
 
     public var errorCode: String?
     public var message: String?
     /// RFC 6749 code on OAuth errors (`invalid_grant`, `invalid_client`, ...).
     public var oauthError: String?
+    /// Top-level `permissionName` (the `InsufficientPermissions` shape of RingCentral's guide).
+    public var permissionName: String?
     public var errors: [Entry]
 
-    /// Parses what it can; a body that is not RingCentral's shape gives nil.
+    /// Parses what it can; a body that is not RingCentral's shape gives nil. Every field is optional:
+    /// RingCentral sends `errors[]` alone, top-level `errorCode`/`message` (a code such as `CMN-401` or a
+    /// word such as `InsufficientPermissions`) with `permissionName`, or OAuth's `error`/`error_description`
+    /// with or without `errors[]`.
     public init?(bytes: [UInt8]) {
         guard let json = try? JSON.parse(bytes), json.objectValue != nil else { return nil }
         errorCode = json["errorCode"]?.stringValue
         message = json["message"]?.stringValue ?? json["error_description"]?.stringValue
         oauthError = json["error"]?.stringValue
-        errors = (json["errors"]?.arrayValue ?? []).map {
-            Entry(errorCode: $0["errorCode"]?.stringValue, message: $0["message"]?.stringValue,
-                  parameterName: $0["parameterName"]?.stringValue)
+        permissionName = json["permissionName"]?.stringValue
+        errors = (json["errors"]?.arrayValue ?? []).map { entry in
+            Entry(errorCode: entry["errorCode"]?.stringValue, message: entry["message"]?.stringValue,
+                  parameterName: entry["parameterName"]?.stringValue, permissionName: entry["permissionName"]?.stringValue,
+                  parameterNames: (entry["parameters"]?.arrayValue ?? []).compactMap { $0["parameterName"]?.stringValue })
         }
         if errorCode == nil, message == nil, oauthError == nil, errors.isEmpty { return nil }
     }
 
     public var codes: [String] { ([errorCode] + errors.map(\.errorCode)).compactMap { $0 } }
+
+    /// The app permission the answer says is missing (`ReadCallRecording`, …), wherever it is given.
+    public var missingPermission: String? {
+        if let permissionName, !permissionName.isEmpty { return String(permissionName.prefix(80)) }
+        if let named = errors.lazy.compactMap(\.permissionName).first(where: { !$0.isEmpty }) { return String(named.prefix(80)) }
+        return nil
+    }
+
+    /// "Attempt to access another extension": the user the JWT belongs to may not read that mailbox.
+    public var isAnotherExtensionsData: Bool { codes.contains("CMN-404") }
 
     /// An OAuth error: an RFC 6749 `error` field, or a RingCentral `OAU-` code. Only such an answer
     /// from the token endpoint is about the credentials.
@@ -43,6 +64,25 @@ public struct APIErrorBody: Sendable, Equatable {
         let code = codes.first ?? oauthError ?? "no code"
         let text = message ?? errors.first?.message ?? ""
         return text.isEmpty ? code : "\(code): \(text)"
+    }
+
+    /// What the admin should check after a refused login, from the OAuth error (RFC 6749 §5.2 and
+    /// RingCentral's OAU- codes): the app's credentials, the user's JWT, or the app's allowed grants.
+    var loginAdvice: String {
+        let named = errors.flatMap(\.parameterNames)
+        switch oauthError {
+        case "invalid_client":
+            return "check the app's client id and client secret" + (named.isEmpty ? "" : " (RingCentral names \(named.joined(separator: ", ")))")
+        case "invalid_grant":
+            return "check the user's JWT: it may be expired, revoked, mistyped, or made for another app or environment"
+        case "unauthorized_client", "unsupported_grant_type":
+            return "the app may not use the JWT grant: enable the JWT auth flow in the app's settings in the RingCentral Developer Console"
+        default:
+            if codes.contains(where: { ["OAU-112", "OAU-125"].contains($0) }) {
+                return "the app may not use the JWT grant: enable the JWT auth flow in the app's settings in the RingCentral Developer Console"
+            }
+            return "check the app's client id and client secret and the user's JWT"
+        }
     }
 }
 
@@ -74,13 +114,14 @@ public enum RingCentralError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .transport(let error, let attempts): "\(error) (after \(attempts) attempt(s))"
-        case .http(let status, let body, let endpoint): "HTTP \(status) from \(endpoint)" + (body.map { ": \($0.summary)" } ?? "")
+        case .http(let status, let body, let endpoint):
+            "HTTP \(status) from \(endpoint)" + (body.map { ": \($0.summary)" } ?? "") + (body.map(RingCentralError.advice) ?? "")
         case .syncTokenRejected(let body, let endpoint):
             "sync token rejected by \(endpoint)" + (body.map { ": \($0.summary)" } ?? "") + "; a full sync (FSync) is needed"
         case .authenticationFailed(let status, let body, let server, let source):
             "login failed: RingCentral" + (server.isEmpty ? "" : " at \(server)") + " refused the credentials"
                 + (source.map { " from \($0)" } ?? "") + " (HTTP \(status)" + (body.map { ", \($0.summary)" } ?? "") + ")"
-                + "; check the app's client id and client secret and the user's JWT" + (source == nil ? "" : " there")
+                + "; " + (body?.loginAdvice ?? "check the app's client id and client secret and the user's JWT") + (source == nil ? "" : " there")
         case .notRingCentral(let server, let status, let endpoint, let detail):
             "\(server) does not look like a RingCentral API server (HTTP \(status) from \(endpoint)"
                 + (detail.map { ", \($0)" } ?? "") + "); check the server URL"
@@ -92,6 +133,18 @@ public enum RingCentralError: Error, Sendable, CustomStringConvertible {
         case .invalidResponse(let endpoint, let reason): "unexpected response from \(endpoint): \(reason)"
         case .untrustedURL(let url): "refusing to send credentials to \(url): not on the RingCentral server's domain"
         }
+    }
+
+    /// What to do about a refused request, when the body says: the permission to add, or the mailbox
+    /// the JWT user may not read.
+    static func advice(_ body: APIErrorBody) -> String {
+        if let permission = body.missingPermission {
+            return "; the app lacks the [\(permission)] permission: add it to the app in the RingCentral Developer Console (the app's Settings, App Permissions)"
+        }
+        if body.isAnotherExtensionsData {
+            return "; the user the JWT belongs to may not read this extension's data: use an admin's JWT, or give the mailbox its own JWT in the tenant's secrets file (\"mailboxes\")"
+        }
+        return ""
     }
 
     /// "N minutes" (rounded up), or "more than a year"; never traps on huge or odd values.
