@@ -90,6 +90,26 @@ public enum ArchiveNames {
 
     /// The extension folder: the extension number when it has one made of digits; `id-<extensionId>`
     /// for an extension without a (usable) number; `_account` for calls that belong to no extension.
+    /// Which extensions may use their number as a folder name. RingCentral lets two extensions share a
+    /// number (seen in a real account's payloads); the one with the lowest id (numerically) keeps it and
+    /// the others get `id-<extensionId>`, so no two extensions ever share a folder. Deterministic from
+    /// the extension list alone; ids only grow, so the holder is the oldest extension and stays so.
+    public static func folderNumbers(_ extensions: [(id: String, number: String?)]) -> [String: String?] {
+        func numericOrder(_ a: String, _ b: String) -> Bool { a.count != b.count ? a.count < b.count : a < b }
+        var holder: [String: String] = [:]
+        for ext in extensions {
+            guard let number = ext.number else { continue }
+            if let current = holder[number], !numericOrder(ext.id, current) { continue }
+            holder[number] = ext.id
+        }
+        var result: [String: String?] = [:]
+        for ext in extensions {
+            let kept: String? = ext.number.flatMap { holder[$0] == ext.id ? $0 : nil }
+            result.updateValue(kept, forKey: ext.id)  // a nil value is kept as "no number", not dropped
+        }
+        return result
+    }
+
     public static func extensionFolder(extensionId: String?, extensionNumber: String?) throws(InvalidIdentifier) -> String {
         guard let extensionId else { return "_account" }
         if let number = extensionNumber, (1...16).contains(number.utf8.count), number.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {

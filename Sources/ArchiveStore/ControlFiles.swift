@@ -38,9 +38,11 @@ public struct StreamState: Sendable, Equatable {
     /// Latest start (or creation) time of an item archived from this stream: recovery after a
     /// rejected token re-lists from here minus the overlap.
     public var highWaterMark: Timestamp?
+    /// When the last deep reconcile (a re-list of the last days through the list API) completed.
+    public var deepReconciledAt: Timestamp?
     var extra = JSONObject()
 
-    static let ownedKeys: Set<String> = ["syncToken", "syncTime", "backfill", "highWaterMark"]
+    static let ownedKeys: Set<String> = ["syncToken", "syncTime", "backfill", "highWaterMark", "deepReconciledAt"]
 
     public init() {}
 
@@ -50,6 +52,7 @@ public struct StreamState: Sendable, Equatable {
         object["syncTime"] = syncTime.map { .string($0.iso8601) } ?? .null
         object["backfill"] = backfill?.json ?? .null
         object["highWaterMark"] = highWaterMark.map { .string($0.iso8601) } ?? .null
+        if let deepReconciledAt { object["deepReconciledAt"] = .string(deepReconciledAt.iso8601) }
         object.appendUnowned(extra)
         return .object(object)
     }
@@ -59,6 +62,7 @@ public struct StreamState: Sendable, Equatable {
         syncTime = json?["syncTime"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
         backfill = BackfillRange(json: json?["backfill"])
         highWaterMark = json?["highWaterMark"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
+        deepReconciledAt = json?["deepReconciledAt"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
         extra = json?.objectValue?.removing(Self.ownedKeys) ?? JSONObject()
     }
 

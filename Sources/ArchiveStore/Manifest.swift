@@ -18,6 +18,8 @@ public final class Manifest {
         /// Sidecar path per call id / message id.
         var callSidecars: [String: String] = [:]
         var messageSidecars: [String: String] = [:]
+        /// The call id whose sidecar holds each recording (a recording is stored with one call).
+        var recordingCalls: [String: String] = [:]
     }
 
     public init(tenantDirectory: String) { self.tenantDirectory = tenantDirectory }
@@ -44,6 +46,8 @@ public final class Manifest {
             switch json["kind"]?.stringValue {
             case "call": if let id = json["callId"]?.stringValue { shard.callSidecars[id] = relative }
             case "message": if let id = json["messageId"]?.stringValue { shard.messageSidecars[id] = relative }
+            case "recording":
+                if let id = json["recordingId"]?.stringValue, let call = json["callId"]?.stringValue { shard.recordingCalls[id] = call }
             default: break
             }
         }
@@ -55,6 +59,21 @@ public final class Manifest {
     /// Where the sidecar of call `callId` (started at `start`) already is, if archived before.
     public func callSidecarPath(callId: String, start: Timestamp) throws -> String? {
         try shard(ArchiveNames.monthShard(start)).callSidecars[callId]
+    }
+
+    /// The sidecar that holds recording `recordingId` of a call started at `start`, if archived: the
+    /// shard of `start`'s month, and of the neighbouring month when `start` is within a day of it (the
+    /// records of one transferred call start minutes apart, possibly across a month's end).
+    public func recordingSidecarPath(recordingId: String, near start: Timestamp) throws -> String? {
+        var months = [ArchiveNames.monthShard(start)]
+        for neighbour in [start.adding(seconds: -86_400), start.adding(seconds: 86_400)] where !months.contains(ArchiveNames.monthShard(neighbour)) {
+            months.append(ArchiveNames.monthShard(neighbour))
+        }
+        for month in months {
+            let loaded = try shard(month)
+            if let call = loaded.recordingCalls[recordingId], let sidecar = loaded.callSidecars[call] { return sidecar }
+        }
+        return nil
     }
 
     public func messageSidecarPath(messageId: String, created: Timestamp) throws -> String? {
@@ -78,7 +97,11 @@ public final class Manifest {
             added += 1
         }
         switch sidecar.kind {
-        case .call: if let id = sidecar.item["callId"]?.stringValue { current.callSidecars[id] = relativePath }
+        case .call:
+            if let id = sidecar.item["callId"]?.stringValue {
+                current.callSidecars[id] = relativePath
+                for entry in sidecar.media where entry.kind == .recording { current.recordingCalls[entry.id] = id }
+            }
         case .voicemail: if let id = sidecar.item["messageId"]?.stringValue { current.messageSidecars[id] = relativePath }
         }
         return added

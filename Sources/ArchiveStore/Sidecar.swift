@@ -58,7 +58,30 @@ public struct Sidecar: Sendable {
     }
 
     static let ownedKeys: Set<String> = ["format", "layoutVersion", "record", "archive"]
-    static let ownedArchiveKeys: Set<String> = ["item", "revision", "archivedAt", "updatedAt", "media", "revisions"]
+    static let ownedArchiveKeys: Set<String> = ["item", "revision", "archivedAt", "updatedAt", "media", "recordings", "revisions"]
+
+    /// A recording the record references (top level or a leg): `archive.recordings[]`. A recording is
+    /// stored once, with the first record that referenced it; the others name that record's sidecar.
+    public struct ReferencedRecording: Sendable, Equatable {
+        public var id: String
+        /// The sidecar (relative to the tenant directory) whose `media` holds it; nil: this sidecar's.
+        public var storedWith: String?
+        public var extra = JSONObject()
+
+        static let ownedKeys: Set<String> = ["id", "storedWith"]
+
+        public init(id: String, storedWith: String? = nil) {
+            self.id = id
+            self.storedWith = storedWith
+        }
+
+        var json: JSON {
+            var object: JSONObject = ["id": .string(id)]
+            if let storedWith { object["storedWith"] = .string(storedWith) }
+            object.appendUnowned(extra)
+            return .object(object)
+        }
+    }
 
     public struct Revision: Sendable, Equatable {
         public var revision: Int
@@ -77,6 +100,9 @@ public struct Sidecar: Sendable {
     public let item: JSONObject
     public private(set) var revisions: [Revision]
     public private(set) var media: [MediaEntry]
+    /// `archive.recordings`: every recording the current record references, in order; empty for
+    /// voicemail sidecars and for calls without recordings (the key is then absent).
+    public private(set) var recordings: [ReferencedRecording] = []
     /// Unowned keys of the top level and of `archive`.
     public var userKeys: JSONObject
     public var archiveExtra: JSONObject
@@ -130,9 +156,19 @@ public struct Sidecar: Sendable {
             guard let parsed = MediaEntry(json: entry) else { throw SidecarError(path, "malformed archive.media entry") }
             media.append(parsed)
         }
+        var recordings: [ReferencedRecording] = []
+        for entry in archive["recordings"]?.arrayValue ?? [] {
+            guard let entryObject = entry.objectValue, let id = entry["id"]?.stringValue,
+                entry["storedWith"] == nil || entry["storedWith"]?.stringValue != nil
+            else { throw SidecarError(path, "malformed archive.recordings entry") }
+            var reference = ReferencedRecording(id: id, storedWith: entry["storedWith"]?.stringValue)
+            reference.extra = entryObject.removing(ReferencedRecording.ownedKeys)
+            recordings.append(reference)
+        }
         var sidecar = Sidecar(kind: kind, record: record, item: item, startTime: start, archivedAt: revisions[0].archivedAt)
         sidecar.revisions = revisions
         sidecar.media = media
+        sidecar.recordings = recordings
         sidecar.userKeys = object.removing(ownedKeys)
         sidecar.archiveExtra = archive.removing(ownedArchiveKeys)
         return sidecar
@@ -154,6 +190,18 @@ public struct Sidecar: Sendable {
         media.append(entry)
     }
 
+    /// Sets `archive.recordings` to the record's references; keys a user added to an entry stay with
+    /// that entry. Returns whether anything changed (the sidecar must then be written).
+    public mutating func setRecordings(_ references: [ReferencedRecording]) -> Bool {
+        var merged = references
+        for index in merged.indices {
+            if let old = recordings.first(where: { $0.id == merged[index].id }) { merged[index].extra = old.extra }
+        }
+        guard merged != recordings else { return false }
+        recordings = merged
+        return true
+    }
+
     public func hasMedia(kind: MediaEntry.Kind, id: String) -> Bool {
         media.contains { $0.kind == kind && $0.id == id }
     }
@@ -165,6 +213,7 @@ public struct Sidecar: Sendable {
         archive["archivedAt"] = .string(revisions[0].archivedAt.iso8601)
         archive["updatedAt"] = .string(revisions[revisions.count - 1].archivedAt.iso8601)
         archive["media"] = .array(media.map(\.json))
+        if !recordings.isEmpty { archive["recordings"] = .array(recordings.map(\.json)) }
         archive["revisions"] = .array(revisions.map { entry in
             var object = JSONObject()
             object["revision"] = .int(entry.revision)

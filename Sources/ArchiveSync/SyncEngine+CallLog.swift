@@ -7,8 +7,10 @@ extension SyncEngine {
     /// window by window), then ISync. A refused token is recovered by FSync plus a re-list from the
     /// high-water mark minus the overlap, so nothing is missed; ids make the overlap harmless.
     func syncCallLog() throws {
+        var listedEverything = false  // a full sync's backfill reaches the token's time: no reconcile needed
         if state.callLog.syncToken == nil {
             try fullCallLogSync(relistFrom: since)
+            listedEverything = true
         }
         try walkCallLogBackfill()
         guard let token = state.callLog.syncToken else { return }
@@ -21,6 +23,11 @@ extension SyncEngine {
             state.callLog.syncToken = result.syncToken
             state.callLog.syncTime = result.syncTime
             try checkpoint()
+            if listedEverything {
+                state.callLog.deepReconciledAt = state.callLog.deepReconciledAt ?? now
+            } else {
+                try reconcileCallLog(until: result.syncTime)
+            }
         } catch RingCentralError.syncTokenRejected(let body, _) {
             let reason = body?.summary ?? "rejected"
             report.warnings.append("call-log sync token refused (\(reason)); recovering through the list API")
@@ -29,6 +36,32 @@ extension SyncEngine {
             try fullCallLogSync(relistFrom: max(since, mark.adding(seconds: -options.overlapSeconds)))
             try walkCallLogBackfill()
         }
+    }
+
+    /// Re-lists the trailing reconcile window (and, once a day, the last days) through the list API:
+    /// whatever ISync does not re-send (a recording attached late, a result finalised) is archived
+    /// here. One Heavy request per 1000 calls in the window; unchanged records write nothing.
+    private func reconcileCallLog(until end: Timestamp) throws {
+        var hours = options.reconcileHours
+        let deepDue = options.deepReconcileDays > 0
+            && state.callLog.deepReconciledAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch >= options.deepReconcileIntervalHours * 3600 } ?? true
+        if deepDue { hours = max(hours, options.deepReconcileDays * 24) }
+        guard hours > 0 else { return }
+        let to = end.adding(seconds: 1)
+        let from = max(since, to.adding(seconds: -hours * 3600))
+        guard from < to else { return }
+        var next: String?
+        var pageNumber = 1
+        repeat {
+            let page = try source.callLogPage(dateFrom: from, dateTo: to, perPage: 1000, view: .detailed, nextPageURI: next)
+            beginPhase("call log, reconcile \(deepDue ? "(deep) " : "")\(from.iso8601) → \(to.iso8601), page \(pageNumber)", total: page.records.count)
+            pageNumber += 1
+            try archiveRejected(page.rejected, kind: "call")
+            try archiveCalls(page.records)
+            next = page.nextPageURI
+        } while next != nil
+        if deepDue { state.callLog.deepReconciledAt = now }
+        try checkpoint()
     }
 
     /// FSync for a fresh token, then schedule a list walk from `relistFrom` up to the token's time
@@ -101,18 +134,31 @@ extension SyncEngine {
                               try ArchiveNames.callSidecarFile(start: record.startTime, callId: callId))
         }
         if opened.revised { report.count("callRevisions") }
-        // Every distinct recording of the call (legs may carry their own) that the sidecar lacks.
+        // Every distinct recording of the record (legs may carry their own, or repeat one on every leg).
         var recordings: [RecordingReference] = []
         for reference in [record.recording].compactMap({ $0 }) + legRecordings(record) where !recordings.contains(where: { $0.id == reference.id }) {
             recordings.append(reference)
         }
-        for reference in recordings where fetchMedia && !opened.sidecar.hasMedia(kind: .recording, id: reference.id) {
+        // A recording is stored once, with the first record that referenced it; every record lists
+        // what it references (`archive.recordings`), naming the sidecar that holds a recording stored elsewhere.
+        var references: [Sidecar.ReferencedRecording] = []
+        for reference in recordings {
+            if !opened.sidecar.hasMedia(kind: .recording, id: reference.id),
+                let home = try recordingHome(reference.id, start: record.startTime), home != opened.relative
+            {
+                references.append(Sidecar.ReferencedRecording(id: reference.id, storedWith: home))
+                continue
+            }
+            references.append(Sidecar.ReferencedRecording(id: reference.id))
+            guard fetchMedia && !opened.sidecar.hasMedia(kind: .recording, id: reference.id) else { continue }
             // A bad recording id fails that recording only; the call's record is still archived.
             let baseName: String
             do { baseName = try ArchiveNames.recordingBaseName(start: record.startTime, recordingId: reference.id) } catch {
                 itemError("call \(callId): \(error)", ids: ["callId": .string(callId)])
+                references.removeLast()
                 continue
             }
+            recordingHomes[reference.id] = opened.relative
             let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: opened.relative,
                                  baseName: baseName, startTime: record.startTime)
             if case .archived(let entry) = try fetch(task) {
@@ -120,9 +166,20 @@ extension SyncEngine {
                 opened.changed = true
             }
         }
+        if opened.sidecar.setRecordings(references) { opened.changed = true }
         try save(opened)
         if opened.isNew { report.count("calls") }
         state.callLog.raiseHighWaterMark(record.startTime)
+    }
+
+    /// The sidecar that holds (or, once downloaded, will hold) recording `id`: one this run assigned it
+    /// to, the pending queue's, or the manifest's.
+    private func recordingHome(_ id: String, start: Timestamp) throws -> String? {
+        if let assigned = recordingHomes[id] { return assigned }
+        if let waiting = (pendingQueue.pending + pendingQueue.quarantined).first(where: { $0.kind == .recording && $0.mediaId == id }) {
+            return waiting.sidecar
+        }
+        return try manifest.recordingSidecarPath(recordingId: id, near: start)
     }
 
     /// Recordings on the legs (Detailed view). A leg recording that cannot be used is an item error

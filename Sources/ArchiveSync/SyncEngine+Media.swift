@@ -16,6 +16,8 @@ struct MediaTask {
     /// File name without extension (the extension comes from the Content-Type).
     let baseName: String
     let startTime: Timestamp
+    /// The mailbox (extension id) whose login fetches a message attachment; nil: the tenant's login.
+    var mailbox: String? = nil
 
     var key: String { "\(kind.rawValue):\(mediaId)" }
     var candidateExtensions: [MediaExtension] { kind == .transcription ? [.txt] : [.mp3, .wav] }
@@ -58,7 +60,7 @@ extension SyncEngine {
         do {
             download = task.kind == .recording
                 ? try source.downloadRecording(contentURI: task.uri, to: temporary.descriptor)
-                : try source.downloadAttachment(uri: task.uri, to: temporary.descriptor)
+                : try source(forMailbox: task.mailbox).downloadAttachment(uri: task.uri, to: temporary.descriptor)
         } catch {
             let temporaryPath = writer.describe(temporary)
             writer.discard(temporary)
@@ -167,7 +169,8 @@ extension SyncEngine {
                     ? try ArchiveNames.recordingBaseName(start: item.startTime, recordingId: item.mediaId)
                     : try ArchiveNames.voicemailBaseName(created: item.startTime, messageId: sidecar.item["messageId"]?.stringValue ?? "")
                 let task = MediaTask(kind: item.kind, mediaId: item.mediaId, uri: item.uri, sidecar: item.sidecar, baseName: baseName,
-                                     startTime: item.startTime)
+                                     startTime: item.startTime,
+                                     mailbox: item.kind == .recording ? nil : sidecar.item["extensionId"]?.stringValue)
                 if case .archived(let entry) = try fetch(task) {
                     sidecar.add(entry)
                     try writer.saveSidecar(sidecar, at: item.sidecar, changed: true)

@@ -5,21 +5,42 @@ import RinglogSupport
 extension SyncEngine {
     /// Voicemail for every mailbox extension through message-sync: FSync for a token, the message
     /// list from `since` (message-sync does not page), then ISync; MSG-333 is recovered like CLG-101.
+    ///
+    /// A mailbox the JWT user may not read (`403 CMN-404`, "Attempt to access another extension") is
+    /// skipped for the run with one warning naming every such mailbox and how to grant access: not an
+    /// item error per message, not a failed run. A mailbox with its own login whose login fails is an
+    /// item error of that mailbox only.
     func syncVoicemail() throws {
+        var unreadable: [ExtensionInfo] = []
         for ext in extensions.values.sorted(by: { $0.id < $1.id }) where isMailbox(ext) {
             do {
                 try syncMailbox(ext)
             } catch let error as RunFatalError {
                 throw error
+            } catch RingCentralError.http(403, let body?, _) where body.isAnotherExtensionsData {
+                unreadable.append(ext)
             } catch let error as RingCentralError {
+                if case .authenticationFailed = error, mailboxSources[ext.id] != nil {
+                    itemError("voicemail of extension \(ext.id): its own login failed: \(error)", ids: ["extensionId": .string(ext.id)])
+                    continue
+                }
                 if case .authenticationFailed = error { throw error }
                 if case .transport = error { throw error }
                 itemError("voicemail of extension \(ext.id): \(error)", ids: ["extensionId": .string(ext.id)])
             }
         }
+        guard !unreadable.isEmpty else { return }
+        let named = unreadable.prefix(20).map { ext in ext.extensionNumber.map { "\($0) (id \(ext.id))" } ?? "id \(ext.id)" }
+        report.count("mailboxesSkipped", unreadable.count)
+        report.warnings.append("voicemail of \(unreadable.count) mailbox(es) not read: RingCentral refuses the JWT user access to them "
+                               + "(403 CMN-404 Attempt to access another extension): \(named.joined(separator: ", "))"
+                               + (unreadable.count > 20 ? ", …" : "") + ". To archive them, sync with the JWT of a user allowed to read "
+                               + "other users' messages, or give each mailbox its own JWT in the tenant's secrets file: "
+                               + "\"mailboxes\": {\"<extensionId>\": {\"jwt\": \"…\"}}")
     }
 
     private func syncMailbox(_ ext: ExtensionInfo) throws {
+        let source = self.source(forMailbox: ext.id)
         var stream = state.voicemail[ext.id] ?? StreamState()
         defer { state.voicemail[ext.id] = stream }
         func full(relistFrom: Timestamp) throws {
@@ -124,7 +145,7 @@ extension SyncEngine {
                 continue
             }
             let task = MediaTask(kind: kind, mediaId: attachmentId, uri: attachment.uri,
-                                 sidecar: opened.relative, baseName: baseName, startTime: message.creationTime)
+                                 sidecar: opened.relative, baseName: baseName, startTime: message.creationTime, mailbox: ext.id)
             if case .archived(let entry) = try fetch(task) {
                 opened.sidecar.add(entry)
                 opened.changed = true

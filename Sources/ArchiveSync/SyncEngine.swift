@@ -19,6 +19,8 @@ public final class SyncEngine {
     var tenant: TenantMarker
     let store: TenantStore
     let source: any ArchiveSource
+    /// Mailboxes read with their own user's login (the secrets file's `mailboxes`), by extension id.
+    let mailboxSources: [String: any ArchiveSource]
     let options: SyncOptions
     let logger: Logger
     var state = SyncState()
@@ -26,17 +28,22 @@ public final class SyncEngine {
     var report: SyncReport
     var writer: TenantWriter!
     var extensions: [String: ExtensionInfo] = [:]
+    /// The number each extension's folder may use (nil where another extension keeps a shared number).
+    var folderNumbers: [String: String?] = [:]
     var reportedErrors = Set<String>()
     var meter = ProgressMeter()
     var consecutiveStalls = 0
     var attemptedThisRun = Set<String>()
+    /// Recording id → the sidecar it is stored with, for recordings this run assigned (see archiveCall).
+    var recordingHomes: [String: String] = [:]
 
-    public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, options: SyncOptions = SyncOptions(),
-                logger: Logger = Logger(label: "ringlog.sync")) {
+    public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, mailboxSources: [String: any ArchiveSource] = [:],
+                options: SyncOptions = SyncOptions(), logger: Logger = Logger(label: "ringlog.sync")) {
         self.root = root
         self.tenant = tenant
         self.store = root.store(for: tenant.tenantId)
         self.source = source
+        self.mailboxSources = mailboxSources
         self.options = options
         self.logger = logger
         report = SyncReport(tenantId: tenant.tenantId, startedAt: Timestamp.now())
@@ -81,7 +88,7 @@ public final class SyncEngine {
             // but the disk or the lease is gone).
             if !(cause is RunFatalError) || cause is RunInterrupted { try? checkpoint() }
         }
-        source.revoke()
+        revokeAll()
         finishReport()
         do {
             try writer.appendRunLine(report.runLogLine)
@@ -114,7 +121,7 @@ public final class SyncEngine {
         report.endedAt = now
         report.pending = pendingQueue.pending.count
         report.quarantined = pendingQueue.quarantined.count
-        report.requests = source.rateLimitStatistics
+        report.requests = requestStatistics
         let horizon = Double(options.retentionHorizonDays) * 86_400, warning = Double(options.horizonWarningDays) * 86_400
         for item in pendingQueue.pending + pendingQueue.quarantined where item.kind == .recording {
             let left = item.startTime.adding(seconds: horizon).secondsSinceEpoch - now.secondsSinceEpoch
@@ -150,10 +157,13 @@ public final class SyncEngine {
     private func loadExtensions() throws {
         extensions = [:]
         for ext in try source.extensions(perPage: 1000) { extensions[ext.id] = ext }
+        folderNumbers = ArchiveNames.folderNumbers(extensions.values.map { ($0.id, $0.extensionNumber) })
     }
 
+    /// The folder of a new item of `extensionId`: its number, unless another extension with a lower id
+    /// has the same number (RingCentral allows it), then `id-<extensionId>` (layout-spec §4.2).
     func extensionFolder(_ extensionId: String?) throws(ArchiveNames.InvalidIdentifier) -> String {
-        try ArchiveNames.extensionFolder(extensionId: extensionId, extensionNumber: extensionId.flatMap { extensions[$0]?.extensionNumber })
+        try ArchiveNames.extensionFolder(extensionId: extensionId, extensionNumber: extensionId.flatMap { folderNumbers[$0] ?? nil })
     }
 
     // MARK: Checkpoints
@@ -288,7 +298,8 @@ public final class SyncEngine {
                 if let range = stream.backfill {
                     report.plan.append("call log: continue backfill \(range.cursor.iso8601) → \(range.to.iso8601)")
                 }
-                report.plan.append("call log: incremental sync (ISync) from \(stream.syncTime?.iso8601 ?? "?")")
+                report.plan.append("call log: incremental sync (ISync) from \(stream.syncTime?.iso8601 ?? "?"), then re-list the last "
+                                   + "\(options.reconcileHours) h" + (options.deepReconcileDays > 0 ? " (\(options.deepReconcileDays) days once a day)" : ""))
             }
             let mailboxes = exts.filter(isMailbox)
             let fresh = mailboxes.filter { stored.voicemail[$0.id]?.syncToken == nil }.count
@@ -300,10 +311,35 @@ public final class SyncEngine {
         } catch {
             fail(error)
         }
-        source.revoke()
+        revokeAll()
         report.endedAt = now
-        report.requests = source.rateLimitStatistics
+        report.requests = requestStatistics
         return report
+    }
+
+    /// The login that reads `extensionId`'s mailbox: its own when the secrets file gives one, else the tenant's.
+    func source(forMailbox extensionId: String?) -> any ArchiveSource {
+        extensionId.flatMap { mailboxSources[$0] } ?? source
+    }
+
+    private func revokeAll() {
+        source.revoke()
+        for id in mailboxSources.keys.sorted() { mailboxSources[id]?.revoke() }
+    }
+
+    /// Requests per group over every login of the run (each mailbox login has its own budget).
+    private var requestStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] {
+        var total = source.rateLimitStatistics
+        for mailbox in mailboxSources.values {
+            for (group, statistics) in mailbox.rateLimitStatistics {
+                var sum = total[group] ?? RateGovernor.GroupStatistics()
+                sum.requests += statistics.requests
+                sum.throttled += statistics.throttled
+                sum.secondsWaited += statistics.secondsWaited
+                total[group] = sum
+            }
+        }
+        return total
     }
 
     func isMailbox(_ ext: ExtensionInfo) -> Bool {

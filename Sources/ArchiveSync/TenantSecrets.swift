@@ -38,6 +38,7 @@ public enum TenantSecrets {
             let credentials = RingCentralCredentials(serverURL: tenant.server, clientId: field("clientId"),
                                                      clientSecret: field("clientSecret"), jwt: field("jwt"), source: "secrets file \(path)")
             guard missing.isEmpty else { throw ConfigurationError("\(path) lacks \(missing.joined(separator: ", "))") }
+            _ = try mailboxes(json["mailboxes"], path: path, main: credentials)  // a bad entry is refused before anything runs
             return credentials
         }
         guard allowEnvironment else {
@@ -52,5 +53,35 @@ public enum TenantSecrets {
         case .failure(let missing):
             throw ConfigurationError("tenant \(tenant.tenantId): no secrets file at \(path) and \(missing)")
         }
+    }
+
+    /// Per-mailbox logins from the tenant's secrets file: `"mailboxes": {"<extensionId>": {"jwt": "…"}}`.
+    /// RingCentral answers `403 CMN-404` when the JWT user reads another extension's messages; such a
+    /// mailbox can be read with its own user's JWT (the app's client id and secret are shared), which also
+    /// brings that user's own rate-limit budget. None without a secrets file (the environment names one user).
+    public static func mailboxCredentials(for tenant: TenantMarker, secretsDirectory: String,
+                                          main: RingCentralCredentials) throws(ConfigurationError) -> [String: RingCentralCredentials] {
+        let path = DurableFiles.join(secretsDirectory, "\(tenant.tenantId).json")
+        guard DurableFiles.exists(path), let json = try? JSON.parse(DurableFiles.read(path)) else { return [:] }
+        return try mailboxes(json["mailboxes"], path: path, main: main)
+    }
+
+    static func mailboxes(_ value: JSON?, path: String, main: RingCentralCredentials) throws(ConfigurationError) -> [String: RingCentralCredentials] {
+        guard let value, value != .null else { return [:] }
+        guard let object = value.objectValue else {
+            throw ConfigurationError("\(path): \"mailboxes\" must be an object {\"<extensionId>\": {\"jwt\": \"…\"}}")
+        }
+        var result: [String: RingCentralCredentials] = [:]
+        for key in object.keys {
+            guard (1...20).contains(key.count), key.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw ConfigurationError("\(path): mailboxes key \(String(key.prefix(40)).debugDescription) is not an extension id (digits)")
+            }
+            guard let jwt = object[key]?["jwt"]?.stringValue, !jwt.isEmpty else {
+                throw ConfigurationError("\(path): mailboxes.\(key) lacks \"jwt\" (a non-empty string)")
+            }
+            result[key] = RingCentralCredentials(serverURL: main.serverURL, clientId: main.clientId, clientSecret: main.clientSecret,
+                                                 jwt: jwt, source: "secrets file \(path), mailboxes.\(key)")
+        }
+        return result
     }
 }

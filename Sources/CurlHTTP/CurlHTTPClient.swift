@@ -25,6 +25,10 @@ public struct CurlConfiguration: Sendable {
     public var userAgent = "ringlog/0.1 (+libcurl)"
     /// Extra CA bundle (PEM); nil uses the system's store. TLS peer and host verification are always on.
     public var caBundlePath: String?
+    /// `HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT` entries (curl's `--connect-to`): the URL, the Host
+    /// header and TLS verification stay those of HOST; only the TCP connection goes elsewhere. Lets a
+    /// test serve `https://media.ringcentral.com:443/…` from loopback without touching DNS.
+    public var connectTo: [String] = []
     /// When raised, every transfer in progress aborts (within about a second) and new ones fail at
     /// once with `TransportError.Kind.cancelled`: a run that lost its lease must stop downloading.
     public var cancellation: CancellationFlag?
@@ -197,7 +201,11 @@ private struct Transfer {
         let state = TransferState(sink: sink, handle: handle, cancellation: configuration.cancellation,
                                   maximumMediaBytes: configuration.maximumMediaBytes)
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
+        var connectList: UnsafeMutablePointer<curl_slist>?
+        defer {
+            curl_slist_free_all(headerList)
+            curl_slist_free_all(connectList)
+        }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
         let code: CURLcode = withExtendedLifetime(state) {
@@ -215,6 +223,8 @@ private struct Transfer {
                 _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
                 _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
                 if let bundle = configuration.caBundlePath { _ = ccurl_setopt_str(handle, CURLOPT_CAINFO, bundle) }
+                for entry in configuration.connectTo { connectList = curl_slist_append(connectList, entry) }
+                if connectList != nil { _ = ccurl_setopt_slist(handle, CURLOPT_CONNECT_TO, connectList) }
                 _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, configuration.connectTimeoutSeconds)
                 _ = ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, configuration.lowSpeedLimitBytesPerSecond)
                 _ = ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, configuration.lowSpeedTimeSeconds)
@@ -258,6 +268,7 @@ private struct Transfer {
                 // Drop the options that point into this frame before the handle goes back to the pool.
                 _ = ccurl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, nil)
                 _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil)
+                _ = ccurl_setopt_slist(handle, CURLOPT_CONNECT_TO, nil)
                 return result
             }
         }

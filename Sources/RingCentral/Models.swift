@@ -130,7 +130,7 @@ public struct CallLogRecord: Sendable {
         if let ext = reader.object["extension"] {
             extensionId = try FieldReader(ext, context: "\(context).extension").idLiteral("id")
         } else {
-            extensionId = nil
+            extensionId = CallLogRecord.legExtensionId(reader.object["legs"])
         }
         if let value = reader.object["recording"] {
             let recordingReader = try FieldReader(value, context: "\(context).recording")
@@ -147,6 +147,23 @@ public struct CallLogRecord: Sendable {
             message = nil
         }
         raw = reader.object
+    }
+}
+
+extension CallLogRecord {
+    /// A Detailed record can carry `extension` only on its legs (RingCentral's own payloads do): the
+    /// master leg's, else the first leg that has one. A leg whose `extension.id` is not an id literal
+    /// is passed over, not fatal: the legs are the record's detail, the record is still archived.
+    static func legExtensionId(_ legs: JSON?) -> String? {
+        guard let legs = legs?.arrayValue else { return nil }
+        func id(_ leg: JSON) -> String? {
+            guard let value = leg["extension"]?["id"] else { return nil }
+            if let text = value.stringValue, (1...20).contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }) { return text }
+            if case .number(let literal) = value, (1...20).contains(literal.count), literal.allSatisfy({ $0.isASCII && $0.isNumber }) { return literal }
+            return nil
+        }
+        if let master = legs.first(where: { $0["master"] == .bool(true) }), let found = id(master) { return found }
+        return legs.lazy.compactMap(id).first
     }
 }
 

@@ -22,6 +22,16 @@ struct Sync: ParsableCommand {
             finished processing wait in a pending queue (see `ringlog pending`). A run
             with nothing new rewrites nothing but appends its line to logs/runs.jsonl.
 
+            Every incremental run also re-lists the last --reconcile-hours through the
+            call-log list API, and once a day the last --deep-reconcile-days: RingCentral
+            documents its incremental sync as returning new records, so a recording
+            attached or a result finalised later is picked up here whatever it does (one
+            Heavy request per 1000 calls in the window; unchanged calls write nothing).
+
+            Voicemail of a mailbox the JWT user may not read (403 CMN-404) is skipped
+            with one warning; give such a mailbox its own login in the tenant's secrets
+            file: "mailboxes": {"<extensionId>": {"jwt": "..."}} (same app).
+
             Examples:
               ringlog sync --root /srv/archive --all
               ringlog sync --root /srv/archive --tenant 3f9c2a71d04e8b16 --dry-run
@@ -38,9 +48,17 @@ struct Sync: ParsableCommand {
     @Flag(help: "Show progress on stderr even when it is not a terminal (it is shown on a terminal anyway).")
     var progress = false
     @Flag(help: "Log each request and decision to stderr (never a secret).") var verbose = false
+    @Option(help: "Hours before the last sync that every run re-lists (0: never).") var reconcileHours = 4.0
+    @Option(help: "Days re-listed once a day (0: never).") var deepReconcileDays = 7.0
 
     func validate() throws {
         if tenant != nil && all { throw ValidationError("use --tenant ID or --all, not both") }
+        guard reconcileHours.isFinite, (0...(24 * 400)).contains(reconcileHours) else {
+            throw ValidationError("--reconcile-hours must be between 0 and 9600, got \(reconcileHours)")
+        }
+        guard deepReconcileDays.isFinite, (0...400).contains(deepReconcileDays) else {
+            throw ValidationError("--deep-reconcile-days must be between 0 and 400, got \(deepReconcileDays)")
+        }
     }
 
     func run() throws {
@@ -73,6 +91,8 @@ struct Sync: ParsableCommand {
         options.leaseSeconds = try withConfigurationErrors("sync") { try leaseSeconds(variables) }
         options.dryRun = dryRun
         options.retryPendingNow = retryPending
+        options.reconcileHours = reconcileHours
+        options.deepReconcileDays = deepReconcileDays
         if progress {
             options.progress = { line in printError(line) }  // one line each: a log or pipe keeps them readable
         } else if standardErrorIsTerminal && !verbose && !json {
@@ -88,11 +108,13 @@ struct Sync: ParsableCommand {
             let cancellation = CancellationFlag()
             guard stop.begin(cancellation) else { break }  // a signal arrived: no further tenants
             let credentials: RingCentralCredentials
+            let mailboxCredentials: [String: RingCentralCredentials]
             do {
                 // RingCentral's environment variables are one account's: they may serve only a run of one tenant.
-                credentials = try TenantSecrets.credentials(
-                    for: marker, secretsDirectory: secretsDir ?? TenantSecrets.defaultDirectory(environment: variables), environment: variables,
-                    allowEnvironment: selected == 1)
+                let directory = secretsDir ?? TenantSecrets.defaultDirectory(environment: variables)
+                credentials = try TenantSecrets.credentials(for: marker, secretsDirectory: directory, environment: variables,
+                                                            allowEnvironment: selected == 1)
+                mailboxCredentials = try TenantSecrets.mailboxCredentials(for: marker, secretsDirectory: directory, main: credentials)
             } catch {
                 printError("ringlog sync: \(error)")
                 if !dryRun { SyncEngine.recordRefusal(root: archive, tenant: marker, reason: "\(error)", leaseSeconds: options.leaseSeconds) }
@@ -105,9 +127,14 @@ struct Sync: ParsableCommand {
             var runOptions = options
             runOptions.cancellation = cancellation
             runOptions.interruptingSignal = { stop.signal }
-            let client = RingCentralClient(credentials: credentials, http: CurlHTTPClient(configuration: httpConfiguration),
-                                           logger: Logger(label: "ringlog.ringcentral"))
-            let engine = SyncEngine(root: archive, tenant: marker, source: client, options: runOptions, logger: Logger(label: "ringlog.sync"))
+            let http = CurlHTTPClient(configuration: httpConfiguration)
+            let client = RingCentralClient(credentials: credentials, http: http, logger: Logger(label: "ringlog.ringcentral"))
+            // Each mailbox login is its own RingCentral user: its own token and its own rate-limit budget.
+            let mailboxClients = mailboxCredentials.mapValues { mailbox -> any ArchiveSource in
+                RingCentralClient(credentials: mailbox, http: http, logger: Logger(label: "ringlog.ringcentral"))
+            }
+            let engine = SyncEngine(root: archive, tenant: marker, source: client, mailboxSources: mailboxClients, options: runOptions,
+                                    logger: Logger(label: "ringlog.sync"))
             do {
                 let report = try engine.run()
                 if options.progress != nil && !progress { printError("\u{1B}[2K\r", newline: false) }

@@ -14,12 +14,24 @@ final class ScriptedSource: ArchiveSource {
     let mediaStatus: Int
     /// How many of the newest calls a full sync returns (RingCentral: at most 250).
     let fullSyncCount: Int
+    /// The extension list (default: 101 and one with a hostile number).
+    let extensionRecords: [JSON]?
+    /// Every media URI asked for, in order.
+    let downloaded = Mutex<[String]>([])
 
-    init(calls: [JSON], messages: [JSON] = [], mediaStatus: Int = 200, fullSyncCount: Int = 250) {
+    /// ISync answers with no records at all (RingCentral documents it as returning "new records").
+    let incrementalIsEmpty: Bool
+    /// Every list request, as (dateFrom, dateTo).
+    let listed = Mutex<[(Timestamp, Timestamp)]>([])
+
+    init(calls: [JSON], messages: [JSON] = [], mediaStatus: Int = 200, fullSyncCount: Int = 250, extensions: [JSON]? = nil,
+         incrementalIsEmpty: Bool = false) {
+        self.incrementalIsEmpty = incrementalIsEmpty
         self.calls = calls
         self.messages = messages
         self.mediaStatus = mediaStatus
         self.fullSyncCount = fullSyncCount
+        self.extensionRecords = extensions
     }
 
     func accountInfo() throws(RingCentralError) -> AccountInfo {
@@ -30,6 +42,7 @@ final class ScriptedSource: ArchiveSource {
 
     func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] {
         do {
+            if let extensionRecords { return try extensionRecords.map { try ExtensionInfo(json: $0) } }
             return [try ExtensionInfo(json: ["id": 101_000, "extensionNumber": "101", "type": "User", "status": "Enabled"]),
                     try ExtensionInfo(json: ["id": 102_000, "extensionNumber": "../../etc", "type": "User", "status": "Enabled"])]
         } catch { throw .invalidResponse(endpoint: "extensions", reason: "\(error)") }
@@ -39,10 +52,15 @@ final class ScriptedSource: ArchiveSource {
 
     func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
                      nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
-        Page(records: decodedCalls().filter { $0.startTime >= dateFrom && $0.startTime < dateTo }, nextPageURI: nil)
+        listed.withLock { $0.append((dateFrom, dateTo)) }
+        return Page(records: decodedCalls().filter { $0.startTime >= dateFrom && $0.startTime < dateTo }, nextPageURI: nil)
     }
 
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+        if incrementalIsEmpty, case .incremental = request {
+            return SyncResult(records: [], syncToken: "token", syncTime: Timestamp(iso8601: "2026-11-20T23:00:00Z")!, syncType: "ISync",
+                              olderRecordsExist: false)
+        }
         let newest = Array(decodedCalls().sorted { $0.startTime > $1.startTime }.prefix(fullSyncCount))
         return SyncResult(records: newest, syncToken: "token", syncTime: Timestamp(iso8601: "2026-11-20T23:00:00Z")!, syncType: "FSync",
                           olderRecordsExist: false)
@@ -58,11 +76,13 @@ final class ScriptedSource: ArchiveSource {
     }
 
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
-        try serve(to: descriptor)
+        downloaded.withLock { $0.append(contentURI) }
+        return try serve(to: descriptor)
     }
 
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
-        try serve(to: descriptor)
+        downloaded.withLock { $0.append(uri) }
+        return try serve(to: descriptor)
     }
 
     private func serve(to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
