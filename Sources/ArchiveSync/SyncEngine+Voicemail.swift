@@ -44,7 +44,7 @@ extension SyncEngine {
         var stream = state.voicemail[ext.id] ?? StreamState()
         defer { state.voicemail[ext.id] = stream }
         func full(relistFrom: Timestamp) throws {
-            let result = try source.voicemailSync(extensionId: ext.id, .full(recordCount: 250, dateFrom: relistFrom))
+            let result = try fullSyncRetryingWithoutDateFrom(source, extensionId: ext.id, dateFrom: relistFrom)
             beginPhase("voicemail of \(ext.extensionNumber ?? ext.id), full sync", total: result.records.count)
             try archiveRejected(result.rejected, kind: "message")
             try archiveMessages(result.records, ext: ext, stream: &stream)
@@ -84,6 +84,19 @@ extension SyncEngine {
         }
         state.voicemail[ext.id] = stream
         try checkpoint()
+    }
+
+    /// RingCentral limits some sync `dateFrom`s to the last 30 days: a full sync refused for its
+    /// `dateFrom` is asked again without one; the message-store list covers the rest of the history.
+    private func fullSyncRetryingWithoutDateFrom(_ source: any ArchiveSource, extensionId: String,
+                                                 dateFrom: Timestamp) throws -> SyncResult<MessageRecord> {
+        do {
+            return try source.voicemailSync(extensionId: extensionId, .full(recordCount: 250, dateFrom: dateFrom))
+        } catch {
+            guard case .http(400, let body, _) = error, let body, body.names(parameter: "dateFrom") else { throw error }
+            logger.notice("message-sync refused dateFrom \(dateFrom.iso8601) (\(body.summary)); full sync without it")
+            return try source.voicemailSync(extensionId: extensionId, .full(recordCount: 250, dateFrom: nil))
+        }
     }
 
     private func archiveMessages(_ records: [MessageRecord], ext: ExtensionInfo, stream: inout StreamState) throws {

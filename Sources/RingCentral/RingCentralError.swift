@@ -49,6 +49,12 @@ public struct APIErrorBody: Sendable, Equatable {
         return nil
     }
 
+    /// The answer is about `parameter` (`errors[].parameterName`, or the message naming `[parameter]`).
+    public func names(parameter: String) -> Bool {
+        if errors.contains(where: { $0.parameterName == parameter || $0.parameterNames.contains(parameter) }) { return true }
+        return ([message] + errors.map(\.message)).contains { $0?.contains("[\(parameter)]") == true || $0?.contains(" \(parameter) ") == true }
+    }
+
     /// "Attempt to access another extension": the user the JWT belongs to may not read that mailbox.
     public var isAnotherExtensionsData: Bool { codes.contains("CMN-404") }
 

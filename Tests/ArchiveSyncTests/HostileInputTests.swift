@@ -21,12 +21,15 @@ final class ScriptedSource: ArchiveSource {
 
     /// ISync answers with no records at all (RingCentral documents it as returning "new records").
     let incrementalIsEmpty: Bool
+    /// Full syncs refuse a `dateFrom` older than this many days (RingCentral's 2025 spec limits some).
+    let fullSyncMaximumDays: Int?
     /// Every list request, as (dateFrom, dateTo).
     let listed = Mutex<[(Timestamp, Timestamp)]>([])
 
     init(calls: [JSON], messages: [JSON] = [], mediaStatus: Int = 200, fullSyncCount: Int = 250, extensions: [JSON]? = nil,
-         incrementalIsEmpty: Bool = false) {
+         incrementalIsEmpty: Bool = false, fullSyncMaximumDays: Int? = nil) {
         self.incrementalIsEmpty = incrementalIsEmpty
+        self.fullSyncMaximumDays = fullSyncMaximumDays
         self.calls = calls
         self.messages = messages
         self.mediaStatus = mediaStatus
@@ -72,7 +75,13 @@ final class ScriptedSource: ArchiveSource {
     }
 
     func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
-        SyncResult(records: [], syncToken: "vm", syncTime: Timestamp(iso8601: "2026-11-20T23:00:00Z")!, syncType: "FSync", olderRecordsExist: false)
+        if let days = fullSyncMaximumDays, case .full(_, let from?) = request,
+            from.secondsSinceEpoch < Timestamp(iso8601: "2026-11-20T23:00:00Z")!.secondsSinceEpoch - Double(days) * 86_400
+        {
+            let body = APIErrorBody(bytes: Array(#"{"errors":[{"errorCode":"CMN-101","message":"Parameter [dateFrom] value is invalid","parameterName":"dateFrom"}]}"#.utf8))
+            throw .http(status: 400, body: body, endpoint: "GET message-sync")
+        }
+        return SyncResult(records: [], syncToken: "vm", syncTime: Timestamp(iso8601: "2026-11-20T23:00:00Z")!, syncType: "FSync", olderRecordsExist: false)
     }
 
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {

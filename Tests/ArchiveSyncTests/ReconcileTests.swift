@@ -60,3 +60,18 @@ import Testing
         #expect(try root.store(for: tenant.tenantId).loadState().callLog.deepReconciledAt != nil)
     }
 }
+
+/// RingCentral's 2025 spec limits a sync's `dateFrom` to the last 30 days: a refused `dateFrom` on a
+/// full sync is retried without one, and the list covers the history; nothing fails.
+@Suite struct FullSyncDateFromTests {
+    @Test func aRefusedDateFromIsRetriedWithoutIt() throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-01-01T00:00:00Z"))
+        let source = ScriptedSource(calls: [callRecord(id: "One")], fullSyncMaximumDays: 30)
+        let report = try SyncEngine(root: root, tenant: tenant, source: source, options: SyncOptions()).run()
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        #expect(try root.store(for: tenant.tenantId).loadState().voicemail["101000"]?.syncToken == "vm")
+        withExtendedLifetime(scratch) {}
+    }
+}
