@@ -23,11 +23,14 @@ final class ScriptedSource: ArchiveSource {
     let incrementalIsEmpty: Bool
     /// Full syncs refuse a `dateFrom` older than this many days (RingCentral's 2025 spec limits some).
     let fullSyncMaximumDays: Int?
+    /// The mailbox whose message list holds `messages`.
+    let messagesMailbox: String
     /// Every list request, as (dateFrom, dateTo).
     let listed = Mutex<[(Timestamp, Timestamp)]>([])
 
     init(calls: [JSON], messages: [JSON] = [], mediaStatus: Int = 200, fullSyncCount: Int = 250, extensions: [JSON]? = nil,
-         incrementalIsEmpty: Bool = false, fullSyncMaximumDays: Int? = nil) {
+         incrementalIsEmpty: Bool = false, fullSyncMaximumDays: Int? = nil, messagesMailbox: String = "101000") {
+        self.messagesMailbox = messagesMailbox
         self.incrementalIsEmpty = incrementalIsEmpty
         self.fullSyncMaximumDays = fullSyncMaximumDays
         self.calls = calls
@@ -71,7 +74,7 @@ final class ScriptedSource: ArchiveSource {
 
     func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
-        Page(records: extensionId == "101000" ? messages.compactMap { try? MessageRecord(json: $0) } : [], nextPageURI: nil)
+        Page(records: extensionId == messagesMailbox ? messages.compactMap { try? MessageRecord(json: $0) } : [], nextPageURI: nil)
     }
 
     func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
