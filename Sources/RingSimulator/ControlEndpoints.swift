@@ -120,7 +120,7 @@ extension EngineState {
                     "accountId": .string(account.id), "callId": .string(call.id), "recordingId": .string(recording.id),
                     "startTime": .string(call.start.iso8601), "appearsAt": .string(recording.appearsAt.iso8601),
                     "readyAt": .string(recording.readyAt.iso8601),
-                    "contentUri": .string("\(baseURL)/restapi/v1.0/account/\(account.id)/recording/\(recording.id)/content"),
+                    "contentUri": .string("\(mediaURL)/restapi/v1.0/account/\(account.id)/recording/\(recording.id)/content"),
                 ])
             }
         }

@@ -2,7 +2,10 @@ import RinglogSupport
 
 /// Turns world entities into the JSON shapes of RingCentral's spec, as seen at instant `now`.
 struct Renderer {
+    /// The API host, for every record `uri`.
     let baseURL: String
+    /// The media host, for `contentUri` and attachment `uri` (RingCentral's `media.ringcentral.com:443`).
+    let mediaURL: String
     let account: SimAccount
     let now: Timestamp
 
@@ -49,6 +52,7 @@ struct Renderer {
     }
 
     func recordingURI(_ id: String) -> String { "\(accountURI)/recording/\(id)" }
+    func recordingContentURI(_ id: String) -> String { "\(mediaURL)\(accountPath)/recording/\(id)/content" }
 
     /// The call-log record as of `now`, or nil while the call is not yet visible.
     func callRecord(_ call: SimCall, detailed: Bool) -> JSON? {
@@ -78,7 +82,7 @@ struct Renderer {
                 "uri": .string(recordingURI(recording.id)),
                 "id": .string(recording.id),
                 "type": .string(recording.type),
-                "contentUri": .string(recordingURI(recording.id) + "/content"),
+                "contentUri": .string(recordingContentURI(recording.id)),
             ]
         }
         if let messageId = call.messageId, let extensionId = call.extensionId {
@@ -154,7 +158,7 @@ struct Renderer {
     private func attachment(_ message: SimMessage, _ item: SimAttachment, vmDuration: Int?) -> JSON {
         var object = JSONObject()
         object["id"] = .number(item.id)
-        object["uri"] = .string("\(messagePath(message))/content/\(item.id)")
+        object["uri"] = .string("\(mediaURL)\(accountPath)/extension/\(message.extensionId)/message-store/\(message.id)/content/\(item.id)")
         object["type"] = .string(item.type)
         object["contentType"] = .string(item.contentType)
         if let vmDuration { object["vmDuration"] = .int(vmDuration) }

@@ -23,6 +23,12 @@ public struct SimulatorConfiguration: Sendable {
     public var accessTokenLifetimeSeconds = 3600
     /// Every content request is answered by a 302 to a media URL, as a media host would.
     public var mediaRedirect = true
+    /// Everything on `http://127.0.0.1:PORT` (the simulator's old form) instead of the API on
+    /// `platform.<hostDomain>:PORT` and media on `media.<hostDomain>:PORT` (see `SimulatorURLs`).
+    public var singleHost = false
+    /// The domain under which the API and media hosts are named; must end in `.localhost` so that
+    /// libcurl resolves it to loopback without DNS.
+    public var hostDomain = "sim.localhost"
     public var faults = FaultSettings()
 
     public init() {}

@@ -10,10 +10,25 @@ struct SimulatorCommand: AsyncParsableCommand {
         abstract: "A RingCentral-faithful API simulator for testing ringlog on loopback.",
         discussion: """
             Serves RingCentral's real paths, payload shapes, paging, sync tokens,
-            error bodies and rate-limit groups on 127.0.0.1. Once listening it
-            prints one JSON line on stdout with the URL and, per account, the
-            accountId, clientId, clientSecret and jwt it accepts. Everything it
+            error bodies and rate-limit groups on 127.0.0.1. Everything it
             generates is a pure function of --seed and the size options.
+
+            Hosts: like RingCentral (platform.ringcentral.com for the API,
+            media.ringcentral.com:443 in every contentUri), the API is named
+            http://platform.sim.localhost:PORT and media (recording contentUri,
+            voicemail attachment uri, content redirects)
+            http://media.sim.localhost:PORT, port written out. Both are the one
+            socket on 127.0.0.1: libcurl (and curl) resolve any *.localhost name
+            to loopback; tools that cannot (python's urllib) use loopbackUrl,
+            which serves the same paths. --single-host puts everything on
+            http://127.0.0.1:PORT instead.
+
+            Once listening it prints one JSON line on stdout:
+              {"url": "http://platform.sim.localhost:PORT",
+               "mediaUrl": "http://media.sim.localhost:PORT",
+               "loopbackUrl": "http://127.0.0.1:PORT", "seed": N, "timeScale": K,
+               "accounts": [{"accountId", "clientId", "clientSecret", "jwt",
+                             "ownerExtensionId"}, ...]}
 
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
@@ -42,6 +57,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Shrink rate-limit windows and penalties K-fold (60 s becomes 60/K s).") var timeScale = 1.0
     @Option(help: "Access-token lifetime in seconds (expires_in).") var tokenLifetime = 3600
     @Flag(help: "Serve media directly instead of redirecting to /__media/.") var noMediaRedirect = false
+    @Flag(help: "Everything on http://127.0.0.1:PORT instead of platform./media.sim.localhost:PORT.") var singleHost = false
     @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
     @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
@@ -81,6 +97,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.timeScale = timeScale
         configuration.accessTokenLifetimeSeconds = tokenLifetime
         configuration.mediaRedirect = !noMediaRedirect
+        configuration.singleHost = singleHost
         configuration.faults.serverErrorShare = serverErrors
         configuration.faults.connectionResetShare = connectionResets
         configuration.faults.truncatedBodyShare = truncatedBodies
