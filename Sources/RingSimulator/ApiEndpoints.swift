@@ -79,7 +79,7 @@ extension EngineState {
     }
 
     func visibleRecording(_ account: SimAccount, _ id: String) -> SimRecording? {
-        guard let position = account.callByRecordingId[id], let recording = account.calls[position].recording,
+        guard let position = account.callsByRecordingId[id]?.first, let recording = account.calls[position].recording,
             recording.appearsAt <= now
         else { return nil }
         return recording

@@ -30,6 +30,26 @@ public struct SimulatorConfiguration: Sendable {
     /// libcurl resolves it to loopback without DNS.
     public var hostDomain = "sim.localhost"
     public var faults = FaultSettings()
+    public var callShapes = CallShapes()
+
+    public init() {}
+}
+
+/// Shares (0...1) of calls given each Detailed-view shape that real RingCentral payloads show (see
+/// `RecordingPlacement`, `TransferPart`). Decided per call from the seed.
+public struct CallShapes: Sendable, Equatable {
+    /// Of recorded calls: the recording only on a non-master leg, none on the record.
+    public var recordingOnNonMasterLegShare = 0.15
+    /// Of recorded calls: the same recording on the record and every leg.
+    public var recordingOnEveryLegShare = 0.15
+    /// Of recorded, accepted inbound calls of 60 s or more: transferred to 1-2 more extensions, one
+    /// record per extension, all sharing `telephonySessionId` and `sessionId`, each with its own recording.
+    public var transferShare = 0.08
+    /// Of calls that belong to an extension: `extension` only on the legs.
+    public var extensionOnLegsOnlyShare = 0.1
+    /// Of recorded calls of a user: an internal call listed as two records (caller's and callee's)
+    /// that reference the one recording. Off by default until ringlog stores a shared recording once.
+    public var internalCallShare = 0.0
 
     public init() {}
 }

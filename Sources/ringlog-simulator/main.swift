@@ -30,6 +30,26 @@ struct SimulatorCommand: AsyncParsableCommand {
                "accounts": [{"accountId", "clientId", "clientSecret", "jwt",
                              "ownerExtensionId"}, ...]}
 
+            Call shapes (Detailed view, as RingCentral's own payloads show them;
+            decided per call from the seed, shares settable below):
+              --leg-only-recordings   the recording only on a non-master leg: no
+                                      `recording` on the record or its master leg,
+                                      in either view (Simple is the record
+                                      without its legs)
+              --every-leg-recordings  the same recording object on the record
+                                      and on every leg
+              --transfers             2-3 records (distinct ids) sharing one
+                                      telephonySessionId and sessionId, one per
+                                      extension the call went to, each with a
+                                      recording of its own
+              --legs-only-extensions  `extension` {id, uri} only on the legs
+              --internal-calls        (default 0) a user-to-user call listed as
+                                      the caller's and the callee's record, both
+                                      referencing one recording
+            /__sim/truth lists every call record (with its recordingIds) and
+            each distinct recording once, with the callIds of every record that
+            references it (callId: the first of them).
+
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
               GET  /__sim/stats               requests per group, 429s, requests
@@ -63,6 +83,11 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
     @Option(help: "Share of API requests answered only after --slow-seconds.") var slowResponses = 0.0
     @Option(help: "Delay of a slow response, in seconds.") var slowSeconds = 5.0
+    @Option(help: "Share of recorded calls whose recording is only on a non-master leg.") var legOnlyRecordings = 0.15
+    @Option(help: "Share of recorded calls whose recording repeats on the record and every leg.") var everyLegRecordings = 0.15
+    @Option(help: "Share of recorded accepted inbound calls (60 s or more) transferred: 2-3 records, one session.") var transfers = 0.08
+    @Option(help: "Share of calls with an extension whose `extension` is only on the legs.") var legsOnlyExtensions = 0.1
+    @Option(help: "Share of recorded user calls that are internal: two records, one recording.") var internalCalls = 0.0
     @Option(help: "Share of API requests that invalidate the access token (401).") var tokenInvalidations = 0.0
     @Option(help: "Share of API requests answered 429 with a penalty.") var bursts429 = 0.0
 
@@ -75,9 +100,14 @@ struct SimulatorCommand: AsyncParsableCommand {
         }
         for (name, share) in [("--server-errors", serverErrors), ("--connection-resets", connectionResets),
                               ("--truncated-bodies", truncatedBodies), ("--slow-responses", slowResponses),
-                              ("--token-invalidations", tokenInvalidations), ("--bursts429", bursts429)]
+                              ("--token-invalidations", tokenInvalidations), ("--bursts429", bursts429),
+                              ("--leg-only-recordings", legOnlyRecordings), ("--every-leg-recordings", everyLegRecordings),
+                              ("--transfers", transfers), ("--legs-only-extensions", legsOnlyExtensions), ("--internal-calls", internalCalls)]
         where !(0...1).contains(share) {
             throw ValidationError("\(name) is a share between 0 and 1, got \(share)")
+        }
+        guard legOnlyRecordings + everyLegRecordings <= 1 else {
+            throw ValidationError("--leg-only-recordings and --every-leg-recordings together cannot exceed 1")
         }
         if let startTime, Timestamp(iso8601: startTime) == nil {
             throw ValidationError("--start-time \(startTime) is not an ISO 8601 instant (e.g. 2026-11-21T12:00:00Z)")
@@ -105,6 +135,11 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.faults.slowSeconds = slowSeconds
         configuration.faults.tokenInvalidationShare = tokenInvalidations
         configuration.faults.burst429Share = bursts429
+        configuration.callShapes.recordingOnNonMasterLegShare = legOnlyRecordings
+        configuration.callShapes.recordingOnEveryLegShare = everyLegRecordings
+        configuration.callShapes.transferShare = transfers
+        configuration.callShapes.extensionOnLegsOnlyShare = legsOnlyExtensions
+        configuration.callShapes.internalCallShare = internalCalls
         let server = try await SimulatorServer.start(configuration: configuration, port: port)
         print(server.startupLine)
         fflush(nil)  // the startup line must reach a pipe at once
