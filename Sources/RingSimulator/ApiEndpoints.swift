@@ -225,8 +225,11 @@ extension EngineState {
             }
             view = token.view
             let changed = account.calls.filter { call in
-                guard let modified = call.lastModified(at: now) else { return false }
-                return modified > token.time && matches(call)
+                guard matches(call), let modified = call.lastModified(at: now) else { return false }
+                switch configuration.isyncUpdates {
+                case .all: return modified > token.time
+                case .none: return call.visibleAt > token.time  // new since the token; changes are not re-sent
+                }
             }
             guard changed.count <= 250 else {
                 return .apiError(400, code: "CMN-101",

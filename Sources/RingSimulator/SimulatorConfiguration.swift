@@ -31,8 +31,20 @@ public struct SimulatorConfiguration: Sendable {
     public var hostDomain = "sim.localhost"
     public var faults = FaultSettings()
     public var callShapes = CallShapes()
+    /// Whether call-log ISync re-sends a record that changed (recording attached, result finalised)
+    /// or only returns records new since the token. The guide documents ISync as returning "new
+    /// records"; re-sending is undocumented, so an archiver must not depend on it.
+    public var isyncUpdates = ISyncUpdates.all
 
     public init() {}
+}
+
+public enum ISyncUpdates: String, Sendable, CaseIterable {
+    /// Every record created or changed since the token.
+    case all
+    /// Only records visible for the first time since the token; a record is never re-sent because
+    /// its recording appeared or its result was finalised (the list API still shows those changes).
+    case none
 }
 
 /// Shares (0...1) of calls given each Detailed-view shape that real RingCentral payloads show (see

@@ -3,6 +3,8 @@ import Foundation
 import RingSimulator
 import RinglogSupport
 
+extension ISyncUpdates: ExpressibleByArgument {}
+
 @main
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +52,15 @@ struct SimulatorCommand: AsyncParsableCommand {
             each distinct recording once, with the callIds of every record that
             references it (callId: the first of them).
 
+            Call-log ISync (--isync-updates): the guide documents ISync as
+            returning "new records"; whether a record is sent again when its
+            recording is attached or its result finalised is not documented.
+              all   every record created or changed since the token
+              none  only records that became visible since the token; the
+                    list API (call-log) still shows every record as it is now,
+                    so an archiver must re-list a trailing window to see late
+                    recordings and final results
+
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
               GET  /__sim/stats               requests per group, 429s, requests
@@ -78,6 +89,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Access-token lifetime in seconds (expires_in).") var tokenLifetime = 3600
     @Flag(help: "Serve media directly instead of redirecting to /__media/.") var noMediaRedirect = false
     @Flag(help: "Everything on http://127.0.0.1:PORT instead of platform./media.sim.localhost:PORT.") var singleHost = false
+    @Option(help: "Call-log ISync: 'all' re-sends changed records (recording attached, result finalised); 'none' returns only records new since the token.")
+    var isyncUpdates: ISyncUpdates = SimulatorConfiguration().isyncUpdates
     @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
     @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
@@ -128,6 +141,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.accessTokenLifetimeSeconds = tokenLifetime
         configuration.mediaRedirect = !noMediaRedirect
         configuration.singleHost = singleHost
+        configuration.isyncUpdates = isyncUpdates
         configuration.faults.serverErrorShare = serverErrors
         configuration.faults.connectionResetShare = connectionResets
         configuration.faults.truncatedBodyShare = truncatedBodies

@@ -33,6 +33,8 @@ public final class LiveSimulator: Sendable {
         public var accounts = 1
         /// `--single-host`: API and media both on http://127.0.0.1:PORT.
         public var singleHost = false
+        /// `--isync-updates all|none` (nil: the simulator's default).
+        public var isyncUpdates: String?
         /// Further simulator options, appended as given (e.g. `["--isync-updates", "none"]`).
         public var extraArguments: [String] = []
     }
@@ -57,7 +59,8 @@ public final class LiveSimulator: Sendable {
             "--time-scale", String(options.timeScale), "--days", String(options.days), "--future-days", String(options.futureDays),
             "--calls-per-day", String(options.callsPerDay), "--token-lifetime", String(options.tokenLifetime),
             "--slow-seconds", String(options.slowSeconds), "--accounts", String(options.accounts),
-        ] + (options.singleHost ? ["--single-host"] : []) + options.extraArguments
+        ] + (options.singleHost ? ["--single-host"] : []) + (options.isyncUpdates.map { ["--isync-updates", $0] } ?? [])
+            + options.extraArguments
         return try await blocking { try LiveSimulator(arguments: arguments) }
     }
 
