@@ -21,6 +21,7 @@ for _ in $(seq 100); do [[ -s $work/sim.json ]] && break; sleep 0.1; done
 get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$work/sim.json" "$1"; }
 export RC_SERVER_URL=$(get 'd["url"]') RC_APP_CLIENT_ID=$(get 'd["accounts"][0]["clientId"]')
 export RC_APP_CLIENT_SECRET=$(get 'd["accounts"][0]["clientSecret"]') RC_USER_JWT=$(get 'd["accounts"][0]["jwt"]')
+media_url=$(get 'd["mediaUrl"]')  # recordings are served on the media host, as RingCentral's contentUri says
 
 "$bin/ringlog" init "$work/archive" >/dev/null
 "$bin/ringlog" tenant add bench --root "$work/archive" --since 2026-01-01 >/dev/null
@@ -28,7 +29,7 @@ start=$(date +%s.%N)
 "$bin/ringlog" sync --root "$work/archive" >/dev/null || true
 ringlog_seconds=$(python3 -c "import sys; print(float(sys.argv[2])-float(sys.argv[1]))" "$start" "$(date +%s.%N)")
 
-# The same recordings with curl: one process, one connection, then sha256sum.
+# The same recordings with curl: one process, one connection per host, then sha256sum.
 token=$(curl -s -u "$RC_APP_CLIENT_ID:$RC_APP_CLIENT_SECRET" \
     --data-urlencode "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer" --data-urlencode "assertion=$RC_USER_JWT" \
     "$RC_SERVER_URL/restapi/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
@@ -41,7 +42,7 @@ for item in json.load(sys.stdin)["items"]:
         account, rid = item["accountId"], item["recordingId"]
         print("url = \"%s/restapi/v1.0/account/%s/recording/%s/content\"" % (base, account, rid))
         print("output = \"%s/%s\"" % (out, rid))
-' "$RC_SERVER_URL" "$work/curl" >"$work/curl.conf"
+' "$media_url" "$work/curl" >"$work/curl.conf"
 count=$(grep -c '^url' "$work/curl.conf")
 start=$(date +%s.%N)
 curl -s -L -H "Authorization: Bearer $token" -K "$work/curl.conf"

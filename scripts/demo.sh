@@ -25,6 +25,9 @@ export RC_SERVER_URL=$(field 'd["url"]')
 export RC_APP_CLIENT_ID=$(field 'd["accounts"][0]["clientId"]')
 export RC_APP_CLIENT_SECRET=$(field 'd["accounts"][0]["clientSecret"]')
 export RC_USER_JWT=$(field 'd["accounts"][0]["jwt"]')
+# The API is on platform.sim.localhost and media on media.sim.localhost (curl and ringlog resolve
+# *.localhost to loopback); python cannot, so the checks below talk to the same server by its loopback URL.
+loopback_url=$(field 'd["loopbackUrl"]')
 echo "== simulator listening at $RC_SERVER_URL (seed 7, 14 days of calls, rate limits 60x faster)"
 
 root=./demo-archive
@@ -50,7 +53,7 @@ echo "== the archive (excerpt)"
 echo "   …"
 echo
 echo "== checked against the simulator's ground truth"
-python3 - "$root/$tenant" "$RC_SERVER_URL" <<'PY'
+python3 - "$root/$tenant" "$loopback_url" <<'PY'
 import glob, hashlib, json, sys, urllib.request
 tenant, url = sys.argv[1], sys.argv[2]
 truth = json.load(urllib.request.urlopen(url + "/__sim/truth"))["items"]

@@ -21,12 +21,14 @@ start_simulator() {  # TIME_SCALE
     export RC_SERVER_URL=$(field 'd["url"]') RC_APP_CLIENT_ID=$(field 'd["accounts"][0]["clientId"]')
     export RC_APP_CLIENT_SECRET=$(field 'd["accounts"][0]["clientSecret"]') RC_USER_JWT=$(field 'd["accounts"][0]["jwt"]')
     export RINGLOG_SECRETS_DIR=/nonexistent
+    # python cannot resolve platform.sim.localhost (curl and ringlog can): it uses the loopback URL.
+    sim_loopback_url=$(field 'd["loopbackUrl"]')
 }
 new_archive() { "$bin/ringlog" init "$1" >/dev/null; "$bin/ringlog" tenant add T --root "$1"; }
 
 # Every .jsonl line parses; every manifest media file is there with its sha256; every truth item is archived.
 check_tree() {  # TENANT_DIR
-    python3 - "$1" "$RC_SERVER_URL" <<'PY'
+    python3 - "$1" "$sim_loopback_url" <<'PY'
 import glob, hashlib, json, os, sys, urllib.request
 t, url = sys.argv[1], sys.argv[2]
 torn = 0

@@ -4,7 +4,7 @@ import RinglogSupport
 extension EngineState {
     mutating func endpoint(_ route: ApiRoute, request: SimRequest, accountIndex: Int) -> SimResponse {
         let account = world.accounts[accountIndex]
-        let renderer = Renderer(baseURL: baseURL, account: account, now: now)
+        let renderer = Renderer(baseURL: baseURL, mediaURL: mediaURL, account: account, now: now)
         switch route.endpoint {
         case .accountInfo:
             return .json(200, renderer.accountInfo())
@@ -29,7 +29,7 @@ extension EngineState {
             guard let recording = visibleRecording(account, id) else { return notFound("recordingId", id) }
             return .json(200, [
                 "id": .string(id),
-                "contentUri": .string(renderer.recordingURI(id) + "/content"),
+                "contentUri": .string(renderer.recordingContentURI(id)),
                 "contentType": .string(recording.contentType), "duration": .int(recording.seconds),
             ])
         case .recordingContent(let id):
@@ -79,7 +79,7 @@ extension EngineState {
     }
 
     func visibleRecording(_ account: SimAccount, _ id: String) -> SimRecording? {
-        guard let position = account.callByRecordingId[id], let recording = account.calls[position].recording,
+        guard let position = account.callsByRecordingId[id]?.first, let recording = account.calls[position].recording,
             recording.appearsAt <= now
         else { return nil }
         return recording
@@ -91,10 +91,10 @@ extension EngineState {
         return message.extensionId == extensionId && message.created <= now ? message : nil
     }
 
-    /// Media straight away, or (as a media host does) a 302 to where the bytes are served.
+    /// Media straight away, or (as a media host does) a 302 to where the bytes are served, on the media host.
     func mediaResponse(kind: String, accountIndex: Int, id: String, contentType: String, bytes: () -> [UInt8]) -> SimResponse {
         if configuration.mediaRedirect {
-            return SimResponse(status: 302, headers: [("Location", "\(baseURL)/__media/\(kind)/\(accountIndex)/\(id)")])
+            return SimResponse(status: 302, headers: [("Location", "\(mediaURL)/__media/\(kind)/\(accountIndex)/\(id)")])
         }
         return SimResponse(status: 200, headers: [("Content-Type", contentType)], body: bytes())
     }
@@ -225,8 +225,11 @@ extension EngineState {
             }
             view = token.view
             let changed = account.calls.filter { call in
-                guard let modified = call.lastModified(at: now) else { return false }
-                return modified > token.time && matches(call)
+                guard matches(call), let modified = call.lastModified(at: now) else { return false }
+                switch configuration.isyncUpdates {
+                case .all: return modified > token.time
+                case .none: return call.visibleAt > token.time  // new since the token; changes are not re-sent
+                }
             }
             guard changed.count <= 250 else {
                 return .apiError(400, code: "CMN-101",

@@ -78,17 +78,26 @@ extension EngineState {
                 object["startTime"] = .string(start.iso8601)
                 return object
             }
-            for call in account.calls where call.visibleAt <= now {
-                items.append(.object(base("call", callId: call.id, extensionId: call.extensionId, start: call.start)))
-                if let recording = call.recording, recording.readyAt <= now {
-                    var object = base("recording", callId: call.id, extensionId: call.extensionId, start: call.start)
-                    let digest = self.digest("recording/\(account.index)/\(recording.id)") { recording.bytes }
-                    object["recordingId"] = .string(recording.id)
-                    object["contentType"] = .string(recording.contentType)
-                    object["sha256"] = .string(digest.sha256)
-                    object["size"] = .int(digest.size)
-                    items.append(.object(object))
-                }
+            for (position, call) in account.calls.enumerated() where call.visibleAt <= now {
+                var record = base("call", callId: call.id, extensionId: call.extensionId, start: call.start)
+                record["telephonySessionId"] = .string(call.telephonySessionId)
+                // The recordings this record references that an archiver should hold now.
+                let ready = call.recording.map { $0.readyAt <= now ? [$0.id] : [] } ?? []
+                record["recordingIds"] = .array(ready.map { .string($0) })
+                items.append(.object(record))
+                // Each distinct recording once, after the first record that references it, naming every
+                // record that does (`callId` is the first of `callIds`).
+                guard let recording = call.recording, recording.readyAt <= now,
+                    let referencing = account.callsByRecordingId[recording.id], referencing.first == position
+                else { continue }
+                var object = base("recording", callId: call.id, extensionId: call.extensionId, start: call.start)
+                let digest = self.digest("recording/\(account.index)/\(recording.id)") { recording.bytes }
+                object["recordingId"] = .string(recording.id)
+                object["callIds"] = .array(referencing.map { .string(account.calls[$0].id) })
+                object["contentType"] = .string(recording.contentType)
+                object["sha256"] = .string(digest.sha256)
+                object["size"] = .int(digest.size)
+                items.append(.object(object))
             }
             for message in account.messages where message.created <= now {
                 let start = account.callsById[message.callId].map { account.calls[$0].start } ?? message.created
@@ -114,13 +123,17 @@ extension EngineState {
     func recordingSchedule() -> JSON {
         var items: [JSON] = []
         for account in world.accounts {
-            for call in account.calls {
-                guard let recording = call.recording else { continue }
+            for recordingId in account.recordingIds {
+                guard let referencing = account.callsByRecordingId[recordingId], let first = referencing.first,
+                    let recording = account.calls[first].recording
+                else { continue }
+                let call = account.calls[first]
                 items.append([
-                    "accountId": .string(account.id), "callId": .string(call.id), "recordingId": .string(recording.id),
+                    "accountId": .string(account.id), "callId": .string(call.id),
+                    "callIds": .array(referencing.map { .string(account.calls[$0].id) }), "recordingId": .string(recording.id),
                     "startTime": .string(call.start.iso8601), "appearsAt": .string(recording.appearsAt.iso8601),
                     "readyAt": .string(recording.readyAt.iso8601),
-                    "contentUri": .string("\(baseURL)/restapi/v1.0/account/\(account.id)/recording/\(recording.id)/content"),
+                    "contentUri": .string("\(mediaURL)/restapi/v1.0/account/\(account.id)/recording/\(recording.id)/content"),
                 ])
             }
         }

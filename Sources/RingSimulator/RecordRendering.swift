@@ -2,7 +2,10 @@ import RinglogSupport
 
 /// Turns world entities into the JSON shapes of RingCentral's spec, as seen at instant `now`.
 struct Renderer {
+    /// The API host, for every record `uri`.
     let baseURL: String
+    /// The media host, for `contentUri` and attachment `uri` (RingCentral's `media.ringcentral.com:443`).
+    let mediaURL: String
     let account: SimAccount
     let now: Timestamp
 
@@ -49,8 +52,11 @@ struct Renderer {
     }
 
     func recordingURI(_ id: String) -> String { "\(accountURI)/recording/\(id)" }
+    func recordingContentURI(_ id: String) -> String { "\(mediaURL)\(accountPath)/recording/\(id)/content" }
 
-    /// The call-log record as of `now`, or nil while the call is not yet visible.
+    /// The call-log record as of `now`, or nil while the call is not yet visible. The Simple view is the
+    /// Detailed record without `legs` and `billing` (the guide's Simple and Detailed copies of one call
+    /// carry the same top-level fields), so a recording or extension that only legs carry is absent there.
     func callRecord(_ call: SimCall, detailed: Bool) -> JSON? {
         guard let modified = call.lastModified(at: now) else { return nil }
         var object = JSONObject()
@@ -70,17 +76,18 @@ struct Renderer {
         if finalized, let reason = call.reason { object["reason"] = .string(reason) }
         object["to"] = party(call.to)
         object["from"] = party(call.from)
-        if let extensionId = call.extensionId {
-            object["extension"] = ["uri": .string("\(accountURI)/extension/\(extensionId)"), "id": .number(extensionId)]
-        }
+        let extensionInfo: JSON? = call.extensionId.map { ["uri": .string("\(accountURI)/extension/\($0)"), "id": .number($0)] }
+        if let extensionInfo, !call.extensionOnLegsOnly { object["extension"] = extensionInfo }
+        var recordingInfo: JSON?
         if let recording = call.recording, recording.appearsAt <= now {
-            object["recording"] = [
+            recordingInfo = [
                 "uri": .string(recordingURI(recording.id)),
                 "id": .string(recording.id),
                 "type": .string(recording.type),
-                "contentUri": .string(recordingURI(recording.id) + "/content"),
+                "contentUri": .string(recordingContentURI(recording.id)),
             ]
         }
+        if let recordingInfo, call.recordingPlacement != .nonMasterLegOnly { object["recording"] = recordingInfo }
         if let messageId = call.messageId, let extensionId = call.extensionId {
             object["message"] = [
                 "uri": .string("\(accountURI)/extension/\(extensionId)/message-store/\(messageId)"),
@@ -91,29 +98,44 @@ struct Renderer {
         object["lastModifiedTime"] = .string(modified.iso8601)
         if detailed {
             object["billing"] = ["costIncluded": .number("0.0"), "costPurchased": .number("0.0")]
-            object["legs"] = .array(legs(call, record: object))
+            object["legs"] = .array(legs(call, record: object, recording: recordingInfo, extension: extensionInfo))
         }
         return .object(object)
     }
 
-    private func legs(_ call: SimCall, record: JSONObject) -> [JSON] {
+    /// The master leg (the record's own fields), then the legs that carry the call on: a PSTN leg for
+    /// inbound PSTN calls, and a second leg wherever the recording sits beside or off the master leg.
+    /// Leg structure does not change while the record does: only the recording appears on it later.
+    private func legs(_ call: SimCall, record: JSONObject, recording: JSON?, extension extensionInfo: JSON?) -> [JSON] {
         var master = JSONObject()
         for key in ["startTime", "duration", "durationMs", "type", "internalType", "direction", "action", "result", "reason",
                     "to", "from", "extension", "recording", "transport", "telephonySessionId"] {
-            if let value = record[key] { master[key] = value }
+            switch key {
+            case "extension": if let extensionInfo { master[key] = extensionInfo }
+            case "recording": if let recording, call.recordingPlacement != .nonMasterLegOnly { master[key] = recording }
+            default: if let value = record[key] { master[key] = value }
+            }
         }
-        master["legType"] = call.direction == "Inbound" ? "Accept" : "RingOutWebToCaller"
+        if let transfer = call.transfer, transfer.index > 0 {
+            master["legType"] = "TransferCall"
+        } else {
+            master["legType"] = call.direction == "Inbound" ? "Accept" : "RingOutWebToCaller"
+        }
         master["master"] = true
         var legs: [JSON] = [.object(master)]
-        if call.direction == "Inbound" && call.transport == "PSTN" {
-            var pstn = JSONObject()
-            for key in ["startTime", "duration", "durationMs", "type", "direction", "action", "result", "to", "from", "transport"] {
-                if let value = record[key] { pstn[key] = value }
-            }
-            pstn["legType"] = "PstnToSip"
-            pstn["master"] = false
-            legs.append(.object(pstn))
+        let pstn = call.direction == "Inbound" && call.transport == "PSTN"
+        guard pstn || call.recordingPlacement != .masterLeg else { return legs }
+        var other = JSONObject()
+        for key in ["startTime", "duration", "durationMs", "type", "direction", "action", "result", "to", "from", "transport"] {
+            if let value = record[key] { other[key] = value }
         }
+        let carriesRecording = call.recordingPlacement != .masterLeg
+        if let recording, carriesRecording { other["recording"] = recording }
+        if let extensionInfo, carriesRecording || call.extensionOnLegsOnly { other["extension"] = extensionInfo }
+        if record["telephonySessionId"] != nil { other["telephonySessionId"] = record["telephonySessionId"] }
+        other["legType"] = pstn ? "PstnToSip" : (call.direction == "Inbound" ? "Accept" : "SipToPstnMetered")
+        other["master"] = false
+        legs.append(.object(other))
         return legs
     }
 
@@ -154,7 +176,7 @@ struct Renderer {
     private func attachment(_ message: SimMessage, _ item: SimAttachment, vmDuration: Int?) -> JSON {
         var object = JSONObject()
         object["id"] = .number(item.id)
-        object["uri"] = .string("\(messagePath(message))/content/\(item.id)")
+        object["uri"] = .string("\(mediaURL)\(accountPath)/extension/\(message.extensionId)/message-store/\(message.id)/content/\(item.id)")
         object["type"] = .string(item.type)
         object["contentType"] = .string(item.contentType)
         if let vmDuration { object["vmDuration"] = .int(vmDuration) }

@@ -23,7 +23,45 @@ public struct SimulatorConfiguration: Sendable {
     public var accessTokenLifetimeSeconds = 3600
     /// Every content request is answered by a 302 to a media URL, as a media host would.
     public var mediaRedirect = true
+    /// Everything on `http://127.0.0.1:PORT` (the simulator's old form) instead of the API on
+    /// `platform.<hostDomain>:PORT` and media on `media.<hostDomain>:PORT` (see `SimulatorURLs`).
+    public var singleHost = false
+    /// The domain under which the API and media hosts are named; must end in `.localhost` so that
+    /// libcurl resolves it to loopback without DNS.
+    public var hostDomain = "sim.localhost"
     public var faults = FaultSettings()
+    public var callShapes = CallShapes()
+    /// Whether call-log ISync re-sends a record that changed (recording attached, result finalised)
+    /// or only returns records new since the token. The guide documents ISync as returning "new
+    /// records"; re-sending is undocumented, so an archiver must not depend on it.
+    public var isyncUpdates = ISyncUpdates.all
+
+    public init() {}
+}
+
+public enum ISyncUpdates: String, Sendable, CaseIterable {
+    /// Every record created or changed since the token.
+    case all
+    /// Only records visible for the first time since the token; a record is never re-sent because
+    /// its recording appeared or its result was finalised (the list API still shows those changes).
+    case none
+}
+
+/// Shares (0...1) of calls given each Detailed-view shape that real RingCentral payloads show (see
+/// `RecordingPlacement`, `TransferPart`). Decided per call from the seed.
+public struct CallShapes: Sendable, Equatable {
+    /// Of recorded calls: the recording only on a non-master leg, none on the record.
+    public var recordingOnNonMasterLegShare = 0.15
+    /// Of recorded calls: the same recording on the record and every leg.
+    public var recordingOnEveryLegShare = 0.15
+    /// Of recorded, accepted inbound calls of 60 s or more: transferred to 1-2 more extensions, one
+    /// record per extension, all sharing `telephonySessionId` and `sessionId`, each with its own recording.
+    public var transferShare = 0.08
+    /// Of calls that belong to an extension: `extension` only on the legs.
+    public var extensionOnLegsOnlyShare = 0.1
+    /// Of recorded calls of a user: an internal call listed as two records (caller's and callee's)
+    /// that reference the one recording. Off by default until ringlog stores a shared recording once.
+    public var internalCallShare = 0.0
 
     public init() {}
 }

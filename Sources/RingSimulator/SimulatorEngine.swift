@@ -18,9 +18,14 @@ public final class SimulatorEngine: Sendable {
     }
 
     /// Set once the server knows its port; every URI in a payload is built from it.
-    public func setBaseURL(_ url: String) { state.withLock { $0.baseURL = url } }
+    public func setPort(_ port: UInt16) {
+        let urls = SimulatorURLs(port: port, domain: configuration.hostDomain, singleHost: configuration.singleHost)
+        state.withLock { $0.urls = urls }
+    }
 
-    public var baseURL: String { state.withLock { $0.baseURL } }
+    public var urls: SimulatorURLs { state.withLock { $0.urls } }
+    /// The API URL (`urls.platform`).
+    public var baseURL: String { urls.platform }
 
     /// Credentials per account, as printed on the startup line.
     public var credentials: [SimCredentials] {
@@ -65,7 +70,11 @@ struct GroupStats {
 struct EngineState {
     let configuration: SimulatorConfiguration
     var world: World
-    var baseURL = "http://127.0.0.1"
+    var urls = SimulatorURLs(port: 80, domain: "sim.localhost", singleHost: true)
+    /// API host: record `uri`s, paging links.
+    var baseURL: String { urls.platform }
+    /// Media host: `contentUri`, attachment `uri`, content redirects.
+    var mediaURL: String { urls.media }
     // Clock: simulated now = start + (monotonic - monotonicStart) * speed + offset.
     let start: Timestamp
     let monotonicStart: Double

@@ -11,7 +11,12 @@ public final class SimulatorServer: Sendable {
     private let task: Task<Void, any Error>
     public let port: UInt16
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// The API URL clients are given (`platform.sim.localhost:PORT`, or the loopback URL with `singleHost`).
+    public var baseURL: String { engine.urls.platform }
+    /// Where `contentUri`s and attachment URIs point (`media.sim.localhost:PORT`).
+    public var mediaURL: String { engine.urls.media }
+    /// `http://127.0.0.1:PORT`, for clients that cannot resolve `*.localhost`.
+    public var loopbackURL: String { engine.urls.loopback }
 
     public static func start(configuration: SimulatorConfiguration, port: UInt16 = 0) async throws -> SimulatorServer {
         let engine = SimulatorEngine(configuration: configuration)
@@ -25,7 +30,7 @@ public final class SimulatorServer: Sendable {
             task.cancel()
             throw SimulatorInputError("simulator did not bind an IPv4 port")
         }
-        engine.setBaseURL("http://127.0.0.1:\(boundPort)")
+        engine.setPort(boundPort)
         disableNagleOnListeningSocket(port: boundPort)
         return SimulatorServer(engine: engine, server: server, task: task, port: boundPort)
     }
@@ -42,7 +47,7 @@ public final class SimulatorServer: Sendable {
         task.cancel()
     }
 
-    /// The one JSON line printed once listening: the URL and every account's credentials.
+    /// The one JSON line printed once listening: the URLs and every account's credentials.
     public var startupLine: String {
         let accounts: [JSON] = engine.credentials.map {
             [
@@ -51,7 +56,8 @@ public final class SimulatorServer: Sendable {
             ]
         }
         let line: JSON = [
-            "url": .string(baseURL), "seed": .number(String(engine.configuration.seed)),
+            "url": .string(baseURL), "mediaUrl": .string(mediaURL), "loopbackUrl": .string(loopbackURL),
+            "seed": .number(String(engine.configuration.seed)),
             "timeScale": .number(formatSeconds(engine.configuration.timeScale)), "accounts": .array(accounts),
         ]
         return line.serialized()

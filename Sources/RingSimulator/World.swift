@@ -26,8 +26,12 @@ struct SimAccount: Sendable {
     var calls: [SimCall]
     var messages: [SimMessage]
     var callsById: [String: Int] = [:]
-    var callByRecordingId: [String: Int] = [:]
+    /// Every record that references each recording, in generation (chronological) order: the first
+    /// is the record an archiver meets first.
+    var callsByRecordingId: [String: [Int]] = [:]
     var messagesById: [String: Int] = [:]
+    /// Distinct recording ids in the order of their first record.
+    var recordingIds: [String] = []
 }
 
 struct SimExtension: Sendable {
@@ -63,25 +67,53 @@ struct SimRecording: Sendable {
     }
 }
 
+/// Where a record's recording shows in the Detailed view (RingCentral's payloads have all three).
+enum RecordingPlacement: Sendable, Equatable {
+    /// On the record and its master leg (the simulator's usual case).
+    case masterLeg
+    /// Only on a non-master leg: neither the record nor the master leg has `recording`, in either view
+    /// (Simple is the record without its legs, as the guide's Simple and Detailed copies of one call
+    /// show: the same top-level fields, Detailed adding `legs`).
+    case nonMasterLegOnly
+    /// The same `recording` object on the record and on every leg
+    /// ([EX:call-log-list-response-detailed.jsonc], record VgLcd1KWffJVzUA).
+    case everyLeg
+}
+
+/// One part of a transferred call: RingCentral lists each part as a record of its own (distinct `id`),
+/// all sharing the call's `telephonySessionId` and `sessionId`, each with its own recording.
+struct TransferPart: Sendable, Equatable {
+    /// 0 for the call as it arrived, 1... for the extensions it was transferred to.
+    let index: Int
+    let count: Int
+}
+
 struct SimCall: Sendable {
     let id: String
-    let sessionId: String
-    let telephonySessionId: String
-    let start: Timestamp
-    let durationSeconds: Int
-    let direction: String
-    let action: String
+    var sessionId: String
+    var telephonySessionId: String
+    var start: Timestamp
+    var durationSeconds: Int
+    var direction: String
+    var action: String
     let transport: String
     /// The result shown until `finalizedAt`, if the call is finalised late.
     let provisionalResult: String?
     let result: String
     let reason: String?
     let finalizedAt: Timestamp?
-    let from: SimParty
-    let to: SimParty
-    let extensionId: String?
-    let recording: SimRecording?
+    var from: SimParty
+    var to: SimParty
+    var extensionId: String?
+    var recording: SimRecording?
     let messageId: String?
+    var recordingPlacement = RecordingPlacement.masterLeg
+    /// `extension` only on the legs (`{id, uri}`), none on the record
+    /// ([EX:call-log-record-detailed-inbound.jsonc]: the record has none, its legs do).
+    var extensionOnLegsOnly = false
+    var transfer: TransferPart?
+    /// The other side of an internal call listed twice (caller's and callee's record, one recording).
+    var internalPeerCallId: String?
 
     var end: Timestamp { start.adding(seconds: Double(durationSeconds)) }
     /// RingCentral shows a finished call 15-30 s after it ends.
@@ -159,6 +191,8 @@ extension SimAccount {
             jwt: "eyJraWQiOiJzaW0iLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + randomToken(&random, length: 64) + "." + randomToken(&random, length: 43),
             ownerExtensionId: extensions[0].id, extensions: extensions, calls: [], messages: [])
         account.generateCalls(configuration: configuration, start: start)
+        account.shapeCalls(configuration: configuration)
+        account.buildIndexes()
         return account
     }
 
@@ -194,10 +228,20 @@ extension SimAccount {
                 calls.append(call)
             }
         }
+    }
+
+    mutating func buildIndexes() {
+        callsById = [:]
+        callsByRecordingId = [:]
+        recordingIds = []
         for (position, call) in calls.enumerated() {
             callsById[call.id] = position
-            if let recording = call.recording { callByRecordingId[recording.id] = position }
+            if let recording = call.recording {
+                if callsByRecordingId[recording.id] == nil { recordingIds.append(recording.id) }
+                callsByRecordingId[recording.id, default: []].append(position)
+            }
         }
+        messagesById = [:]
         for (position, message) in messages.enumerated() { messagesById[message.id] = position }
     }
 

@@ -3,6 +3,8 @@ import Foundation
 import RingSimulator
 import RinglogSupport
 
+extension ISyncUpdates: ExpressibleByArgument {}
+
 @main
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,10 +12,54 @@ struct SimulatorCommand: AsyncParsableCommand {
         abstract: "A RingCentral-faithful API simulator for testing ringlog on loopback.",
         discussion: """
             Serves RingCentral's real paths, payload shapes, paging, sync tokens,
-            error bodies and rate-limit groups on 127.0.0.1. Once listening it
-            prints one JSON line on stdout with the URL and, per account, the
-            accountId, clientId, clientSecret and jwt it accepts. Everything it
+            error bodies and rate-limit groups on 127.0.0.1. Everything it
             generates is a pure function of --seed and the size options.
+
+            Hosts: like RingCentral (platform.ringcentral.com for the API,
+            media.ringcentral.com:443 in every contentUri), the API is named
+            http://platform.sim.localhost:PORT and media (recording contentUri,
+            voicemail attachment uri, content redirects)
+            http://media.sim.localhost:PORT, port written out. Both are the one
+            socket on 127.0.0.1: libcurl (and curl) resolve any *.localhost name
+            to loopback; tools that cannot (python's urllib) use loopbackUrl,
+            which serves the same paths. --single-host puts everything on
+            http://127.0.0.1:PORT instead.
+
+            Once listening it prints one JSON line on stdout:
+              {"url": "http://platform.sim.localhost:PORT",
+               "mediaUrl": "http://media.sim.localhost:PORT",
+               "loopbackUrl": "http://127.0.0.1:PORT", "seed": N, "timeScale": K,
+               "accounts": [{"accountId", "clientId", "clientSecret", "jwt",
+                             "ownerExtensionId"}, ...]}
+
+            Call shapes (Detailed view, as RingCentral's own payloads show them;
+            decided per call from the seed, shares settable below):
+              --leg-only-recordings   the recording only on a non-master leg: no
+                                      `recording` on the record or its master leg,
+                                      in either view (Simple is the record
+                                      without its legs)
+              --every-leg-recordings  the same recording object on the record
+                                      and on every leg
+              --transfers             2-3 records (distinct ids) sharing one
+                                      telephonySessionId and sessionId, one per
+                                      extension the call went to, each with a
+                                      recording of its own
+              --legs-only-extensions  `extension` {id, uri} only on the legs
+              --internal-calls        (default 0) a user-to-user call listed as
+                                      the caller's and the callee's record, both
+                                      referencing one recording
+            /__sim/truth lists every call record (with its recordingIds) and
+            each distinct recording once, with the callIds of every record that
+            references it (callId: the first of them).
+
+            Call-log ISync (--isync-updates): the guide documents ISync as
+            returning "new records"; whether a record is sent again when its
+            recording is attached or its result finalised is not documented.
+              all   every record created or changed since the token
+              none  only records that became visible since the token; the
+                    list API (call-log) still shows every record as it is now,
+                    so an archiver must re-list a trailing window to see late
+                    recordings and final results
 
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
@@ -42,11 +88,19 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Shrink rate-limit windows and penalties K-fold (60 s becomes 60/K s).") var timeScale = 1.0
     @Option(help: "Access-token lifetime in seconds (expires_in).") var tokenLifetime = 3600
     @Flag(help: "Serve media directly instead of redirecting to /__media/.") var noMediaRedirect = false
+    @Flag(help: "Everything on http://127.0.0.1:PORT instead of platform./media.sim.localhost:PORT.") var singleHost = false
+    @Option(help: "Call-log ISync: 'all' re-sends changed records (recording attached, result finalised); 'none' returns only records new since the token.")
+    var isyncUpdates: ISyncUpdates = SimulatorConfiguration().isyncUpdates
     @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
     @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
     @Option(help: "Share of API requests answered only after --slow-seconds.") var slowResponses = 0.0
     @Option(help: "Delay of a slow response, in seconds.") var slowSeconds = 5.0
+    @Option(help: "Share of recorded calls whose recording is only on a non-master leg.") var legOnlyRecordings = 0.15
+    @Option(help: "Share of recorded calls whose recording repeats on the record and every leg.") var everyLegRecordings = 0.15
+    @Option(help: "Share of recorded accepted inbound calls (60 s or more) transferred: 2-3 records, one session.") var transfers = 0.08
+    @Option(help: "Share of calls with an extension whose `extension` is only on the legs.") var legsOnlyExtensions = 0.1
+    @Option(help: "Share of recorded user calls that are internal: two records, one recording.") var internalCalls = 0.0
     @Option(help: "Share of API requests that invalidate the access token (401).") var tokenInvalidations = 0.0
     @Option(help: "Share of API requests answered 429 with a penalty.") var bursts429 = 0.0
 
@@ -59,9 +113,14 @@ struct SimulatorCommand: AsyncParsableCommand {
         }
         for (name, share) in [("--server-errors", serverErrors), ("--connection-resets", connectionResets),
                               ("--truncated-bodies", truncatedBodies), ("--slow-responses", slowResponses),
-                              ("--token-invalidations", tokenInvalidations), ("--bursts429", bursts429)]
+                              ("--token-invalidations", tokenInvalidations), ("--bursts429", bursts429),
+                              ("--leg-only-recordings", legOnlyRecordings), ("--every-leg-recordings", everyLegRecordings),
+                              ("--transfers", transfers), ("--legs-only-extensions", legsOnlyExtensions), ("--internal-calls", internalCalls)]
         where !(0...1).contains(share) {
             throw ValidationError("\(name) is a share between 0 and 1, got \(share)")
+        }
+        guard legOnlyRecordings + everyLegRecordings <= 1 else {
+            throw ValidationError("--leg-only-recordings and --every-leg-recordings together cannot exceed 1")
         }
         if let startTime, Timestamp(iso8601: startTime) == nil {
             throw ValidationError("--start-time \(startTime) is not an ISO 8601 instant (e.g. 2026-11-21T12:00:00Z)")
@@ -81,6 +140,8 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.timeScale = timeScale
         configuration.accessTokenLifetimeSeconds = tokenLifetime
         configuration.mediaRedirect = !noMediaRedirect
+        configuration.singleHost = singleHost
+        configuration.isyncUpdates = isyncUpdates
         configuration.faults.serverErrorShare = serverErrors
         configuration.faults.connectionResetShare = connectionResets
         configuration.faults.truncatedBodyShare = truncatedBodies
@@ -88,6 +149,11 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.faults.slowSeconds = slowSeconds
         configuration.faults.tokenInvalidationShare = tokenInvalidations
         configuration.faults.burst429Share = bursts429
+        configuration.callShapes.recordingOnNonMasterLegShare = legOnlyRecordings
+        configuration.callShapes.recordingOnEveryLegShare = everyLegRecordings
+        configuration.callShapes.transferShare = transfers
+        configuration.callShapes.extensionOnLegsOnlyShare = legsOnlyExtensions
+        configuration.callShapes.internalCallShare = internalCalls
         let server = try await SimulatorServer.start(configuration: configuration, port: port)
         print(server.startupLine)
         fflush(nil)  // the startup line must reach a pipe at once

@@ -9,18 +9,26 @@ import Glibc
 #endif
 
 /// `Tests/Fixtures/hostile_proxy.py` in front of the simulator: it damages what RingCentral would send.
+/// It connects to the simulator's loopback URL (python cannot resolve `*.localhost`) and keeps API and
+/// media on two hosts of its own (`platform.proxy.localhost`, `media.proxy.localhost`), so downloads
+/// through it stay cross-host like the simulator's.
 final class HostileProxy: Sendable {
     let url: String
     let rulesPath: String
     private let processIdentifier: Int32
 
-    init(upstream: String, rules: String = "{}") throws {
+    convenience init(upstream sim: LiveSimulator, rules: String = "{}") throws {
+        try self.init(upstream: sim.loopbackURL, platformURL: sim.baseURL, mediaURL: sim.mediaURL, rules: rules)
+    }
+
+    init(upstream: String, platformURL: String, mediaURL: String, rules: String = "{}") throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
         rulesPath = NSTemporaryDirectory() + "hostile-rules-\(UInt32.random(in: 0...UInt32.max)).json"
         try rules.write(toFile: rulesPath, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", directory.appendingPathComponent("hostile_proxy.py").path, "--upstream", upstream, "--rules", rulesPath]
+        process.arguments = ["python3", "-u", directory.appendingPathComponent("hostile_proxy.py").path, "--upstream", upstream,
+                             "--platform-url", platformURL, "--media-url", mediaURL, "--rules", rulesPath]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -94,7 +102,7 @@ struct ProxiedArchive {
                          "\(bad[2])": {"extension": {"id": 1.5, "uri": "https://platform.example/x"}},
                          "\(bad[3])": {"id": "../../etc"}}}
             """
-        let proxy = try await blocking { try HostileProxy(upstream: sim.baseURL, rules: rules) }
+        let proxy = try await blocking { try HostileProxy(upstream: sim, rules: rules) }
         let archive = try await ProxiedArchive(sim: sim, server: proxy.url)
         let first = try await archive.sync()
         #expect(first.status == 4, "partial: \(first.standardError)")
@@ -125,7 +133,7 @@ struct ProxiedArchive {
     @Test func nothingThatStartedBeforeSinceIsWritten() async throws {
         let sim = try await LiveSimulator.start { $0.days = 4; $0.callsPerDay = 20; $0.futureDays = 0 }
         let since = Timestamp(iso8601: "2026-11-18T00:00:00Z")!
-        let proxy = try await blocking { try HostileProxy(upstream: sim.baseURL) }
+        let proxy = try await blocking { try HostileProxy(upstream: sim) }
         let archive = try await ProxiedArchive(sim: sim, server: proxy.url, since: "2026-11-18T00:00:00Z")
         let result = try await archive.sync()
         #expect([0, 4].contains(result.status), "\(result.standardError)")
@@ -148,8 +156,9 @@ struct ProxiedArchive {
         let sim = try await LiveSimulator.start { $0.days = 2; $0.futureDays = 0 }
         let recordings = sim.truth.filter { $0["kind"] == "recording" }.compactMap { $0["recordingId"]?.stringValue }
         let slow = try #require(recordings.first)
-        let rules = #"{"trickle": {"match": "/recording/\#(slow)/", "bytesPerSecond": 2}}"#
-        let proxy = try await blocking { try HostileProxy(upstream: sim.baseURL, rules: rules) }
+        // Matches the content request and the media host's redirect target (/__media/recording/N/ID) alike.
+        let rules = #"{"trickle": {"match": "/\#(slow)", "bytesPerSecond": 2}}"#
+        let proxy = try await blocking { try HostileProxy(upstream: sim, rules: rules) }
         var archive = try await ProxiedArchive(sim: sim, server: proxy.url, since: "2026-11-18T00:00:00Z")
         archive.environment["RINGLOG_STALL_SECONDS"] = "2"
         let started = monotonicSeconds()

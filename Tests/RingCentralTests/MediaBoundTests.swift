@@ -19,7 +19,7 @@ import Glibc
         var curl = CurlConfiguration()
         curl.maximumMediaBytes = size - 1
         let client = RingCentralClient(credentials: sim.credentials(), http: CurlHTTPClient(configuration: curl))
-        let uri = sim.baseURL + "/restapi/v1.0/account/~/recording/\(id)/content"
+        let uri = sim.mediaURL + "/restapi/v1.0/account/~/recording/\(id)/content"  // media is served on the media host
         let path = "/tmp/ringlog-media-bound-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
         defer { close(descriptor); unlink(path) }

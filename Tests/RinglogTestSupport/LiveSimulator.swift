@@ -10,7 +10,13 @@ import Synchronization
 /// reach it through libcurl. A separate process keeps the simulator's timing independent of
 /// whatever else the test process is doing on its two cooperative threads.
 public final class LiveSimulator: Sendable {
+    /// The API URL (`url` on the startup line): `http://platform.sim.localhost:PORT`, or the loopback
+    /// URL with `singleHost`.
     public let baseURL: String
+    /// Where contentUris and attachment URIs point (`mediaUrl`): `http://media.sim.localhost:PORT`.
+    public let mediaURL: String
+    /// `http://127.0.0.1:PORT` (`loopbackUrl`): the same server, for tools that cannot resolve `*.localhost`.
+    public let loopbackURL: String
     public let port: UInt16
     public let processIdentifier: Int32
     public let startup: JSON
@@ -25,6 +31,12 @@ public final class LiveSimulator: Sendable {
         public var slowSeconds = 5.0
         public var seed: UInt64 = 1
         public var accounts = 1
+        /// `--single-host`: API and media both on http://127.0.0.1:PORT.
+        public var singleHost = false
+        /// `--isync-updates all|none` (nil: the simulator's default).
+        public var isyncUpdates: String?
+        /// Further simulator options, appended as given (e.g. `["--isync-updates", "none"]`).
+        public var extraArguments: [String] = []
     }
 
     public static func executablePath(_ name: String) -> String {
@@ -47,7 +59,8 @@ public final class LiveSimulator: Sendable {
             "--time-scale", String(options.timeScale), "--days", String(options.days), "--future-days", String(options.futureDays),
             "--calls-per-day", String(options.callsPerDay), "--token-lifetime", String(options.tokenLifetime),
             "--slow-seconds", String(options.slowSeconds), "--accounts", String(options.accounts),
-        ]
+        ] + (options.singleHost ? ["--single-host"] : []) + (options.isyncUpdates.map { ["--isync-updates", $0] } ?? [])
+            + options.extraArguments
         return try await blocking { try LiveSimulator(arguments: arguments) }
     }
 
@@ -68,11 +81,15 @@ public final class LiveSimulator: Sendable {
             line.append(first)
         }
         let startup = try JSON.parse(line)
-        guard let url = startup["url"]?.stringValue, let port = UInt16(url.split(separator: ":").last ?? "") else {
+        guard let url = startup["url"]?.stringValue, let port = UInt16(url.split(separator: ":").last ?? ""),
+            let mediaURL = startup["mediaUrl"]?.stringValue, let loopbackURL = startup["loopbackUrl"]?.stringValue
+        else {
             kill(process.processIdentifier, SIGKILL)
-            throw SimulatorStartError(description: "simulator printed no URL: \(String(decoding: line, as: UTF8.self))")
+            throw SimulatorStartError(description: "simulator printed no URLs: \(String(decoding: line, as: UTF8.self))")
         }
         self.baseURL = url
+        self.mediaURL = mediaURL
+        self.loopbackURL = loopbackURL
         self.port = port
         self.startup = startup
         self.processIdentifier = process.processIdentifier

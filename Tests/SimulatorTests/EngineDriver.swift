@@ -14,7 +14,7 @@ struct EngineDriver {
         configuration.timeScale = 1_000_000  // rate limits out of the way unless a test sets its own
         configure(&configuration)
         engine = SimulatorEngine(configuration: configuration)
-        engine.setBaseURL("http://127.0.0.1:1")
+        engine.setPort(1)
         credentials = engine.credentials[0]
     }
 

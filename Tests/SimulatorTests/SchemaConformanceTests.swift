@@ -80,6 +80,31 @@ import Testing
         try expectConforms(incremental, path: Self.account + "/call-log-sync")
     }
 
+    /// Records of every shape (recording on a non-master leg or on every leg, transfer parts, extension
+    /// only on legs, internal calls listed twice), in both views, through the list, single reads and sync.
+    @Test(arguments: ["Simple", "Detailed"])
+    func everyCallShapeConforms(view: String) throws {
+        var driver = EngineDriver { $0.callShapes.internalCallShare = 0.3 }
+        try driver.login()
+        _ = driver.post("/__sim/advance", [("seconds", String(4 * 86_400))])
+        let (status, list) = try driver.getJSON(driver.accountPath + "/call-log",
+                                                [("dateFrom", "2026-11-01T00:00:00Z"), ("dateTo", "2026-12-01T00:00:00Z"),
+                                                 ("view", view), ("perPage", "1000")])
+        #expect(status == 200)
+        try expectConforms(list, path: Self.account + "/call-log")
+        let account = driver.engine.state.withLock { $0.world.accounts[0] }
+        let picks = [account.calls.first { $0.recordingPlacement == .nonMasterLegOnly }, account.calls.first { $0.recordingPlacement == .everyLeg },
+                     account.calls.first { ($0.transfer?.index ?? 0) > 0 }, account.calls.first { $0.extensionOnLegsOnly },
+                     account.calls.first { $0.internalPeerCallId != nil }]
+        for call in picks {
+            let id = try #require(call?.id)
+            let (_, single) = try driver.getJSON(driver.accountPath + "/call-log/\(id)", [("view", view)])
+            try expectConforms(single, path: Self.account + "/call-log/{callRecordId}")
+        }
+        let (_, full) = try driver.getJSON(driver.accountPath + "/call-log-sync", [("syncType", "FSync"), ("recordCount", "250"), ("view", view)])
+        try expectConforms(full, path: Self.account + "/call-log-sync")
+    }
+
     @Test func recordingMetadata() throws {
         var driver = EngineDriver()
         try driver.login()
