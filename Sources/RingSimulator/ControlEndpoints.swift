@@ -19,6 +19,7 @@ extension EngineState {
             // Every sync token issued so far becomes invalid: CLG-101 for call log, MSG-333 for messages.
             syncGeneration = syncGeneration.map { $0 + 1 }
             return .json(200, ["expired": true])
+        case ("POST", "/__sim/next-error"): return queueInjectedError(request)
         case ("POST", "/__sim/faults"):
             let parsed: JSON
             do { parsed = try JSON.parse(request.body) } catch {
@@ -41,7 +42,7 @@ extension EngineState {
             return .apiError(404, code: "CMN-102", message: "Resource for parameter [uri] is not found")
         }
         guard let (_, token) = authenticate(request), token.accountIndex == accountIndex else {
-            return .oauthError(401, error: "invalid_token", code: "OAU-149", message: "Invalid Authorization header / access token")
+            return unauthenticated(request)
         }
         let account = world.accounts[accountIndex]
         switch parts[1] {
@@ -54,6 +55,7 @@ extension EngineState {
                 return notFound("messageId", parts[3])
             }
             let message = account.messages[position]
+            guard mayReadMailbox(message.extensionId, token: token) else { return .anotherExtension() }
             let attachments = message.transcribedAt <= now ? [message.audio, message.transcription] : [message.audio]
             guard let attachment = attachments.first(where: { $0.id == ids[1] }) else { return notFound("attachmentId", ids[1]) }
             return SimResponse(status: 200, headers: [("Content-Type", attachment.contentType)], body: attachment.bytes)
@@ -170,7 +172,7 @@ extension EngineState {
             "revocations": .int(revocations),
             "unauthorized": .int(unauthorized),
             "faultsInjected": .object(faultsInjected),
-            "window": .number(formatSeconds(rateLimiter.window)),
+            "window": .number(formatSeconds(rateLimiter.window(.heavy))),
         ]
     }
 }

@@ -13,6 +13,54 @@ public enum RateGroup: String, Sendable, CaseIterable {
     }
 }
 
+/// An app's limits: the guide calls the defaults examples that "can be customized and vary among
+/// apps"; a 2017 capture shows `x-rate-limit-limit: 200` for the auth group (ringcentral-ts
+/// src/RestClient-test.ts). Limits count per app and user.
+public struct RateLimits: Sendable, Equatable {
+    public struct Limit: Sendable, Equatable {
+        public var requests: Int
+        /// The window, which is also the penalty (before time scaling).
+        public var windowSeconds: Double
+
+        public init(requests: Int, windowSeconds: Double = 60) {
+            self.requests = requests
+            self.windowSeconds = windowSeconds
+        }
+    }
+
+    public var limits: [RateGroup: Limit] = Dictionary(uniqueKeysWithValues: RateGroup.allCases.map { ($0, Limit(requests: $0.defaultLimit)) })
+
+    public init() {}
+
+    public subscript(group: RateGroup) -> Limit {
+        get { limits[group] ?? Limit(requests: group.defaultLimit) }
+        set { limits[group] = newValue }
+    }
+
+    /// `heavy=20,medium=40,light=50,auth=200`, each optionally `/WINDOW` seconds (`heavy=20/30`); groups
+    /// not named keep their defaults.
+    public init(parsing text: String) throws(SimulatorInputError) {
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { String($0.filter { $0 != " " }) }
+            guard parts.count == 2, let group = RateGroup.allCases.first(where: { $0.rawValue.lowercased() == parts[0].lowercased() }) else {
+                throw SimulatorInputError("rate limit \(item): expected GROUP=REQUESTS[/WINDOW] with GROUP one of heavy, medium, light, auth")
+            }
+            let numbers = parts[1].split(separator: "/", maxSplits: 1)
+            guard let requests = Int(numbers[0]), requests >= 1 else {
+                throw SimulatorInputError("rate limit \(item): the request count must be a positive integer")
+            }
+            var limit = Limit(requests: requests)
+            if numbers.count == 2 {
+                guard let window = Double(numbers[1]), window > 0, window.isFinite else {
+                    throw SimulatorInputError("rate limit \(item): the window must be a positive number of seconds")
+                }
+                limit.windowSeconds = window
+            }
+            self[group] = limit
+        }
+    }
+}
+
 /// Sliding-window counting with RingCentral's penalty rule: once a group is over its limit it answers
 /// 429 for the penalty interval, and any request inside the penalty restarts it.
 struct RateLimiter {
@@ -24,21 +72,26 @@ struct RateLimiter {
         let retryAfter: Double
     }
 
-    let window: Double
-    let penalty: Double
+    private let limits: RateLimits
+    private let timeScale: Double
     private var sent: [String: [Double]] = [:]
     private var penaltyUntil: [String: Double] = [:]
 
-    init(timeScale: Double) {
-        window = 60 / timeScale
-        penalty = 60 / timeScale
+    init(limits: RateLimits = RateLimits(), timeScale: Double) {
+        self.limits = limits
+        self.timeScale = timeScale
     }
+
+    func limit(_ group: RateGroup) -> Int { limits[group].requests }
+    /// The group's window (and penalty), time-scaled.
+    func window(_ group: RateGroup) -> Double { limits[group].windowSeconds / timeScale }
+    func penalty(_ group: RateGroup) -> Double { window(group) }
 
     private func key(_ principal: String, _ group: RateGroup) -> String { "\(principal)|\(group.rawValue)" }
 
     mutating func admit(principal: String, group: RateGroup, now: Double) -> Decision {
         let key = key(principal, group)
-        let limit = group.defaultLimit
+        let limit = limit(group), window = window(group), penalty = penalty(group)
         var times = (sent[key] ?? []).filter { $0 > now - window }
         defer { sent[key] = times }
         if let until = penaltyUntil[key], now < until {
@@ -55,11 +108,11 @@ struct RateLimiter {
 
     /// A 429 forced by the burst fault: the group enters its penalty as if its budget were spent.
     mutating func startPenalty(principal: String, group: RateGroup, now: Double) {
-        penaltyUntil[key(principal, group)] = now + penalty
+        penaltyUntil[key(principal, group)] = now + penalty(group)
     }
 
     func remaining(principal: String, group: RateGroup, now: Double) -> Int {
-        group.defaultLimit - (sent[key(principal, group)] ?? []).filter { $0 > now - window }.count
+        limit(group) - (sent[key(principal, group)] ?? []).filter { $0 > now - window(group) }.count
     }
 }
 

@@ -53,6 +53,10 @@ public struct SimResponse: Sendable {
     public var delivery: BodyDelivery = .complete
     /// Seconds to wait before answering (the slow-response fault).
     public var delaySeconds: Double = 0
+    /// Which `X-Rate-Limit-*` headers the answer carries (all of them, on RingCentral's plan limits).
+    var rateHeaders = RateHeaders.all
+
+    enum RateHeaders: Sendable { case all, withoutWindow, none }
 
     init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status

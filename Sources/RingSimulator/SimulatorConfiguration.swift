@@ -35,8 +35,21 @@ public struct SimulatorConfiguration: Sendable {
     /// or only returns records new since the token. The guide documents ISync as returning "new
     /// records"; re-sending is undocumented, so an archiver must not depend on it.
     public var isyncUpdates = ISyncUpdates.all
+    /// Per-group limits and windows (RingCentral's defaults unless customised).
+    public var rateLimits = RateLimits()
+    /// Whose voicemail the admin's login may read (other users' logins only ever read their own).
+    public var mailboxAccess = MailboxAccess.all
 
     public init() {}
+}
+
+public enum MailboxAccess: String, Sendable, CaseIterable {
+    /// The admin's login reads every mailbox of the account.
+    case all
+    /// Every login reads only its own mailbox: another extension's message-store, message-sync, single
+    /// messages and attachment content answer 403 CMN-404 "Attempt to access another extension".
+    /// RingCentral's own Archiver archives voicemail only for "Only Your Extension" (peers-and-lessons A1).
+    case owner
 }
 
 public enum ISyncUpdates: String, Sendable, CaseIterable {
@@ -78,6 +91,9 @@ public struct FaultSettings: Sendable, Equatable {
     public var tokenInvalidationShare = 0.0
     /// A 429 with a penalty, as if another client had spent the group's budget.
     public var burst429Share = 0.0
+    /// A login invalidates the access tokens the same user already holds with the same app, as when
+    /// another process logs in with the same credentials; their next use answers 401 OAU-213.
+    public var loginInvalidatesPreviousShare = 0.0
 
     public init() {}
 
@@ -96,6 +112,7 @@ public struct FaultSettings: Sendable, Equatable {
             case "slowSeconds": slowSeconds = value
             case "tokenInvalidationShare": tokenInvalidationShare = value
             case "burst429Share": burst429Share = value
+            case "loginInvalidatesPreviousShare": loginInvalidatesPreviousShare = value
             default: throw SimulatorInputError("unknown fault \(key)")
             }
         }
@@ -110,6 +127,7 @@ public struct FaultSettings: Sendable, Equatable {
             "slowSeconds": .number(String(slowSeconds)),
             "tokenInvalidationShare": .number(String(tokenInvalidationShare)),
             "burst429Share": .number(String(burst429Share)),
+            "loginInvalidatesPreviousShare": .number(String(loginInvalidatesPreviousShare)),
         ]
     }
 }

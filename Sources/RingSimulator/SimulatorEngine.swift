@@ -32,7 +32,7 @@ public final class SimulatorEngine: Sendable {
         state.withLock { state in
             state.world.accounts.map {
                 SimCredentials(accountId: $0.id, clientId: $0.clientId, clientSecret: $0.clientSecret, jwt: $0.jwt,
-                               ownerExtensionId: $0.ownerExtensionId)
+                               ownerExtensionId: $0.ownerExtensionId, extensionJwts: $0.extensionJwts)
             }
         }
     }
@@ -50,15 +50,22 @@ public struct SimCredentials: Sendable {
     public let clientSecret: String
     public let jwt: String
     public let ownerExtensionId: String
+    /// A JWT per User extension (the owner's is `jwt`): same app, a login as that user.
+    public let extensionJwts: [(extensionId: String, jwt: String)]
 }
 
 struct AccessToken {
     let accountIndex: Int
+    /// The user the token acts for: `~` in paths, whose mailbox it may read, its own rate-limit budget.
+    let extensionId: String
     let expiresAtMonotonic: Double
     let sessionId: String
     /// Requests this token has authorised; the invalidation fault spares a token's first use, as a
     /// real session ends after use, not at birth (so one re-login always suffices).
     var uses = 0
+
+    /// Rate limits count per app (one per account here) and user.
+    var principal: String { "account-\(accountIndex)/\(extensionId)" }
 }
 
 struct GroupStats {
@@ -83,6 +90,9 @@ struct EngineState {
     var faults: FaultSettings
     var faultRandom: SeededRandom
     var accessTokens: [String: AccessToken] = [:]
+    /// Tokens revoked or superseded: their use answers 401 OAU-213 "Token not found".
+    var invalidatedTokens: Set<String> = []
+    var injectedErrors: [InjectedError] = []
     var tokenSerial: UInt64 = 0
     /// Sync tokens carry the generation they were issued in; `expire-sync-tokens` bumps it.
     var syncGeneration: [Int] 
@@ -98,7 +108,7 @@ struct EngineState {
         self.start = start
         world = World(configuration: configuration, start: start)
         monotonicStart = monotonicSeconds()
-        rateLimiter = RateLimiter(timeScale: configuration.timeScale)
+        rateLimiter = RateLimiter(limits: configuration.rateLimits, timeScale: configuration.timeScale)
         faults = configuration.faults
         faultRandom = SeededRandom(seed: configuration.seed, 99)
         syncGeneration = Array(repeating: 1, count: configuration.accounts)
@@ -122,17 +132,20 @@ struct EngineState {
         }
         guard let (tokenValue, token) = authenticate(request) else {
             unauthorized += 1
-            return .oauthError(401, error: "invalid_token", code: "OAU-149", message: "Invalid Authorization header / access token")
+            return unauthenticated(request)
         }
         accessTokens[tokenValue]?.uses += 1
-        let principal = "account-\(token.accountIndex)"
+        let principal = token.principal
         var response = admitted(principal: principal, group: route.group) { state -> SimResponse in
+            if let injected = state.takeInjectedError(for: request) {
+                return state.response(for: injected, request: request, tokenValue: tokenValue)
+            }
             if let fault = state.injectFault(tokenValue: tokenValue, principal: principal, group: route.group) { return fault }
             guard route.accountSegment == "~" || route.accountSegment == state.world.accounts[token.accountIndex].id else {
                 return .apiError(404, code: "CMN-102", message: "Resource for parameter [accountId] is not found",
                                  parameterName: "accountId", parameterValue: route.accountSegment)
             }
-            return state.endpoint(route, request: request, accountIndex: token.accountIndex)
+            return state.endpoint(route, request: request, token: token)
         }
         if response.delivery == .complete, response.delaySeconds == 0, request.method == "GET" {
             applyBodyFaults(&response)
@@ -140,11 +153,24 @@ struct EngineState {
         return response
     }
 
-    func authenticate(_ request: SimRequest) -> (String, AccessToken)? {
+    func bearerToken(_ request: SimRequest) -> String? {
         guard let header = request.headers["authorization"], header.lowercased().hasPrefix("bearer ") else { return nil }
-        let value = String(header.dropFirst(7))
-        guard let token = accessTokens[value], token.expiresAtMonotonic > monotonicSeconds() else { return nil }
+        return String(header.dropFirst(7))
+    }
+
+    func authenticate(_ request: SimRequest) -> (String, AccessToken)? {
+        guard let value = bearerToken(request), let token = accessTokens[value], token.expiresAtMonotonic > monotonicSeconds() else { return nil }
         return (value, token)
+    }
+
+    /// Why a bearer token is refused: revoked or superseded (OAU-213), expired (OAU-128), or never
+    /// issued / no header (OAU-149).
+    func unauthenticated(_ request: SimRequest) -> SimResponse {
+        if let value = bearerToken(request) {
+            if invalidatedTokens.contains(value) { return .tokenNotFound() }
+            if accessTokens[value] != nil { return .oauthError(401, error: "invalid_token", code: "OAU-128", message: "Access token expired") }
+        }
+        return .oauthError(401, error: "invalid_token", code: "OAU-149", message: "Invalid Authorization header / access token")
     }
 
     /// Rate-limit accounting, then `body`; every response carries the group's `X-Rate-Limit-*` headers.
@@ -162,12 +188,14 @@ struct EngineState {
             response.headers.append(("Retry-After", formatSeconds(decision.retryAfter)))
         }
         let remaining = response.status == 429 ? 0 : rateLimiter.remaining(principal: principal, group: group, now: clock)
-        response.headers += [
-            ("X-Rate-Limit-Group", group.rawValue.lowercased()),
-            ("X-Rate-Limit-Limit", String(group.defaultLimit)),
-            ("X-Rate-Limit-Remaining", String(max(0, remaining))),
-            ("X-Rate-Limit-Window", formatSeconds(rateLimiter.window)),
-        ]
+        if response.rateHeaders != .none {
+            response.headers += [
+                ("X-Rate-Limit-Group", group.rawValue.lowercased()),
+                ("X-Rate-Limit-Limit", String(rateLimiter.limit(group))),
+                ("X-Rate-Limit-Remaining", String(max(0, remaining))),
+            ]
+        }
+        if response.rateHeaders == .all { response.headers.append(("X-Rate-Limit-Window", formatSeconds(rateLimiter.window(group)))) }
         return response
     }
 
@@ -178,12 +206,12 @@ struct EngineState {
             groupStats[group, default: GroupStats()].throttled += 1
             rateLimiter.startPenalty(principal: principal, group: group, now: monotonicSeconds())
             var response = SimResponse.apiError(429, code: "CMN-301", message: "Request rate exceeded")
-            response.headers.append(("Retry-After", formatSeconds(rateLimiter.penalty)))
+            response.headers.append(("Retry-After", formatSeconds(rateLimiter.penalty(group))))
             return response
         }
         if faultRandom.chance(faults.tokenInvalidationShare), (accessTokens[tokenValue]?.uses ?? 0) > 1 {
             faultCounts["tokenInvalidation", default: 0] += 1
-            accessTokens[tokenValue] = nil
+            accessTokens[tokenValue] = nil  // gone, as if expired early: OAU-128 now, OAU-149 on reuse
             return .oauthError(401, error: "invalid_token", code: "OAU-128", message: "Access token expired")
         }
         if faultRandom.chance(faults.serverErrorShare) {
@@ -230,6 +258,14 @@ struct ApiRoute {
         case .callLog, .callLogRecord, .callLogSync, .recording, .recordingContent: .heavy
         case .extensionList, .messageContent: .medium
         case .accountInfo, .extensionInfo, .messageList, .message, .messageSync: .light
+        }
+    }
+
+    /// The account-level call log (list, single record, sync): company-wide data.
+    var isCompanyCallLog: Bool {
+        switch endpoint {
+        case .callLog, .callLogRecord, .callLogSync: true
+        default: false
         }
     }
 

@@ -53,6 +53,7 @@ public final class SimulatorServer: Sendable {
             [
                 "accountId": .string($0.accountId), "clientId": .string($0.clientId), "clientSecret": .string($0.clientSecret),
                 "jwt": .string($0.jwt), "ownerExtensionId": .string($0.ownerExtensionId),
+                "extensionJwts": .object(JSONObject($0.extensionJwts.map { ($0.extensionId, JSON.string($0.jwt)) })),
             ]
         }
         let line: JSON = [

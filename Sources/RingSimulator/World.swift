@@ -22,6 +22,8 @@ struct SimAccount: Sendable {
     let jwt: String
     /// The extension the JWT logs in as (the account's first user, an admin).
     let ownerExtensionId: String
+    /// A JWT per User extension (the owner's is `jwt`), for per-mailbox logins with the same app.
+    var extensionJwts: [(extensionId: String, jwt: String)] = []
     var extensions: [SimExtension]
     var calls: [SimCall]
     var messages: [SimMessage]
@@ -30,6 +32,16 @@ struct SimAccount: Sendable {
     /// is the record an archiver meets first.
     var callsByRecordingId: [String: [Int]] = [:]
     var messagesById: [String: Int] = [:]
+
+    /// The extension a JWT logs in as, if it is one of this account's.
+    func user(forJWT assertion: String?) -> String? {
+        guard let assertion else { return nil }
+        return extensionJwts.first { $0.jwt == assertion }?.extensionId
+    }
+
+    /// Only the owner (the account's admin) holds company-wide permissions such as FullCompanyCallLog.
+    func isAdmin(_ extensionId: String) -> Bool { extensionId == ownerExtensionId }
+
     /// Distinct recording ids in the order of their first record.
     var recordingIds: [String] = []
 }
@@ -190,6 +202,13 @@ extension SimAccount {
             clientSecret: randomToken(&random, length: 40),
             jwt: "eyJraWQiOiJzaW0iLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + randomToken(&random, length: 64) + "." + randomToken(&random, length: 43),
             ownerExtensionId: extensions[0].id, extensions: extensions, calls: [], messages: [])
+        account.extensionJwts = extensions.filter { $0.type == "User" }.map { ext in
+            // A generator of its own: the JWTs never shift the data drawn above.
+            var own = SeededRandom(seed: seed, 4, UInt64(index), MediaBytes.fnv1a(ext.id))
+            let jwt = ext.id == account.ownerExtensionId ? account.jwt
+                : "eyJraWQiOiJzaW0iLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + randomToken(&own, length: 64) + "." + randomToken(&own, length: 43)
+            return (ext.id, jwt)
+        }
         account.generateCalls(configuration: configuration, start: start)
         account.shapeCalls(configuration: configuration)
         account.buildIndexes()

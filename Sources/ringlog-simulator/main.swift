@@ -4,6 +4,7 @@ import RingSimulator
 import RinglogSupport
 
 extension ISyncUpdates: ExpressibleByArgument {}
+extension MailboxAccess: ExpressibleByArgument {}
 
 @main
 struct SimulatorCommand: AsyncParsableCommand {
@@ -30,7 +31,27 @@ struct SimulatorCommand: AsyncParsableCommand {
                "mediaUrl": "http://media.sim.localhost:PORT",
                "loopbackUrl": "http://127.0.0.1:PORT", "seed": N, "timeScale": K,
                "accounts": [{"accountId", "clientId", "clientSecret", "jwt",
-                             "ownerExtensionId"}, ...]}
+                             "ownerExtensionId",
+                             "extensionJwts": {"<extensionId>": "<jwt>", ...}},
+                            ...]}
+            jwt logs in as the owner (the account's admin); each extensionJwts
+            entry (every User extension, the owner's being jwt) logs in as that
+            user with the same clientId/secret. A login is its user: `~` in
+            paths, its own mailbox, and a rate-limit budget of its own (limits
+            count per app and user).
+
+            Mailboxes (--mailbox-access): a user's login reads only its own
+            voicemail; the admin's reads every mailbox with 'all', only its own
+            with 'owner'. Another extension's message-store, message-sync,
+            single message or attachment content answers 403:
+              {"errorCode":"CMN-404","message":"Attempt to access another
+               extension","errors":[{"errorCode":"CMN-404","message":...}]}
+            The company call log (call-log, call-log/{id}, call-log-sync at
+            account level) needs FullCompanyCallLog, which only the admin
+            holds: other users get 403 CMN-408 "In order to call this API
+            endpoint, user needs to have [FullCompanyCallLog] permission for
+            requested resource." (with permissionName). Extension list and
+            info, account info and recordings answer every user.
 
             Call shapes (Detailed view, as RingCentral's own payloads show them;
             decided per call from the seed, shares settable below):
@@ -91,6 +112,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Flag(help: "Everything on http://127.0.0.1:PORT instead of platform./media.sim.localhost:PORT.") var singleHost = false
     @Option(help: "Call-log ISync: 'all' re-sends changed records (recording attached, result finalised); 'none' returns only records new since the token.")
     var isyncUpdates: ISyncUpdates = SimulatorConfiguration().isyncUpdates
+    @Option(help: "Whose voicemail the admin's login reads: 'all' mailboxes, or only its 'owner' (others answer 403 CMN-404).")
+    var mailboxAccess: MailboxAccess = SimulatorConfiguration().mailboxAccess
     @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
     @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
@@ -142,6 +165,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.mediaRedirect = !noMediaRedirect
         configuration.singleHost = singleHost
         configuration.isyncUpdates = isyncUpdates
+        configuration.mailboxAccess = mailboxAccess
         configuration.faults.serverErrorShare = serverErrors
         configuration.faults.connectionResetShare = connectionResets
         configuration.faults.truncatedBodyShare = truncatedBodies

@@ -35,6 +35,8 @@ public final class LiveSimulator: Sendable {
         public var singleHost = false
         /// `--isync-updates all|none` (nil: the simulator's default).
         public var isyncUpdates: String?
+        /// `--mailbox-access all|owner` (nil: the simulator's default).
+        public var mailboxAccess: String?
         /// Further simulator options, appended as given (e.g. `["--isync-updates", "none"]`).
         public var extraArguments: [String] = []
     }
@@ -54,14 +56,18 @@ public final class LiveSimulator: Sendable {
     public static func start(_ configure: (inout Options) -> Void = { _ in }) async throws -> LiveSimulator {
         var options = Options()
         configure(&options)
-        let arguments = [
+        var arguments: [String] = [
             "--port", "0", "--seed", String(options.seed), "--start-time", "2026-11-20T23:00:00Z", "--clock-speed", "0",
             "--time-scale", String(options.timeScale), "--days", String(options.days), "--future-days", String(options.futureDays),
             "--calls-per-day", String(options.callsPerDay), "--token-lifetime", String(options.tokenLifetime),
             "--slow-seconds", String(options.slowSeconds), "--accounts", String(options.accounts),
-        ] + (options.singleHost ? ["--single-host"] : []) + (options.isyncUpdates.map { ["--isync-updates", $0] } ?? [])
-            + options.extraArguments
-        return try await blocking { try LiveSimulator(arguments: arguments) }
+        ]
+        if options.singleHost { arguments.append("--single-host") }
+        if let isyncUpdates = options.isyncUpdates { arguments += ["--isync-updates", isyncUpdates] }
+        if let mailboxAccess = options.mailboxAccess { arguments += ["--mailbox-access", mailboxAccess] }
+        arguments += options.extraArguments
+        let finalArguments = arguments
+        return try await blocking { try LiveSimulator(arguments: finalArguments) }
     }
 
     private init(arguments: [String]) throws {
@@ -104,6 +110,20 @@ public final class LiveSimulator: Sendable {
 
 
     public var accountId: String { startup["accounts"]?[0]?["accountId"]?.stringValue ?? "" }
+
+    /// `extensionJwts` of an account: a JWT per User extension (same client id and secret).
+    public func extensionJwts(account: Int = 0) -> [String: String] {
+        var jwts: [String: String] = [:]
+        for member in startup["accounts"]?[account]?["extensionJwts"]?.objectValue?.members ?? [] { jwts[member.key] = member.value.stringValue }
+        return jwts
+    }
+
+    /// Credentials that log in as `extensionId` (its JWT from `extensionJwts`).
+    public func credentials(account: Int = 0, extensionId: String) -> RingCentralCredentials {
+        var credentials = credentials(account: account)
+        credentials.jwt = extensionJwts(account: account)[extensionId] ?? ""
+        return credentials
+    }
 
     public func credentials(account: Int = 0) -> RingCentralCredentials {
         let entry = startup["accounts"]?[account]

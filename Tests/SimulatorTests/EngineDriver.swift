@@ -26,8 +26,9 @@ struct EngineDriver {
                                         body: Array(body.utf8)))
     }
 
-    mutating func login() throws {
-        let response = tokenRequest()
+    /// Logs in with the account's JWT, or `jwt` (one of `credentials.extensionJwts`).
+    mutating func login(jwt: String? = nil) throws {
+        let response = tokenRequest(assertion: jwt)
         guard response.status == 200, let token = try JSON.parse(response.body)["access_token"]?.stringValue else {
             throw DriverError("login failed: HTTP \(response.status)")
         }

@@ -261,8 +261,12 @@ import Testing
     @Test func oauthRefusesWrongClientAndUnauthenticatedRequests() throws {
         let driver = EngineDriver()
         let wrongSecret = driver.tokenRequest(clientSecret: "nope")
-        #expect(wrongSecret.status == 401)
-        #expect(try JSON.parse(wrongSecret.body)["error"] == "invalid_client")
+        #expect(wrongSecret.status == 400)
+        let body = try JSON.parse(wrongSecret.body)
+        // RingCentral's captured shape: OAU-153 naming the client id in errors[].parameters[].
+        #expect(body["error"] == "invalid_client" && body["errors"]?[0]?["errorCode"] == "OAU-153")
+        #expect(body["errors"]?[0]?["parameters"]?[0]?["parameterValue"]?.stringValue == driver.credentials.clientId)
+        #expect(body["error_description"]?.stringValue == "Invalid client: \(driver.credentials.clientId)")
         let anonymous = driver.get(driver.accountPath)
         #expect(anonymous.status == 401)
         #expect(try JSON.parse(anonymous.body)["errors"]?[0]?["errorCode"] != nil)
