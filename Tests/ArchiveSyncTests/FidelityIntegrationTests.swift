@@ -51,3 +51,45 @@ import Testing
         #expect(uris.compactMap { $0?.stringValue }.contains { $0.hasPrefix(sim.mediaURL + "/") }, "\(uris)")
     }
 }
+
+/// `--mailbox-access owner`: RingCentral answers 403 CMN-404 for every mailbox but the JWT user's own.
+@Suite struct MailboxAccessIntegrationTests {
+    @Test func refusedMailboxesAreSkippedWithAWarningAndTheirOwnLoginsArchiveThem() async throws {
+        let sim = try await LiveSimulator.start { $0.mailboxAccess = "owner" }
+        let owner = try #require(sim.startup["accounts"]?[0]?["ownerExtensionId"]?.stringValue)
+        let archive = try await ArchiveFixture.create(sim)
+        let first = try await archive.sync()
+        let report = try archive.report(first)
+        #expect([0, 4].contains(first.status), "not a failed run: \(first.standardError)")
+        #expect(report["counts"]?["itemErrors"]?.int ?? 0 == 0, "no error per message: \(report["errors"] ?? .null)")
+        let warnings = (report["warnings"]?.arrayValue ?? []).compactMap(\.stringValue).filter { $0.contains("CMN-404") }
+        #expect(warnings.count == 1 && warnings[0].contains("\"mailboxes\""), "\(warnings)")
+        let voicemails = try archive.truth().filter { $0["kind"] == "voicemail" }
+        let archivedNow = Set(archive.manifestLines.filter { $0["kind"] == "voicemail" }.compactMap { $0["extensionId"]?.stringValue })
+        #expect(archivedNow.isSubset(of: [owner]), "only the JWT user's own mailbox is read: \(archivedNow)")
+        #expect(voicemails.contains { $0["extensionId"]?.stringValue != owner }, "the account has others' voicemail to miss")
+
+        // Each user's own JWT in the secrets file: their mailboxes are read through their own logins.
+        let secrets = archive.scratch.path + "/secrets"
+        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        let environment = sim.environment()
+        var mailboxes = JSONObject()
+        for (id, jwt) in sim.extensionJwts().sorted(by: { $0.key < $1.key }) where id != owner { mailboxes[id] = ["jwt": .string(jwt)] }
+        let file: JSON = ["clientId": .string(environment["RC_APP_CLIENT_ID"] ?? ""), "clientSecret": .string(environment["RC_APP_CLIENT_SECRET"] ?? ""),
+                          "jwt": .string(environment["RC_USER_JWT"] ?? ""), "mailboxes": .object(mailboxes)]
+        let path = secrets + "/\(archive.tenantId).json"
+        try DurableFiles.writeAtomically(path, file.serializedBytes(.pretty))
+        chmod(path, 0o600)
+        let second = try await archive.sync(["--secrets-dir", secrets])
+        #expect([0, 4].contains(second.status), "\(second.standardError)")
+        let readable = Set(sim.extensionJwts().keys)
+        let expected = Set(voicemails.filter { readable.contains($0["extensionId"]?.stringValue ?? "") }.compactMap { $0["attachmentId"]?.stringValue })
+        let archived = Set(archive.manifestLines.filter { $0["kind"] == "voicemail" }.compactMap { $0["attachmentId"]?.stringValue })
+        #expect(expected.isSubset(of: archived) && !expected.isEmpty, "every mailbox with a login is archived: \(expected.subtracting(archived).count) missing")
+        // Mailboxes without a login of their own (departments) are still skipped, and only they.
+        let stillWarned = (try archive.report(second)["warnings"]?.arrayValue ?? []).compactMap(\.stringValue).filter { $0.contains("CMN-404") }
+        #expect(stillWarned.count <= 1)
+        #expect(!readable.contains { id in stillWarned.contains { $0.contains("(id \(id))") } }, "a mailbox with a login is not skipped: \(stillWarned)")
+        #expect(!(second.standardError + second.standardOutput).contains(environment["RC_USER_JWT"] ?? "-"), "no secret printed")
+    }
+}
