@@ -29,11 +29,11 @@ import Glibc
     /// token's `expires_in` elapsed, with no 401 at all. A client that renews only at or after expiry
     /// (or only on a 401) reuses the old token here and fails the login count.
     @Test func theJWTIsPresentedAgainBeforeTheTokenExpires() async throws {
-        let lifetime = 6.0
+        let lifetime = 15.0  // long enough that a loaded machine does not reach the renewal point between two calls
         let sim = try await LiveSimulator.start { $0.tokenLifetime = Int(lifetime) }
         var retry = RetryPolicy()
         retry.initialDelaySeconds = 0.02
-        // The default floor (60 s) would replace a 6 s expires_in by an hour; allow short lifetimes here.
+        // The default floor (60 s) would replace a 15 s expires_in by an hour; allow short lifetimes here.
         let client = RingCentralClient(credentials: sim.credentials(), retry: retry, tokenLifetimeBounds: 1...3600)
         let beforeLogin = monotonicSeconds()  // the simulator issues the token after this instant
         _ = try await blocking { try client.login() }
