@@ -6,10 +6,14 @@ public struct BackfillRange: Sendable, Equatable {
     public var from: Timestamp
     public var to: Timestamp
     public var cursor: Timestamp
+    /// The width of the next window, in days, when it adapts to what the last one held (absent: the
+    /// configured width). Kept so that a resumed backfill goes on at the width it had reached.
+    public var windowDays: Int?
     var extra = JSONObject()
 
     var json: JSON {
         var object: JSONObject = ["from": .string(from.iso8601), "to": .string(to.iso8601), "cursor": .string(cursor.iso8601)]
+        if let windowDays { object["windowDays"] = .int(windowDays) }
         object.appendUnowned(extra)
         return .object(object)
     }
@@ -26,7 +30,8 @@ public struct BackfillRange: Sendable, Equatable {
             let cursor = json["cursor"]?.stringValue.flatMap({ Timestamp(iso8601: $0) })
         else { return nil }
         self.init(from: from, to: to, cursor: cursor)
-        extra = object.removing(["from", "to", "cursor"])
+        if let days = json["windowDays"]?.int64Value, days > 0 { windowDays = Int(min(days, 36_600)) }
+        extra = object.removing(["from", "to", "cursor", "windowDays"])
     }
 }
 

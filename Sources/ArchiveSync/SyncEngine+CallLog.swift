@@ -87,10 +87,14 @@ extension SyncEngine {
                 try checkpoint()
                 return
             }
-            let end = min(range.to, range.cursor.adding(seconds: Double(options.windowDays) * 86_400))
+            // Adaptive width: an empty window doubles the next (a long empty history costs a few requests,
+            // not one per month), a window that needed more than one page halves it (min. one day).
+            let days = range.windowDays ?? options.windowDays
+            let end = min(range.to, range.cursor.adding(seconds: Double(days) * 86_400))
             // Page by page: a run holds one page of records, never a whole window.
             var next: String?
             var pageNumber = 1
+            var listed = 0
             repeat {
                 let page = try source.callLogPage(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed, nextPageURI: next)
                 beginPhase("call log \(ArchiveNames.dayFolder(range.cursor)) → \(ArchiveNames.dayFolder(end)), page \(pageNumber)",
@@ -98,10 +102,18 @@ extension SyncEngine {
                 pageNumber += 1
                 try archiveRejected(page.rejected, kind: "call")
                 try archiveCalls(page.records)
+                listed += page.records.count + page.rejected.count
                 next = page.nextPageURI
             } while next != nil
             report.widen(range.cursor, end)
             range.cursor = end
+            if listed == 0 {
+                range.windowDays = min(days * 2, 36_600)
+            } else if pageNumber > 2 {
+                range.windowDays = max(1, days / 2)
+            } else {
+                range.windowDays = days
+            }
             state.callLog.backfill = range
             try checkpoint()  // the window's items are durable: the cursor may move past them
         }

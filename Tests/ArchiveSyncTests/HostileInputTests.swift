@@ -23,14 +23,18 @@ final class ScriptedSource: ArchiveSource {
     let incrementalIsEmpty: Bool
     /// Full syncs refuse a `dateFrom` older than this many days (RingCentral's 2025 spec limits some).
     let fullSyncMaximumDays: Int?
+    /// List pages hold at most this many records (nil: one page).
+    let listPageSize: Int?
     /// The mailbox whose message list holds `messages`.
     let messagesMailbox: String
     /// Every list request, as (dateFrom, dateTo).
     let listed = Mutex<[(Timestamp, Timestamp)]>([])
 
     init(calls: [JSON], messages: [JSON] = [], mediaStatus: Int = 200, fullSyncCount: Int = 250, extensions: [JSON]? = nil,
-         incrementalIsEmpty: Bool = false, fullSyncMaximumDays: Int? = nil, messagesMailbox: String = "101000") {
+         incrementalIsEmpty: Bool = false, fullSyncMaximumDays: Int? = nil, messagesMailbox: String = "101000",
+         listPageSize: Int? = nil) {
         self.messagesMailbox = messagesMailbox
+        self.listPageSize = listPageSize
         self.incrementalIsEmpty = incrementalIsEmpty
         self.fullSyncMaximumDays = fullSyncMaximumDays
         self.calls = calls
@@ -59,7 +63,11 @@ final class ScriptedSource: ArchiveSource {
     func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
                      nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
         listed.withLock { $0.append((dateFrom, dateTo)) }
-        return Page(records: decodedCalls().filter { $0.startTime >= dateFrom && $0.startTime < dateTo }, nextPageURI: nil)
+        let all = decodedCalls().filter { $0.startTime >= dateFrom && $0.startTime < dateTo }.sorted { $0.startTime < $1.startTime }
+        guard let pageSize = listPageSize else { return Page(records: all, nextPageURI: nil) }
+        let offset = nextPageURI.flatMap { Int($0.split(separator: "=").last ?? "") } ?? 0
+        let slice = Array(all.dropFirst(offset).prefix(pageSize))
+        return Page(records: slice, nextPageURI: offset + pageSize < all.count ? "https://platform.example/call-log?offset=\(offset + pageSize)" : nil)
     }
 
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
