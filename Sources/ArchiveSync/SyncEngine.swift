@@ -293,7 +293,7 @@ public final class SyncEngine {
             report.plan.append("extensions: \(exts.count)")
             let stream = stored.callLog
             if stream.syncToken == nil {
-                report.plan.append("call log: full sync (FSync, 250 newest), then list backfill from \(since.iso8601) in \(options.windowDays)-day windows")
+                report.plan.append("call log: full sync (FSync, 250 newest), then list backfill from \(since.iso8601) in windows of \(options.windowDays) days, widened while empty")
             } else {
                 if let range = stream.backfill {
                     report.plan.append("call log: continue backfill \(range.cursor.iso8601) → \(range.to.iso8601)")
