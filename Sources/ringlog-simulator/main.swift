@@ -117,6 +117,13 @@ struct SimulatorCommand: AsyncParsableCommand {
             --logins-invalidate-previous makes a share of logins end the same
             user's earlier tokens (another process logged in): OAU-213.
 
+            FSync dateFrom (--fsync-max-days, default 30): the 2025 spec limits
+            call-log-sync dateFrom to "the last 30 days from the current moment";
+            an older one answers 400 {"errorCode":"CMN-101","message":
+            "Parameter [dateFrom] value is invalid","errors":[{...,
+            "parameterName":"dateFrom","parameterValue":...}]} (the spec names
+            no code: CMN-101 is a guess). Without dateFrom FSync has no limit.
+
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
               GET  /__sim/stats               requests per group, 429s, requests
@@ -150,6 +157,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     var isyncUpdates: ISyncUpdates = SimulatorConfiguration().isyncUpdates
     @Option(help: "Whose voicemail the admin's login reads: 'all' mailboxes, or only its 'owner' (others answer 403 CMN-404).")
     var mailboxAccess: MailboxAccess = SimulatorConfiguration().mailboxAccess
+    @Option(help: "Call-log FSync refuses a dateFrom older than this many days (0: no limit; without dateFrom none).")
+    var fsyncMaxDays = SimulatorConfiguration().fsyncMaxDays
     @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
     @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
@@ -171,6 +180,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         guard accounts >= 1, users >= 1, days >= 0, futureDays >= 0, callsPerDay >= 0 else {
             throw ValidationError("--accounts and --users must be at least 1; --days, --future-days and --calls-per-day at least 0")
         }
+        guard fsyncMaxDays >= 0 else { throw ValidationError("--fsync-max-days must be 0 (no limit) or more") }
         guard timeScale > 0, clockSpeed >= 0, tokenLifetime > 0 else {
             throw ValidationError("--time-scale and --token-lifetime must be positive, --clock-speed not negative")
         }
@@ -210,6 +220,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.singleHost = singleHost
         configuration.isyncUpdates = isyncUpdates
         configuration.mailboxAccess = mailboxAccess
+        configuration.fsyncMaxDays = fsyncMaxDays
         configuration.faults.serverErrorShare = serverErrors
         configuration.faults.connectionResetShare = connectionResets
         configuration.faults.truncatedBodyShare = truncatedBodies

@@ -146,6 +146,10 @@ import Testing
                                  [("syncType", "ISync"), ("syncToken", full["syncInfo"]?["syncToken"]?.stringValue ?? "")])
         #expect(expired.status == 400)
         try expectConforms(try JSON.parse(expired.body), path: Self.account + "/call-log-sync", status: "400", tolerating: Self.errorExtras)
+        let oldDateFrom = driver.get(driver.accountPath + "/call-log-sync",
+                                     [("syncType", "FSync"), ("recordCount", "5"), ("dateFrom", "2026-09-01T00:00:00Z")])
+        #expect(oldDateFrom.status == 400)
+        try expectConforms(try JSON.parse(oldDateFrom.body), path: Self.account + "/call-log-sync", status: "400", tolerating: Self.errorExtras)
         var throttled = driver.get(driver.accountPath + "/call-log")
         for _ in 0..<12 where throttled.status != 429 { throttled = driver.get(driver.accountPath + "/call-log") }
         #expect(throttled.status == 429)
