@@ -117,6 +117,12 @@ struct SimulatorCommand: AsyncParsableCommand {
             --logins-invalidate-previous makes a share of logins end the same
             user's earlier tokens (another process logged in): OAU-213.
 
+            Extension numbers (--shared-extension-numbers N, default 1): in N
+            pairs of users per account (never the owner) both carry the same
+            extensionNumber, as a real fixture shows; extension list, call
+            parties, voicemail `to` and /__sim/truth all show it, so an
+            archiver must not key folders by number alone.
+
             FSync dateFrom (--fsync-max-days, default 30): the 2025 spec limits
             call-log-sync dateFrom to "the last 30 days from the current moment";
             an older one answers 400 {"errorCode":"CMN-101","message":
@@ -159,6 +165,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     var mailboxAccess: MailboxAccess = SimulatorConfiguration().mailboxAccess
     @Option(help: "Call-log FSync refuses a dateFrom older than this many days (0: no limit; without dateFrom none).")
     var fsyncMaxDays = SimulatorConfiguration().fsyncMaxDays
+    @Option(help: "Pairs of users per account that share one extension number (the owner never shares).")
+    var sharedExtensionNumbers = SimulatorConfiguration().sharedExtensionNumberPairs
     @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
     @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
@@ -180,6 +188,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         guard accounts >= 1, users >= 1, days >= 0, futureDays >= 0, callsPerDay >= 0 else {
             throw ValidationError("--accounts and --users must be at least 1; --days, --future-days and --calls-per-day at least 0")
         }
+        guard sharedExtensionNumbers >= 0 else { throw ValidationError("--shared-extension-numbers must be 0 or more") }
         guard fsyncMaxDays >= 0 else { throw ValidationError("--fsync-max-days must be 0 (no limit) or more") }
         guard timeScale > 0, clockSpeed >= 0, tokenLifetime > 0 else {
             throw ValidationError("--time-scale and --token-lifetime must be positive, --clock-speed not negative")
@@ -221,6 +230,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.isyncUpdates = isyncUpdates
         configuration.mailboxAccess = mailboxAccess
         configuration.fsyncMaxDays = fsyncMaxDays
+        configuration.sharedExtensionNumberPairs = sharedExtensionNumbers
         configuration.faults.serverErrorShare = serverErrors
         configuration.faults.connectionResetShare = connectionResets
         configuration.faults.truncatedBodyShare = truncatedBodies

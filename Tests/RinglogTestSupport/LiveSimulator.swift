@@ -37,6 +37,8 @@ public final class LiveSimulator: Sendable {
         public var isyncUpdates: String?
         /// `--rate-limits heavy=20,medium=40,light=50,auth=200` (nil: RingCentral's defaults).
         public var rateLimits: String?
+        /// `--shared-extension-numbers N` (nil: the simulator's default, one pair per account).
+        public var sharedExtensionNumbers: Int?
         /// `--fsync-max-days N` (nil: the simulator's default, 30; 0: no limit).
         public var fsyncMaxDays: Int?
         /// `--mailbox-access all|owner` (nil: the simulator's default).
@@ -70,6 +72,7 @@ public final class LiveSimulator: Sendable {
         if let isyncUpdates = options.isyncUpdates { arguments += ["--isync-updates", isyncUpdates] }
         if let mailboxAccess = options.mailboxAccess { arguments += ["--mailbox-access", mailboxAccess] }
         if let rateLimits = options.rateLimits { arguments += ["--rate-limits", rateLimits] }
+        if let pairs = options.sharedExtensionNumbers { arguments += ["--shared-extension-numbers", String(pairs)] }
         if let fsyncMaxDays = options.fsyncMaxDays { arguments += ["--fsync-max-days", String(fsyncMaxDays)] }
         arguments += options.extraArguments
         let finalArguments = arguments
