@@ -24,7 +24,10 @@ struct SimulatorCommand: AsyncParsableCommand {
             socket on 127.0.0.1: libcurl (and curl) resolve any *.localhost name
             to loopback; tools that cannot (python's urllib) use loopbackUrl,
             which serves the same paths. --single-host puts everything on
-            http://127.0.0.1:PORT instead.
+            http://127.0.0.1:PORT instead. Content paths also answer on the
+            API host, but their 302 goes to the media host, where libcurl no
+            longer sends an Authorization header it was given for the API
+            host: use each contentUri as given.
 
             Once listening it prints one JSON line on stdout:
               {"url": "http://platform.sim.localhost:PORT",
@@ -142,8 +145,10 @@ struct SimulatorCommand: AsyncParsableCommand {
               POST /__sim/faults              set fault shares (JSON body)
               POST /__sim/next-error?kind=K   a one-shot error variant (above)
 
-            Example:
+            Examples:
               ringlog-simulator --port 0 --seed 7 --days 14 --time-scale 60
+              ringlog-simulator --port 0 --isync-updates none \\
+                  --mailbox-access owner --rate-limits heavy=20,auth=200
             """)
 
     @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).") var port: UInt16 = 0
