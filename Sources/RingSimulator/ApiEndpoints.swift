@@ -227,8 +227,15 @@ extension EngineState {
             guard let count = Int(countText), (1...250).contains(count) else {
                 return invalid("recordCount", countText, detail: "the maximum number of records is 250")
             }
-            let dateFrom: Timestamp
-            do { dateFrom = try date(request, "dateFrom") ?? Timestamp(millisecondsSinceEpoch: 0) } catch { return error.response }
+            let requestedFrom: Timestamp?
+            do { requestedFrom = try date(request, "dateFrom") } catch { return error.response }
+            if let requestedFrom, configuration.fsyncMaxDays > 0,
+                requestedFrom < now.adding(seconds: -86_400 * Double(configuration.fsyncMaxDays)) {
+                // The spec states the limit but no error for it: CMN-101 is RingCentral's code for a
+                // parameter value it refuses (a guess at the exact answer).
+                return invalid("dateFrom", request.parameter("dateFrom") ?? "")
+            }
+            let dateFrom = requestedFrom ?? Timestamp(millisecondsSinceEpoch: 0)
             records = Array(account.calls.filter { $0.visibleAt <= now && $0.start >= dateFrom && matches($0) }
                 .sorted { $0.start != $1.start ? $0.start > $1.start : $0.id > $1.id }  // newest first
                 .prefix(count))

@@ -116,12 +116,13 @@ struct RateLimiter {
     }
 }
 
-/// Seconds as RingCentral writes them in headers: whole numbers where exact, else up to 3 decimals
-/// (only a time-scaled simulator produces fractions).
+/// Seconds as RingCentral writes them in headers: whole numbers where exact, else up to 6 decimals
+/// (only a time-scaled simulator produces fractions; a window scaled a million-fold is 0.00006 s).
 func formatSeconds(_ seconds: Double) -> String {
     if seconds == seconds.rounded() { return String(Int(seconds)) }
-    let millis = Int((seconds * 1000).rounded())
-    var text = "\(millis / 1000)." + String(String(millis % 1000 + 1000).dropFirst())
+    let micros = Int((seconds * 1_000_000).rounded())
+    var text = "\(micros / 1_000_000)." + String(String(micros % 1_000_000 + 1_000_000).dropFirst())
     while text.hasSuffix("0") { text.removeLast() }
+    if text.hasSuffix(".") { text.removeLast() }
     return text
 }

@@ -37,6 +37,13 @@ public struct SimulatorConfiguration: Sendable {
     public var isyncUpdates = ISyncUpdates.all
     /// Per-group limits and windows (RingCentral's defaults unless customised).
     public var rateLimits = RateLimits()
+    /// Pairs of User extensions per account that share one extension number (as many as the users
+    /// allow; the owner never shares).
+    public var sharedExtensionNumberPairs = 1
+    /// Call-log FSync refuses a `dateFrom` older than this many days before now (0: no limit). The
+    /// 2025 spec: "The range is limited to the last 30 days from the current moment"; without
+    /// `dateFrom` there is no limit.
+    public var fsyncMaxDays = 30
     /// Whose voicemail the admin's login may read (other users' logins only ever read their own).
     public var mailboxAccess = MailboxAccess.all
 

@@ -48,7 +48,7 @@ struct SimAccount: Sendable {
 
 struct SimExtension: Sendable {
     let id: String
-    let number: String?
+    var number: String?
     let name: String
     let type: String
     let status: String
@@ -192,6 +192,7 @@ extension SimAccount {
                                            type: "Department", status: "Enabled", firstName: nil, lastName: nil))
             nextExtensionId += Int64(random.int(1...40))
         }
+        shareExtensionNumbers(&extensions, pairs: configuration.sharedExtensionNumberPairs, seed: seed, account: index)
         // A real account has extensions without a number (limited extensions, unassigned seats).
         extensions.append(SimExtension(id: String(nextExtensionId), number: nil, name: "Lobby Phone",
                                        type: "Limited", status: "Enabled", firstName: nil, lastName: nil))
@@ -213,6 +214,20 @@ extension SimAccount {
         account.shapeCalls(configuration: configuration)
         account.buildIndexes()
         return account
+    }
+
+    /// Two extensions can carry one extension number (seen in a real fixture). In each of `pairs` pairs
+    /// of users other than the owner, the second takes the first's number; its own is left unused. A
+    /// generator of its own picks them, so the rest of the world is unchanged. As many pairs as the
+    /// users allow.
+    static func shareExtensionNumbers(_ extensions: inout [SimExtension], pairs: Int, seed: UInt64, account: Int) {
+        var random = SeededRandom(seed: seed, 5, UInt64(account))
+        var candidates = extensions.indices.filter { $0 > 0 && extensions[$0].type == "User" }
+        for _ in 0..<max(0, min(pairs, candidates.count / 2)) {
+            let keeper = candidates.remove(at: random.int(0...(candidates.count - 1)))
+            let sharer = candidates.remove(at: random.int(0...(candidates.count - 1)))
+            extensions[sharer].number = extensions[keeper].number
+        }
     }
 
     private mutating func generateCalls(configuration: SimulatorConfiguration, start: Timestamp) {

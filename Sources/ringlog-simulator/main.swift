@@ -24,7 +24,10 @@ struct SimulatorCommand: AsyncParsableCommand {
             socket on 127.0.0.1: libcurl (and curl) resolve any *.localhost name
             to loopback; tools that cannot (python's urllib) use loopbackUrl,
             which serves the same paths. --single-host puts everything on
-            http://127.0.0.1:PORT instead.
+            http://127.0.0.1:PORT instead. Content paths also answer on the
+            API host, but their 302 goes to the media host, where libcurl no
+            longer sends an Authorization header it was given for the API
+            host: use each contentUri as given.
 
             Once listening it prints one JSON line on stdout:
               {"url": "http://platform.sim.localhost:PORT",
@@ -82,6 +85,54 @@ struct SimulatorCommand: AsyncParsableCommand {
                     so an archiver must re-list a trailing window to see late
                     recordings and final results
 
+            Rate limits count per app and user, in RingCentral's groups (Heavy
+            10, Medium 40, Light 50, Auth 5 requests per 60 s; penalty = window)
+            unless --rate-limits customises them; X-Rate-Limit-Limit and
+            -Window follow, and --time-scale shrinks every window.
+
+            Error shapes. By default: bad client id or secret 400
+            {"error":"invalid_client","errors":[{"errorCode":"OAU-153",
+            "message":"Invalid client: ID","parameters":[{"parameterName":
+            "client_id","parameterValue":"ID"}]}],"error_description":...};
+            bad JWT 400 invalid_grant OAU-140 (with errors[]); a revoked or
+            superseded token 401 OAU-213 "Token not found"; an expired one 401
+            OAU-128. One-shot variants, for the next N requests whose path
+            contains TEXT (default /restapi/oauth/token for the two OAuth
+            kinds, /restapi/v1.0/ otherwise):
+              POST /__sim/next-error?kind=K[&count=N][&path=TEXT][&permission=P]
+              invalid-client             400 OAU-153 as above
+              invalid-grant              400 {"error":"invalid_grant",
+                                         "error_description":"Invalid resource
+                                         owner credentials."}, no errors[]
+              app-permission             403 {"errorCode":"InsufficientPermissions",
+                                         ... CMN-401 ..., "permissionName":P}
+                                         (P default ReadCallRecording)
+              user-permission            403 CMN-408 "user needs to have [P]
+                                         permission" (default FullCompanyCallLog)
+              another-extension          403 CMN-404
+              rate-limit-without-window  429 CMN-301 without X-Rate-Limit-Window
+                                         or Retry-After (no penalty started)
+              rate-limit-bare            429 CMN-310 "Global request rate
+                                         exceeded" without any X-Rate-Limit-*
+                                         header or Retry-After (no penalty)
+              token-not-found            401 OAU-213; the token stays dead
+              none                       clears the queue
+            --logins-invalidate-previous makes a share of logins end the same
+            user's earlier tokens (another process logged in): OAU-213.
+
+            Extension numbers (--shared-extension-numbers N, default 1): in N
+            pairs of users per account (never the owner) both carry the same
+            extensionNumber, as a real fixture shows; extension list, call
+            parties, voicemail `to` and /__sim/truth all show it, so an
+            archiver must not key folders by number alone.
+
+            FSync dateFrom (--fsync-max-days, default 30): the 2025 spec limits
+            call-log-sync dateFrom to "the last 30 days from the current moment";
+            an older one answers 400 {"errorCode":"CMN-101","message":
+            "Parameter [dateFrom] value is invalid","errors":[{...,
+            "parameterName":"dateFrom","parameterValue":...}]} (the spec names
+            no code: CMN-101 is a guess). Without dateFrom FSync has no limit.
+
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
               GET  /__sim/stats               requests per group, 429s, requests
@@ -92,9 +143,12 @@ struct SimulatorCommand: AsyncParsableCommand {
               POST /__sim/advance?seconds=N   move the simulated clock forward
               POST /__sim/expire-sync-tokens  every sync token becomes invalid
               POST /__sim/faults              set fault shares (JSON body)
+              POST /__sim/next-error?kind=K   a one-shot error variant (above)
 
-            Example:
+            Examples:
               ringlog-simulator --port 0 --seed 7 --days 14 --time-scale 60
+              ringlog-simulator --port 0 --isync-updates none \\
+                  --mailbox-access owner --rate-limits heavy=20,auth=200
             """)
 
     @Option(help: "TCP port on 127.0.0.1 (0 picks a free one).") var port: UInt16 = 0
@@ -114,6 +168,10 @@ struct SimulatorCommand: AsyncParsableCommand {
     var isyncUpdates: ISyncUpdates = SimulatorConfiguration().isyncUpdates
     @Option(help: "Whose voicemail the admin's login reads: 'all' mailboxes, or only its 'owner' (others answer 403 CMN-404).")
     var mailboxAccess: MailboxAccess = SimulatorConfiguration().mailboxAccess
+    @Option(help: "Call-log FSync refuses a dateFrom older than this many days (0: no limit; without dateFrom none).")
+    var fsyncMaxDays = SimulatorConfiguration().fsyncMaxDays
+    @Option(help: "Pairs of users per account that share one extension number (the owner never shares).")
+    var sharedExtensionNumbers = SimulatorConfiguration().sharedExtensionNumberPairs
     @Option(help: "Share of API requests answered 500/503.") var serverErrors = 0.0
     @Option(help: "Share of API requests whose connection closes after the headers.") var connectionResets = 0.0
     @Option(help: "Share of API requests whose body is cut in half.") var truncatedBodies = 0.0
@@ -125,18 +183,25 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Share of calls with an extension whose `extension` is only on the legs.") var legsOnlyExtensions = 0.1
     @Option(help: "Share of recorded user calls that are internal: two records, one recording.") var internalCalls = 0.0
     @Option(help: "Share of API requests that invalidate the access token (401).") var tokenInvalidations = 0.0
+    @Option(help: "Share of logins that end the same user's earlier tokens with this app (their next use: 401 OAU-213).")
+    var loginsInvalidatePrevious = 0.0
+    @Option(help: "Customised limits: GROUP=REQUESTS[/WINDOW],... (e.g. heavy=20,medium=40,light=50,auth=200).")
+    var rateLimits: String?
     @Option(help: "Share of API requests answered 429 with a penalty.") var bursts429 = 0.0
 
     func validate() throws {
         guard accounts >= 1, users >= 1, days >= 0, futureDays >= 0, callsPerDay >= 0 else {
             throw ValidationError("--accounts and --users must be at least 1; --days, --future-days and --calls-per-day at least 0")
         }
+        guard sharedExtensionNumbers >= 0 else { throw ValidationError("--shared-extension-numbers must be 0 or more") }
+        guard fsyncMaxDays >= 0 else { throw ValidationError("--fsync-max-days must be 0 (no limit) or more") }
         guard timeScale > 0, clockSpeed >= 0, tokenLifetime > 0 else {
             throw ValidationError("--time-scale and --token-lifetime must be positive, --clock-speed not negative")
         }
         for (name, share) in [("--server-errors", serverErrors), ("--connection-resets", connectionResets),
                               ("--truncated-bodies", truncatedBodies), ("--slow-responses", slowResponses),
                               ("--token-invalidations", tokenInvalidations), ("--bursts429", bursts429),
+                              ("--logins-invalidate-previous", loginsInvalidatePrevious),
                               ("--leg-only-recordings", legOnlyRecordings), ("--every-leg-recordings", everyLegRecordings),
                               ("--transfers", transfers), ("--legs-only-extensions", legsOnlyExtensions), ("--internal-calls", internalCalls)]
         where !(0...1).contains(share) {
@@ -144,6 +209,9 @@ struct SimulatorCommand: AsyncParsableCommand {
         }
         guard legOnlyRecordings + everyLegRecordings <= 1 else {
             throw ValidationError("--leg-only-recordings and --every-leg-recordings together cannot exceed 1")
+        }
+        if let rateLimits {
+            do { _ = try RateLimits(parsing: rateLimits) } catch { throw ValidationError("--rate-limits: \(error.description)") }
         }
         if let startTime, Timestamp(iso8601: startTime) == nil {
             throw ValidationError("--start-time \(startTime) is not an ISO 8601 instant (e.g. 2026-11-21T12:00:00Z)")
@@ -166,6 +234,8 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.singleHost = singleHost
         configuration.isyncUpdates = isyncUpdates
         configuration.mailboxAccess = mailboxAccess
+        configuration.fsyncMaxDays = fsyncMaxDays
+        configuration.sharedExtensionNumberPairs = sharedExtensionNumbers
         configuration.faults.serverErrorShare = serverErrors
         configuration.faults.connectionResetShare = connectionResets
         configuration.faults.truncatedBodyShare = truncatedBodies
@@ -173,6 +243,8 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.faults.slowSeconds = slowSeconds
         configuration.faults.tokenInvalidationShare = tokenInvalidations
         configuration.faults.burst429Share = bursts429
+        configuration.faults.loginInvalidatesPreviousShare = loginsInvalidatePrevious
+        if let rateLimits { configuration.rateLimits = try RateLimits(parsing: rateLimits) }
         configuration.callShapes.recordingOnNonMasterLegShare = legOnlyRecordings
         configuration.callShapes.recordingOnEveryLegShare = everyLegRecordings
         configuration.callShapes.transferShare = transfers

@@ -15,6 +15,8 @@ import Testing
         #expect(credentials.count == 2 && credentials[0].accountId != credentials[1].accountId)
         let startup = try JSON.parse(server.startupLine)
         #expect(startup["url"]?.stringValue == server.baseURL)
+        #expect(server.baseURL == "http://platform.sim.localhost:\(server.port)" && startup["mediaUrl"]?.stringValue == server.mediaURL)
+        #expect(startup["loopbackUrl"]?.stringValue == "http://127.0.0.1:\(server.port)")
         #expect(startup["accounts"]?.arrayValue?.count == 2)
         for (index, account) in credentials.enumerated() {
             let client = RingCentralClient(credentials: RingCentralCredentials(

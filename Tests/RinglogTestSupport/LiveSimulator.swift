@@ -35,6 +35,12 @@ public final class LiveSimulator: Sendable {
         public var singleHost = false
         /// `--isync-updates all|none` (nil: the simulator's default).
         public var isyncUpdates: String?
+        /// `--rate-limits heavy=20,medium=40,light=50,auth=200` (nil: RingCentral's defaults).
+        public var rateLimits: String?
+        /// `--shared-extension-numbers N` (nil: the simulator's default, one pair per account).
+        public var sharedExtensionNumbers: Int?
+        /// `--fsync-max-days N` (nil: the simulator's default, 30; 0: no limit).
+        public var fsyncMaxDays: Int?
         /// `--mailbox-access all|owner` (nil: the simulator's default).
         public var mailboxAccess: String?
         /// Further simulator options, appended as given (e.g. `["--isync-updates", "none"]`).
@@ -65,6 +71,9 @@ public final class LiveSimulator: Sendable {
         if options.singleHost { arguments.append("--single-host") }
         if let isyncUpdates = options.isyncUpdates { arguments += ["--isync-updates", isyncUpdates] }
         if let mailboxAccess = options.mailboxAccess { arguments += ["--mailbox-access", mailboxAccess] }
+        if let rateLimits = options.rateLimits { arguments += ["--rate-limits", rateLimits] }
+        if let pairs = options.sharedExtensionNumbers { arguments += ["--shared-extension-numbers", String(pairs)] }
+        if let fsyncMaxDays = options.fsyncMaxDays { arguments += ["--fsync-max-days", String(fsyncMaxDays)] }
         arguments += options.extraArguments
         let finalArguments = arguments
         return try await blocking { try LiveSimulator(arguments: finalArguments) }
@@ -156,6 +165,16 @@ public final class LiveSimulator: Sendable {
     public func advance(seconds: Double) { _ = call(.post, "/__sim/advance?seconds=\(seconds)") }
     public func expireSyncTokens() { _ = call(.post, "/__sim/expire-sync-tokens") }
     public func setFaults(_ json: String) { _ = call(.post, "/__sim/faults", body: json) }
+    /// Queues a one-shot error variant (`POST /__sim/next-error`): `kind` is one of invalid-client,
+    /// invalid-grant, app-permission, user-permission, another-extension, rate-limit-without-window,
+    /// rate-limit-bare, token-not-found (or none to clear); it answers the next `count` requests whose
+    /// path contains `path` (default: the token endpoint for the OAuth kinds, the API otherwise).
+    public func nextError(_ kind: String, count: Int = 1, path: String? = nil, permission: String? = nil) {
+        var query = "kind=\(kind)&count=\(count)"
+        if let path { query += "&path=" + percentEncode(path) }
+        if let permission { query += "&permission=" + percentEncode(permission) }
+        _ = call(.post, "/__sim/next-error?" + query)
+    }
 }
 
 public struct SimulatorStartError: Error, CustomStringConvertible {
