@@ -35,6 +35,35 @@ import Testing
         }
     }
 
+    /// The simulator gives two extensions one number (as a real account's payloads show): no folder
+    /// ever holds items of two extensions, and the lower id keeps the number.
+    @Test func extensionsSharingANumberNeverShareAFolder() async throws {
+        let sim = try await LiveSimulator.start()
+        let archive = try await ArchiveFixture.create(sim)
+        try archive.expectExactStatus(try await archive.sync())
+        try archive.expectMatchesTruth()
+        var owners: [String: Set<String>] = [:]
+        for line in archive.manifestLines where line["kind"] == "call" || line["kind"] == "message" {
+            let folder = String((line["path"]?.stringValue ?? "").split(separator: "/").first ?? "")
+            guard folder != "_account", let id = line["extensionId"]?.stringValue else { continue }
+            owners[folder, default: []].insert(id)
+        }
+        #expect(owners.values.allSatisfy { $0.count == 1 }, "a folder holds two extensions: \(owners.filter { $0.value.count > 1 })")
+        // The shared pair: both archived, one under the number, the other under id-<extensionId>.
+        let truth = try archive.truth()
+        var idsByNumber: [String: Set<String>] = [:]
+        for item in truth {
+            if let number = item["extensionNumber"]?.stringValue, let id = item["extensionId"]?.stringValue { idsByNumber[number, default: []].insert(id) }
+        }
+        let shared = try #require(idsByNumber.first { $0.value.count > 1 }, "the simulator shares a number")
+        let lower = shared.value.min { $0.count != $1.count ? $0.count < $1.count : $0 < $1 }!
+        #expect(owners[shared.key] == [lower])
+        for other in shared.value where other != lower && owners["id-\(other)"] != nil {
+            #expect(owners["id-\(other)"] == [other])
+        }
+        #expect(shared.value.filter { $0 != lower }.contains { owners["id-\($0)"] != nil }, "the other extension's items are under id-<extensionId>")
+    }
+
     /// Media URLs are on the sibling host `media.sim.localhost` with the port written out, as
     /// RingCentral's are (`https://media.ringcentral.com:443/…`), and the bearer goes there.
     @Test func mediaComesFromTheSiblingHostWithAnExplicitPort() async throws {
