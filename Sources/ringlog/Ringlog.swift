@@ -35,7 +35,8 @@ struct Ringlog: ParsableCommand {
               64 malformed command line
             """,
         version: "ringlog 0.2.0 (layout v1)",
-        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self])
+        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self, ErlangCommand.self,
+                      TrafficReportCommand.self, PlanCommand.self])
 }
 
 /// Exit statuses shared by every subcommand.
