@@ -90,8 +90,11 @@ public struct BarChart: Sendable {
             </g>
 
             """
-        // X labels: at most about 14, evenly spaced, each under a tick mark.
-        let step = max(1, Int((Double(bars.count) / 14).rounded(.up)))
+        // X labels: as many as fit side by side (about 6.5 px a character at 12 px), evenly spaced,
+        // each under a tick mark.
+        let longest = Double(bars.map(\.label.count).max() ?? 1)
+        let fitting = max(1, Int(plotWidth / (longest * 6.5 + 16)))
+        let step = max(1, Int((Double(bars.count) / Double(fitting)).rounded(.up)))
         out += "<g fill=\"#333333\" text-anchor=\"middle\">\n"
         for index in stride(from: 0, to: bars.count, by: step) {
             let x = Self.left + slot * (Double(index) + 0.5)

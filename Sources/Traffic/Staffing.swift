@@ -42,7 +42,7 @@ public struct Staffing: Sendable, Equatable {
     /// The queue with `agents` agents.
     public let queue: QueueModel
 
-    /// No traffic needs no agents.
+    /// The search gives up beyond this many agents (a goal no finite centre meets).
     public static let maximumAgents = 50_000_000
 
     public init(trafficErlangs: Double, averageHandleSeconds: Double, goal: StaffingGoal, maximumOccupancy: Double? = nil,
@@ -62,7 +62,7 @@ public struct Staffing: Sendable, Equatable {
         case .maximumWaitProbability(let probability):
             guard probability > 0 && probability <= 1 else { throw StaffingError(description: "the wait probability must be above 0 and at most 1") }
         }
-        guard trafficErlangs > 0 else {
+        guard trafficErlangs > 0 else {  // no traffic needs no agents
             agents = 0; agentsForGoal = 0; scheduledAgents = 0
             queue = QueueModel(agents: 0, trafficErlangs: 0, averageHandleSeconds: averageHandleSeconds)
             return

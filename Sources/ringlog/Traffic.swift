@@ -163,6 +163,14 @@ struct ArchiveTrafficScan {
     /// read there is not the period's and is not counted as skipped.
     var firstReportDay = ""
 
+    /// The only parts of a call sidecar the reports use; the rest is checked but not built.
+    static let fields = JSONSelection.members([
+        "format": .whole,
+        "record": .members(["id": .whole, "telephonySessionId": .whole, "startTime": .whole, "duration": .whole, "direction": .whole,
+                            "result": .whole]),
+        "archive": .members(["item": .members(["callId": .whole])]),
+    ])
+
     /// Calls that started up to this long before --from are looked at for the time they run into it.
     static let lookbackMillis: Int64 = 86_400_000
 
@@ -195,7 +203,7 @@ struct ArchiveTrafficScan {
             return skip(.unreadable, entry)
         }
         sidecarsRead += 1
-        guard let json = try? JSON.parse(bytes), json["format"]?.stringValue == "ringlog-call", let record = json["record"],
+        guard let json = try? JSON.parse(bytes, selecting: Self.fields), json["format"]?.stringValue == "ringlog-call", let record = json["record"],
             record.objectValue != nil
         else { return skip(.unreadable, entry) }
         guard inputs.direction.includes(record["direction"]?.stringValue) else { return }
