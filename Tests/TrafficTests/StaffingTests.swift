@@ -22,9 +22,9 @@ import Testing
 
     @Test func staffingIsTheSmallestAgentCountAboveTheTrafficThatMeetsTheGoal() throws {
         // Against a brute-force search that recomputes every candidate from scratch.
-        for traffic in [0.3, 1, 2.5, 10, 22.9, 99.9, 480, 1_234.5] {
+        for traffic in [0.05, 0.3, 1, 2.5, 10, 22.9, 99.9, 480, 1_234.5] {
             for goal in [StaffingGoal.serviceLevel(fraction: 0.8, withinSeconds: 20), .serviceLevel(fraction: 0.95, withinSeconds: 0),
-                         .maximumAverageSpeedOfAnswer(seconds: 15), .maximumWaitProbability(0.2)] {
+                         .maximumAverageSpeedOfAnswer(seconds: 15), .maximumWaitProbability(0.2), .maximumWaitProbability(0.9)] {
                 let staffing = try Staffing(trafficErlangs: traffic, averageHandleSeconds: 240, goal: goal)
                 var brute = Int(traffic.rounded(.down)) + 1
                 while !goal.isMet(by: QueueModel(agents: brute, trafficErlangs: traffic, averageHandleSeconds: 240)) { brute += 1 }
