@@ -8,9 +8,10 @@ import PackageDescription
 //   RingCentral               RingCentral API client, models, rate-limit governor
 //   ArchiveStore              everything about the tree: names, durable I/O, lease, codecs, reader, the one writer
 //                             (a leaf: no network code)
+//   Traffic                   pure traffic maths (no I/O): Erlang B/C, staffing, interval tallies, day planner, SVG charts
 //   ArchiveSync               the sync engine: RingCentral → the tree, through ArchiveStore's writer
 //   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
-//   ringlog                   the archiver CLI: links RingCentral, never the simulator
+//   ringlog                   the archiver CLI: links RingCentral, never the simulator; `erlang`, `traffic`, `plan` on Traffic
 //   ringlog-simulator         the simulator's executable (FlyingFox web server)
 let package = Package(
     name: "ringlog",
@@ -42,6 +43,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ArchiveStore", dependencies: ["RinglogSupport"]),
+        .target(name: "Traffic"),
         .target(name: "ArchiveSync", dependencies: [
             "ArchiveStore", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
@@ -51,7 +53,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "ringlog", dependencies: [
-            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport",
+            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "Traffic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -66,6 +68,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RinglogTestSupport"),
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
+        // The calculator against published vectors and exact arithmetic; the reports through the CLI's own functions.
+        .testTarget(name: "TrafficTests", dependencies: ["Traffic", "ringlog", "ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveSyncTests", dependencies: [

@@ -104,9 +104,26 @@ public struct ArchiveReader: Sendable {
 
     /// Every item file of `month`, day by day (then extension folder, then name).
     public func forEachFile(inMonth month: String, _ body: (Entry) throws -> Void) throws {
+        try forEachFile(inMonth: month, days: nil, folders: nil, body)
+    }
+
+    /// Every item file of the day folders `first` through `last` (`YYYY-MM-DD`, inclusive), of the
+    /// extension folders `folders` (nil: all), day by day, month by month: a report over a period
+    /// lists only that period's folders.
+    public func forEachFile(fromDay first: String, throughDay last: String, folders: Set<String>? = nil,
+                            _ body: (Entry) throws -> Void) throws {
+        guard first <= last else { return }
+        for month in months() where month >= String(first.prefix(7)) && month <= String(last.prefix(7)) {
+            try forEachFile(inMonth: month, days: first...last, folders: folders, body)
+        }
+    }
+
+    private func forEachFile(inMonth month: String, days: ClosedRange<String>?, folders selected: Set<String>?,
+                             _ body: (Entry) throws -> Void) throws {
         var folders: [(day: String, folder: String)] = []
-        for folder in extensionFolders {
-            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder)) where Self.isDayFolder(day) && day.hasPrefix(month + "-") {
+        for folder in extensionFolders where selected?.contains(folder) ?? true {
+            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder))
+            where Self.isDayFolder(day) && day.hasPrefix(month + "-") && (days?.contains(day) ?? true) {
                 folders.append((day, folder))
             }
         }

@@ -23,6 +23,32 @@ extension JSON {
     }
 }
 
+/// Which parts of a document `JSON.parse(_:selecting:)` builds: `.whole` keeps a value as it is;
+/// `.members` keeps only the named members of an object (each with its own selection).
+public indirect enum JSONSelection: Sendable {
+    case whole
+    case members([String: JSONSelection])
+}
+
+extension JSON {
+    /// Parses `bytes` as strictly as `parse` checks them — structure, numbers, escapes, surrogates and
+    /// UTF-8 of every byte, kept or not — but builds only the selected members: an object comes back
+    /// with only the members its selection names. For reading a few fields out of many files (the
+    /// traffic report reads six fields of each call sidecar) without building the rest. Duplicate
+    /// member names are refused among the members built; in skipped objects they are not looked for.
+    public static func parse(_ bytes: some Collection<UInt8>, selecting selection: JSONSelection) throws(JSONParseError) -> JSON {
+        let buffer = Array(bytes)
+        return try buffer.withUnsafeBufferPointer { pointer throws(JSONParseError) -> JSON in
+            var parser = Parser(bytes: pointer)
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 0, selection: selection)
+            parser.skipWhitespace()
+            guard parser.position == pointer.count else { throw parser.error("trailing characters after the value") }
+            return value
+        }
+    }
+}
+
 private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
@@ -86,6 +112,142 @@ private struct Parser {
             default: throw error("expected ',' or '}'")
             }
         }
+    }
+
+    mutating func parseValue(depth: Int, selection: JSONSelection) throws(JSONParseError) -> JSON {
+        guard case .members(let wanted) = selection, current == UInt8(ascii: "{") else { return try parseValue(depth: depth) }
+        guard depth < Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        position += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if current == UInt8(ascii: "}") { position += 1; return .object(object) }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let key = try parseString()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            if let selection = wanted[key] {
+                if object[key] != nil { throw error("duplicate member name \"\(key)\"") }
+                object[key] = try parseValue(depth: depth + 1, selection: selection)
+            } else {
+                try skipValue(depth: depth + 1)
+            }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"): position += 1; return .object(object)
+            default: throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Checks one value as `parseValue` would, building nothing.
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth < Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        guard let byte = current else { throw error("unexpected end of input, expected a value") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            position += 1
+            skipWhitespace()
+            if current == UInt8(ascii: "}") { position += 1; return }
+            while true {
+                skipWhitespace()
+                guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                try skipString()
+                skipWhitespace()
+                guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+                position += 1
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                switch current {
+                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: "}"): position += 1; return
+                default: throw error("expected ',' or '}'")
+                }
+            }
+        case UInt8(ascii: "["):
+            position += 1
+            skipWhitespace()
+            if current == UInt8(ascii: "]") { position += 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                switch current {
+                case UInt8(ascii: ","): position += 1
+                case UInt8(ascii: "]"): position += 1; return
+                default: throw error("expected ',' or ']'")
+                }
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): _ = try expect("true", value: .null)
+        case UInt8(ascii: "f"): _ = try expect("false", value: .null)
+        case UInt8(ascii: "n"): _ = try expect("null", value: .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
+        default: throw error("unexpected character, expected a value")
+        }
+    }
+
+    /// Checks a string as `parseString` would (escapes, surrogate pairs, UTF-8), building nothing.
+    mutating func skipString() throws(JSONParseError) {
+        position += 1  // opening quote
+        while true {
+            guard let byte = current else { throw error("unterminated string") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                return
+            case 0x00..<0x20:
+                throw error("control character in string")
+            case UInt8(ascii: "\\"):
+                position += 1
+                guard let escape = current else { throw error("unterminated escape") }
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                    UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"):
+                    let code = try parseHex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+                        else { throw error("unpaired high surrogate") }
+                        position += 2
+                        guard (0xDC00...0xDFFF).contains(try parseHex4()) else { throw error("invalid low surrogate") }
+                    } else if (0xDC00...0xDFFF).contains(code) {
+                        throw error("unpaired low surrogate")
+                    }
+                default:
+                    throw error("invalid escape character")
+                }
+            case 0x20..<0x80:
+                position += 1
+            default:
+                try skipUTF8Sequence(lead: byte)
+            }
+        }
+    }
+
+    /// One multi-byte UTF-8 sequence, by RFC 3629's table (no overlongs, no surrogates, ≤ U+10FFFF).
+    mutating func skipUTF8Sequence(lead: UInt8) throws(JSONParseError) {
+        let invalid = error("string is not valid UTF-8")
+        let (count, secondRange): (Int, ClosedRange<UInt8>) = switch lead {
+        case 0xC2...0xDF: (1, 0x80...0xBF)
+        case 0xE0: (2, 0xA0...0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (2, 0x80...0xBF)
+        case 0xED: (2, 0x80...0x9F)
+        case 0xF0: (3, 0x90...0xBF)
+        case 0xF1...0xF3: (3, 0x80...0xBF)
+        case 0xF4: (3, 0x80...0x8F)
+        default: throw invalid
+        }
+        guard position + count < bytes.count, secondRange.contains(bytes[position + 1]) else { throw invalid }
+        for offset in stride(from: 2, through: count, by: 1) where !(0x80...0xBF).contains(bytes[position + offset]) { throw invalid }
+        position += count + 1
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {

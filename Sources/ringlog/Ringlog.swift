@@ -12,6 +12,13 @@ struct Ringlog: ParsableCommand {
                   --server https://platform.ringcentral.com
               ringlog sync --root /srv/archive --all    (from cron or a timer)
 
+            Traffic and staffing (no network; the last two read the archive only):
+              ringlog erlang staff --calls 100 --period 30m --aht 3m \\
+                  --service-level 80% --target 20s
+              ringlog traffic --root /srv/archive --from 2026-11-01 --to 2026-11-30
+              ringlog plan --root /srv/archive --from 2026-11-01 --to 2026-11-28 \\
+                  --service-level 80% --target 20s --chart plan.svg
+
             Credentials, per tenant: a secrets file <secrets-dir>/<tenantId>.json with
             clientId, clientSecret and jwt, mode 0600 (default dir
             ~/.config/ringlog/secrets, or $RINGLOG_SECRETS_DIR); otherwise RingCentral's
@@ -35,7 +42,8 @@ struct Ringlog: ParsableCommand {
               64 malformed command line
             """,
         version: "ringlog 0.2.0 (layout v1)",
-        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self])
+        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self, ErlangCommand.self,
+                      TrafficReportCommand.self, PlanCommand.self])
 }
 
 /// Exit statuses shared by every subcommand.

@@ -70,3 +70,40 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSON.parse(deep) }
     }
 }
+
+/// `JSON.parse(_:selecting:)`: the selected members exactly as the full parse gives them, and every
+/// document the full parse refuses refused too, wherever the fault hides.
+@Suite struct SelectiveParseTests {
+    let selection = JSONSelection.members(["format": .whole, "record": .members(["id": .whole, "duration": .whole]), "missing": .whole])
+
+    @Test func theSelectedMembersAreWhatTheFullParseGives() throws {
+        let text = #"{"format": "ringlog-call", "layoutVersion": 1, "record": {"uri": "x", "id": "Ab\u00e9\"", "duration": 12.50, "legs": [{"a": [1, 2, {"b": null}]}, true, false, -0.5e-3]}, "archive": {"item": {"x": "\ud83d\ude00 ü"}}}"#
+        let full = try JSON.parse(text)
+        let partial = try JSON.parse(Array(text.utf8), selecting: selection)
+        #expect(partial.objectValue?.members.map(\.key) == ["format", "record"])
+        #expect(partial["format"] == full["format"] && partial["record"]?["id"] == full["record"]?["id"])
+        #expect(partial["record"]?["duration"] == .number("12.50") && partial["record"]?["legs"] == nil)
+        #expect(try JSON.parse(Array("[1, {\"a\": 2}]".utf8), selecting: selection) == JSON.parse("[1, {\"a\": 2}]"))
+        #expect(try JSON.parse(Array("{\"record\": 5}".utf8), selecting: selection)["record"] == .number("5"))
+    }
+
+    @Test(arguments: [
+        #"{"format": "x", "legs": [1, 2"#, #"{"legs": [1 2]}"#, #"{"legs": {"a" 1}}"#, #"{"legs": "\q"}"#, #"{"legs": "\ud800"}"#,
+        #"{"legs": "\udc00"}"#, #"{"legs": "\ud800\u0041"}"#, #"{"legs": 01}"#, #"{"legs": 1.}"#, #"{"legs": -}"#, #"{"legs": tru}"#,
+        #"{"legs": nul}"#, #"{"legs": [1,]}"#, #"{"legs": {}} x"#, #"{"record": {"id": "a", "id": "b"}}"#, "{\"legs\": \"a\u{01}b\"}",
+    ])
+    func faultsAnywhereAreRefused(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSON.parse(text) }
+        #expect(throws: JSONParseError.self) { try JSON.parse(Array(text.utf8), selecting: selection) }
+    }
+
+    @Test(arguments: [[0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xC3], [0x80],
+                      [0xE2, 0x82]] as [[UInt8]])
+    func invalidUTF8InASkippedStringIsRefused(_ sequence: [UInt8]) {
+        let bytes = Array("{\"legs\": \"a".utf8) + sequence + Array("b\"}".utf8)
+        #expect(throws: JSONParseError.self) { try JSON.parse(bytes) }
+        #expect(throws: JSONParseError.self) { try JSON.parse(bytes, selecting: selection) }
+        let valid = Array("{\"legs\": \"a€😀ü\"}".utf8)
+        #expect((try? JSON.parse(valid, selecting: selection)) != nil)
+    }
+}
