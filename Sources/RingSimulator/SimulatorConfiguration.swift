@@ -34,7 +34,7 @@ public struct SimulatorConfiguration: Sendable {
     /// Whether call-log ISync re-sends a record that changed (recording attached, result finalised)
     /// or only returns records new since the token. The guide documents ISync as returning "new
     /// records"; re-sending is undocumented, so an archiver must not depend on it.
-    public var isyncUpdates = ISyncUpdates.all
+    public var isyncUpdates = ISyncUpdates.none
     /// Per-group limits and windows (RingCentral's defaults unless customised).
     public var rateLimits = RateLimits()
     /// Pairs of User extensions per account that share one extension number (as many as the users
@@ -81,7 +81,7 @@ public struct CallShapes: Sendable, Equatable {
     public var extensionOnLegsOnlyShare = 0.1
     /// Of recorded calls of a user: an internal call listed as two records (caller's and callee's)
     /// that reference the one recording. Off by default until ringlog stores a shared recording once.
-    public var internalCallShare = 0.0
+    public var internalCallShare = 0.05
 
     public init() {}
 }

@@ -69,7 +69,7 @@ struct SimulatorCommand: AsyncParsableCommand {
                                       extension the call went to, each with a
                                       recording of its own
               --legs-only-extensions  `extension` {id, uri} only on the legs
-              --internal-calls        (default 0) a user-to-user call listed as
+              --internal-calls        (default 0.05) a user-to-user call listed as
                                       the caller's and the callee's record, both
                                       referencing one recording
             /__sim/truth lists every call record (with its recordingIds) and
@@ -80,7 +80,8 @@ struct SimulatorCommand: AsyncParsableCommand {
             returning "new records"; whether a record is sent again when its
             recording is attached or its result finalised is not documented.
               all   every record created or changed since the token
-              none  only records that became visible since the token; the
+              none  (the default: what is documented) only records that
+                    became visible since the token; the
                     list API (call-log) still shows every record as it is now,
                     so an archiver must re-list a trailing window to see late
                     recordings and final results
@@ -181,7 +182,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Share of recorded calls whose recording repeats on the record and every leg.") var everyLegRecordings = 0.15
     @Option(help: "Share of recorded accepted inbound calls (60 s or more) transferred: 2-3 records, one session.") var transfers = 0.08
     @Option(help: "Share of calls with an extension whose `extension` is only on the legs.") var legsOnlyExtensions = 0.1
-    @Option(help: "Share of recorded user calls that are internal: two records, one recording.") var internalCalls = 0.0
+    @Option(help: "Share of recorded user calls that are internal: two records, one recording.") var internalCalls = 0.05
     @Option(help: "Share of API requests that invalidate the access token (401).") var tokenInvalidations = 0.0
     @Option(help: "Share of logins that end the same user's earlier tokens with this app (their next use: 401 OAU-213).")
     var loginsInvalidatePrevious = 0.0

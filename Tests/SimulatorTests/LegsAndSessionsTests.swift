@@ -36,7 +36,7 @@ import Testing
         let transfers = Dictionary(grouping: account.calls.filter { $0.transfer != nil }, by: \.telephonySessionId)
         #expect(!transfers.isEmpty)
         #expect(transfers.values.allSatisfy { (2...3).contains($0.count) && $0.count == $0[0].transfer?.count })
-        #expect(!account.calls.contains { $0.internalPeerCallId != nil }, "internal pairs are off by default")
+        #expect(account.calls.contains { $0.internalPeerCallId != nil }, "internal pairs (two records, one recording) are on by default")
     }
 
     @Test func aRecordingOnlyOnANonMasterLegIsOnNeitherTheRecordNorTheMasterLegInEitherView() throws {

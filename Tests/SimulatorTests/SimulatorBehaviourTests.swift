@@ -83,8 +83,11 @@ import Testing
         var owners: [String: String] = [:]  // sha256 -> which media
         var counts: [String: Int] = [:]
         for account in accounts {
+            // An internal call's two records share one recording: each distinct recording once.
+            var seen = Set<String>()
             var media: [(String, [UInt8])] = account.calls.compactMap { call in
-                call.recording.map { ("recording \(account.index)/\($0.id) \($0.contentType)", $0.bytes) }
+                guard let recording = call.recording, seen.insert(recording.id).inserted else { return nil }
+                return ("recording \(account.index)/\(recording.id) \(recording.contentType)", recording.bytes)
             }
             for message in account.messages {
                 media.append(("voicemail \(account.index)/\(message.audio.id) \(message.audio.contentType)", message.audio.bytes))
