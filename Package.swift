@@ -8,6 +8,8 @@ import PackageDescription
 //   RingCentral               RingCentral API client, models, rate-limit governor
 //   ArchiveStore              everything about the tree: names, durable I/O, lease, codecs, reader, the one writer
 //                             (a leaf: no network code)
+//   ArchiveExport             the export (reproducible tarballs on libarchive) and verify passes: clients of
+//                             ArchiveStore, no network code
 //   ArchiveSync               the sync engine: RingCentral → the tree, through ArchiveStore's writer
 //   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
 //   ringlog                   the archiver CLI: links RingCentral, never the simulator
@@ -42,6 +44,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ArchiveStore", dependencies: ["RinglogSupport"]),
+        .target(name: "ArchiveExport", dependencies: ["ArchiveStore", "RinglogSupport", "CArchive"]),
         .target(name: "ArchiveSync", dependencies: [
             "ArchiveStore", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
@@ -51,7 +54,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "ringlog", dependencies: [
-            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport",
+            "ArchiveStore", "ArchiveSync", "ArchiveExport", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -71,6 +74,9 @@ let package = Package(
         .testTarget(name: "ArchiveSyncTests", dependencies: [
             "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ArchiveExportTests", dependencies: [
+            "ArchiveExport", "ArchiveStore", "RinglogSupport", "RinglogTestSupport",
         ]),
         .testTarget(name: "RingCentralTests", dependencies: [
             "RingCentral", "RingSimulator", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",

@@ -102,10 +102,27 @@ public struct ArchiveReader: Sendable {
         return months.sorted()
     }
 
-    /// Every item file of `month`, day by day (then extension folder, then name).
-    public func forEachFile(inMonth month: String, _ body: (Entry) throws -> Void) throws {
+    /// One item folder (`<extension>/<YYYY-MM-DD>`) with every name in it, hidden ones included
+    /// (temporary files are `.ringlog-tmp.*`): for passes that must see what a reader skips.
+    public struct DayFolder: Sendable {
+        public let extensionFolder: String
+        public let day: String
+        /// Sorted; no `.` or `..`.
+        public let names: [String]
+        public var relativePath: String { DurableFiles.join(extensionFolder, day) }
+
+        public init(extensionFolder: String, day: String, names: [String]) {
+            self.extensionFolder = extensionFolder
+            self.day = day
+            self.names = names
+        }
+    }
+
+    /// The item folders of `month`, day by day, then extension folder (one listing per directory).
+    public func forEachDayFolder(inMonth month: String, extensionFolders selected: Set<String>? = nil,
+                                 _ body: (DayFolder) throws -> Void) throws {
         var folders: [(day: String, folder: String)] = []
-        for folder in extensionFolders {
+        for folder in extensionFolders where selected?.contains(folder) ?? true {
             for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder)) where Self.isDayFolder(day) && day.hasPrefix(month + "-") {
                 folders.append((day, folder))
             }
@@ -114,9 +131,29 @@ public struct ArchiveReader: Sendable {
         for (day, folder) in folders {
             let dayPath = DurableFiles.join(tenantDirectory, folder, day)
             guard DurableFiles.isDirectory(dayPath) else { continue }
-            for name in DurableFiles.list(dayPath) where !name.hasPrefix(".") {
-                try body(Entry(relativePath: DurableFiles.join(folder, day, name), extensionFolder: folder, day: day, fileName: name,
-                               kind: Self.kind(of: name)))
+            // An unreadable folder throws rather than reading as empty (reindex would drop its lines).
+            try body(DayFolder(extensionFolder: folder, day: day, names: try DurableFiles.listing(dayPath) ?? []))
+        }
+    }
+
+    /// The day folders of one extension folder from `first` through `last` (`YYYY-MM-DD`, inclusive),
+    /// ascending: for passes that walk folder by folder (export writes in path order).
+    public func forEachDayFolder(inExtension folder: String, from first: String, through last: String,
+                                 _ body: (DayFolder) throws -> Void) throws {
+        let folderPath = DurableFiles.join(tenantDirectory, folder)
+        for day in try DurableFiles.listing(folderPath) ?? [] where Self.isDayFolder(day) && day >= first && day <= last {
+            let dayPath = DurableFiles.join(folderPath, day)
+            guard DurableFiles.isDirectory(dayPath) else { continue }
+            try body(DayFolder(extensionFolder: folder, day: day, names: try DurableFiles.listing(dayPath) ?? []))
+        }
+    }
+
+    /// Every item file of `month`, day by day (then extension folder, then name).
+    public func forEachFile(inMonth month: String, _ body: (Entry) throws -> Void) throws {
+        try forEachDayFolder(inMonth: month) { folder in
+            for name in folder.names where !name.hasPrefix(".") {
+                try body(Entry(relativePath: DurableFiles.join(folder.extensionFolder, folder.day, name), extensionFolder: folder.extensionFolder,
+                               day: folder.day, fileName: name, kind: Self.kind(of: name)))
             }
         }
     }
