@@ -177,7 +177,7 @@ final class TreeCheck {
     }
 
     private func checkStop() throws {
-        if let deadline = options.deadline, monotonicSeconds() >= deadline { throw StopRun() }
+        if let deadline = options.deadline, options.clock() >= deadline { throw StopRun() }
         if options.cancellation?.isCancelled == true { throw StopRun() }
     }
 

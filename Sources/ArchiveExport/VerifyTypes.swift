@@ -65,6 +65,8 @@ public struct VerifyOptions: Sendable {
     public var onProblem: (@Sendable (String, VerifyProblem) -> Void)?
     /// Files and bytes so far, a few times a second.
     public var progress: (@Sendable (VerifyProgress) -> Void)?
+    /// The clock `deadline` is read by (a seam: tests stop a run after a fixed number of steps).
+    public var clock: @Sendable () -> Double = { monotonicSeconds() }
 
     public init() {}
 }

@@ -111,6 +111,9 @@ func runExport(archive: ArchiveRoot, request: ExportRequest, destination: Export
     let handlers = stop.install()
     defer { withExtendedLifetime(handlers) {} }
     _ = stop.begin(cancellation)
+    // A file-size limit (ulimit -f) then fails the write with EFBIG, which removes the temporary file,
+    // instead of killing the process with it in place.
+    signal(SIGXFSZ, SIG_IGN)
     if showProgress {
         let onTerminal = standardErrorIsTerminal
         context.progress = { progress in
