@@ -69,8 +69,12 @@ final class TarWriter {
                 try check(archive_write_add_filter_zstd(archive), "zstd filter")
                 try check(archive_write_set_filter_option(archive, "zstd", "compression-level", ExportFormat.zstdLevel), "zstd level")
             }
-            // Standard 10 KiB blocks, the last one padded: what GNU tar and bsdtar write.
+            // 10 KiB records. The end is fixed here rather than left to libarchive, which pads the last
+            // block for a terminal or fd 1 and not for a file: the bytes must not depend on where they go.
+            // A plain tar is padded to its record size like GNU tar's; a compressed stream is not padded
+            // (zeros after a gzip member make `gzip -d` warn about trailing garbage).
             try check(archive_write_set_bytes_per_block(archive, 10240), "block size")
+            try check(archive_write_set_bytes_in_last_block(archive, format == .tar ? 0 : 1), "last block")
             try check(archive_write_open_fd(archive, descriptor), "open")
         } catch {
             archive_entry_free(entry)
