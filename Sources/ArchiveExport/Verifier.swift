@@ -126,6 +126,7 @@ final class TreeCheck {
     private var lastCompleted: VerifyPosition?
     private var progress = VerifyProgress()
     private var lastProgress = 0.0
+    private let hashing: HashPipeline
     /// A live writer's files (mtime on or after its lease was taken, less this slack for clocks of a
     /// share's server) are not judged while it runs.
     static let clockSlackSeconds = 120.0
@@ -141,6 +142,38 @@ final class TreeCheck {
             self.report.sampleSeed = sampleSeed
         }
         progress.tenantId = store.tenantId
+        let deadline = options.deadline, clock = options.clock, cancellation = options.cancellation
+        hashing = HashPipeline(pastDeadline: { deadline.map { clock() >= $0 } ?? false }, cancelled: { cancellation?.isCancelled == true })
+    }
+
+    /// Takes in the hashes finished so far (all of them with `waiting`): each is compared with what
+    /// its sidecar or manifest line records, and the position advances past it.
+    private func collectHashes(waiting: Bool = false) throws {
+        var stoppedHashing = false
+        for (job, outcome) in waiting ? hashing.drain() : hashing.take() {
+            guard !stoppedHashing else { continue }
+            switch outcome {
+            case .marker: break
+            case .stopped:
+                stoppedHashing = true
+                continue
+            case .unreadable(let reason):
+                add(VerifyProblem(path: job.file!.relative, kind: .unreadable, detail: reason))
+            case .hashed(let sha256, let size):
+                let file = job.file!
+                report.hashedFiles += 1
+                report.hashedBytes += size
+                if sha256 != file.sha256 {
+                    add(VerifyProblem(path: file.relative, kind: .sha256Mismatch,
+                                      detail: "has sha256 \(sha256), but \(file.source) records \(file.sha256): its bytes changed"))
+                } else if size != file.size {
+                    add(VerifyProblem(path: file.relative, kind: .sizeMismatch, detail: "read \(size) bytes; \(file.source) records \(file.size)"))
+                }
+            }
+            lastCompleted = job.position
+        }
+        progress.hashedBytes = hashing.hashedBytes
+        if stoppedHashing { throw StopRun() }
     }
 
     // MARK: Reporting
@@ -176,14 +209,16 @@ final class TreeCheck {
         add(problem)
     }
 
+    /// Stops at the deadline, but not before the run finished something (a file or a folder), so
+    /// that a pass always advances; a signal stops at once.
     private func checkStop() throws {
-        if let deadline = options.deadline, options.clock() >= deadline { throw StopRun() }
         if options.cancellation?.isCancelled == true { throw StopRun() }
+        if let deadline = options.deadline, hashing.hasCompleted, options.clock() >= deadline { throw StopRun() }
     }
 
-    private func tick(files: Int = 0, bytes: Int64 = 0) {
+    private func tick(files: Int = 0) {
         progress.files += files
-        progress.hashedBytes += bytes
+        progress.hashedBytes = hashing.hashedBytes
         guard let callback = options.progress else { return }
         let now = monotonicSeconds()
         if now - lastProgress >= 0.2 {
@@ -202,9 +237,14 @@ final class TreeCheck {
                 progress.month = month
                 try checkMonth(month, resumeAfter: resumeAfter)
             }
+            try collectHashes(waiting: true)
         } catch is StopRun {
+            _ = try? collectHashes(waiting: true)  // what finished before the stop still counts
             stopped = true
             stoppedAt = lastCompleted ?? resumeAfter
+        } catch {
+            _ = try? collectHashes(waiting: true)
+            throw error
         }
     }
 
@@ -323,8 +363,37 @@ final class TreeCheck {
 
     // MARK: One month
 
+    /// A manifest line as read: its text, parsed only when needed, and its line number.
+    typealias RecordedLine = (raw: String, line: ManifestLine?, number: Int)
+
+    /// The `path` of a line ringlog serialised (`{"kind":"…","path":"…",`), without parsing it; nil for
+    /// any other shape (then the line is parsed in full).
+    static func fastPath(_ bytes: ArraySlice<UInt8>) -> String? {
+        let marker: [UInt8] = Array(#","path":""#.utf8)
+        guard bytes.first == UInt8(ascii: "{") else { return nil }
+        var start: Int?
+        var index = bytes.startIndex
+        let limit = bytes.endIndex - marker.count
+        search: while index <= limit {
+            if bytes[index] == marker[0] {
+                var offset = 1
+                while offset < marker.count && bytes[index + offset] == marker[offset] { offset += 1 }
+                if offset == marker.count {
+                    start = index + marker.count
+                    break search
+                }
+            }
+            index += 1
+        }
+        guard let start else { return nil }
+        guard let end = bytes[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
+            bytes[end] == UInt8(ascii: "\"")
+        else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
     private struct MonthLines {
-        var manifest: [Unit: [(raw: String, line: ManifestLine)]] = [:]
+        var manifest: [Unit: [RecordedLine]] = [:]
         var tombstones: [Unit: [String: Tombstone]] = [:]
     }
 
@@ -342,6 +411,13 @@ final class TreeCheck {
         var number = 0
         try DurableFiles.forEachLine(store.path(manifestPath)) { bytes in
             number += 1
+            // Most lines are byte-identical to a line a sidecar implies, which proves them well-formed:
+            // only their path is needed now, and a full parse waits until a line is not implied.
+            if let path = Self.fastPath(bytes), let unit = unit(of: path, month: month) {
+                if reportProblems { report.manifestLines += 1 }
+                lines.manifest[unit, default: []].append((String(decoding: bytes, as: UTF8.self), nil, number))
+                return
+            }
             guard let json = try? JSON.parse(bytes), let line = ManifestLine(json: json) else {
                 if reportProblems {
                     add(VerifyProblem(path: manifestPath, kind: .shardLineInvalid,
@@ -356,7 +432,7 @@ final class TreeCheck {
                 return
             }
             if reportProblems { report.manifestLines += 1 }
-            lines.manifest[unit, default: []].append((String(decoding: bytes, as: UTF8.self), line))
+            lines.manifest[unit, default: []].append((String(decoding: bytes, as: UTF8.self), line, number))
         }
         let tombstonePath = DurableFiles.join(TenantStore.tombstoneDirectoryName, "\(month).jsonl")
         number = 0
@@ -392,14 +468,18 @@ final class TreeCheck {
                 continue
             }
             try checkUnit(unit, manifest: lines.manifest[unit] ?? [], tombstones: lines.tombstones[unit] ?? [:], resumeAfterFile: resumeFile)
-            lastCompleted = unit
+            hashing.submit(HashPipeline.Job(position: unit, file: nil))
+            try collectHashes()
         }
     }
 
     // MARK: One item folder
 
-    private func isTombstoned(_ path: String, _ tombstones: [String: Tombstone]) -> Bool {
+    /// Whether a tombstone names `path`: the month's shard as loaded, then (`reread`, before a
+    /// finding is reported) the shard as it is now.
+    private func isTombstoned(_ path: String, _ tombstones: [String: Tombstone], reread: Bool = false) -> Bool {
         if tombstones[path] != nil { return true }
+        guard reread else { return false }
         // A purge appends the tombstone before it removes the file: read the shard again before judging.
         let parts = path.split(separator: "/")
         guard parts.count >= 2, ArchiveReader.isDayFolder(String(parts[1])) else { return false }
@@ -409,7 +489,7 @@ final class TreeCheck {
         return found
     }
 
-    private func checkUnit(_ unit: Unit, manifest: [(raw: String, line: ManifestLine)], tombstones: [String: Tombstone],
+    private func checkUnit(_ unit: Unit, manifest: [RecordedLine], tombstones: [String: Tombstone],
                            resumeAfterFile: String?) throws {
         try checkStop()
         let dayRelative = DurableFiles.join(unit.extensionFolder, unit.day)
@@ -481,7 +561,13 @@ final class TreeCheck {
         }
         var unexplained: [String: [ManifestLine]] = [:]
         var manifestOnlyMedia: [String: ManifestLine] = [:]
-        for (raw, line) in manifest where !derived.contains(raw) && !isTombstoned(line.path, tombstones) {
+        for (raw, parsed, number) in manifest where !derived.contains(raw) {
+            guard let line = parsed ?? (try? JSON.parse(Array(raw.utf8))).flatMap(ManifestLine.init(json:)) else {
+                add(VerifyProblem(path: DurableFiles.join(Manifest.directoryName, "\(unit.day.prefix(7)).jsonl"), kind: .shardLineInvalid,
+                                  detail: "line \(number) is not a manifest line: \(String(raw.prefix(120)).debugDescription)"))
+                continue
+            }
+            guard !isTombstoned(line.path, tombstones) else { continue }
             unexplained[line.path, default: []].append(line)
         }
         for (path, lines) in unexplained.sorted(by: { $0.key < $1.key }) {
@@ -491,7 +577,7 @@ final class TreeCheck {
             if !present.contains(name) {
                 confirm(VerifyProblem(path: path, kind: .missing, detail: "listed in manifest/\(unit.day.prefix(7)).jsonl (\(what)) but not in the tree"),
                         files: []) {
-                    !DurableFiles.exists(store.path(path)) && !isTombstoned(path, tombstones)
+                    !DurableFiles.exists(store.path(path)) && !isTombstoned(path, tombstones, reread: true)
                 }
             } else if first.isMedia {
                 if let reference = referenced[name] {
@@ -549,28 +635,9 @@ final class TreeCheck {
                 continue
             }
             try checkStop()
-            let digest: (sha256: String, size: Int64)
-            do {
-                digest = try DurableFiles.streamFile(store.path(relative), chunkSize: 1 << 20) { chunk in
-                    tick(bytes: Int64(chunk.count))
-                    try checkStop()
-                }
-            } catch is StopRun {
-                throw StopRun()
-            } catch {
-                add(VerifyProblem(path: relative, kind: .unreadable, detail: "\(error)"))
-                markDone(unit, name)
-                continue
-            }
-            report.hashedFiles += 1
-            report.hashedBytes += digest.size
-            if digest.sha256 != expected.sha256 {
-                add(VerifyProblem(path: relative, kind: .sha256Mismatch,
-                                  detail: "has sha256 \(digest.sha256), but \(expected.source) records \(expected.sha256): its bytes changed"))
-            } else if digest.size != expected.size {
-                add(VerifyProblem(path: relative, kind: .sizeMismatch, detail: "read \(digest.size) bytes; \(expected.source) records \(expected.size)"))
-            }
-            markDone(unit, name)
+            hashing.submit(HashPipeline.Job(position: VerifyPosition(day: unit.day, extensionFolder: unit.extensionFolder, file: name),
+                                            file: (store.path(relative), relative, expected.sha256, expected.size, expected.source)))
+            tick()
         }
 
         // What the sidecars list that is not there.
@@ -580,13 +647,14 @@ final class TreeCheck {
             confirm(VerifyProblem(path: path, kind: .missing,
                                   detail: "listed by its sidecar \(reference.sidecar) (\(reference.media.kind.rawValue) \(reference.media.id), \(reference.media.size) bytes) but not in the tree"),
                     files: [reference.sidecar]) {
-                !DurableFiles.exists(store.path(path)) && !isTombstoned(path, tombstones)
+                !DurableFiles.exists(store.path(path)) && !isTombstoned(path, tombstones, reread: true)
             }
         }
     }
 
+    /// The position advances past `name` once everything submitted before it is done.
     private func markDone(_ unit: Unit, _ name: String) {
-        lastCompleted = VerifyPosition(day: unit.day, extensionFolder: unit.extensionFolder, file: name)
+        hashing.submit(HashPipeline.Job(position: VerifyPosition(day: unit.day, extensionFolder: unit.extensionFolder, file: name), file: nil))
     }
 
     private func referencedSidecar(of path: String, _ referenced: [String: (sidecar: String, media: MediaEntry)]) -> String? {

@@ -54,7 +54,11 @@ public enum DurableFiles {
         guard descriptor >= 0 else { throw ArchiveIOError("open", path) }
         defer { close(descriptor) }
         var result: [UInt8] = []
-        var reader = ChunkReader(descriptor, path: path, size: 1 << 16)
+        var info = stat()
+        // A buffer the file's size (a sidecar is a few KB): not 64 KiB zeroed for every small file.
+        let size = fstat(descriptor, &info) == 0 && info.st_size > 0 ? min(1 << 16, Int(info.st_size) + 1) : 1 << 16
+        result.reserveCapacity(size)
+        var reader = ChunkReader(descriptor, path: path, size: size)
         while let chunk = try reader.next() { result.append(contentsOf: chunk) }
         return result
     }
@@ -99,7 +103,7 @@ public enum DurableFiles {
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw ArchiveIOError("read", path, code: EINVAL) }
         let hasher = SHA256Hasher()
         var size: Int64 = 0
-        var reader = ChunkReader(descriptor, path: path, size: chunkSize)
+        var reader = ChunkReader(descriptor, path: path, size: min(chunkSize, max(4096, Int(info.st_size) + 1)))
         while let chunk = try reader.next() {
             try chunk.withUnsafeBytes { bytes in
                 hasher.update(bytes)
