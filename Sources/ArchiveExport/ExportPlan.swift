@@ -138,8 +138,13 @@ struct ExportPlanner {
                 afterMetadata = true
             }
             var folderStarted = false
+            // Never follow a symlink out of the tree (layout §9.5: ringlog creates only files and directories).
+            guard Self.isRealDirectory(store.path(folder)) else { throw ExportError.damaged(path: folder, reason: "is a symlink, not a directory") }
             try reader.forEachDayFolder(inExtension: folder, from: request.period.firstDay, through: request.period.lastDay) { day in
                 try checkCancelled()
+                guard Self.isRealDirectory(store.path(day.relativePath)) else {
+                    throw ExportError.damaged(path: day.relativePath, reason: "is a symlink, not a directory")
+                }
                 let files = try planDay(day, plan: &plan)
                 guard !files.isEmpty else { return }
                 if !folderStarted {
@@ -156,6 +161,11 @@ struct ExportPlanner {
             plan.checksumSplit = plan.checksums.size
         }
         plan.unfiled = try countUnfiled()
+    }
+
+    static func isRealDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Directories and the metadata files carry the period's start as their mtime: fixed, and meaningful.

@@ -15,12 +15,14 @@ final class Spool {
     private let hasher = SHA256Hasher()
     private var digest: String?
     let directory: String
+    /// How errors name it: "scratch data in <directory>".
+    private var label: String { "scratch data in \(directory)" }
 
     init(in directory: String) throws(ArchiveIOError) {
         self.directory = directory
         var template = Array(DurableFiles.join(directory, ".ringlog-tmp.export-spool.XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw ArchiveIOError("create scratch file in", directory) }
+        guard descriptor >= 0 else { throw ArchiveIOError("create scratch data in", directory) }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         self.descriptor = descriptor
@@ -58,7 +60,7 @@ final class Spool {
 
     func flush() throws(ArchiveIOError) {
         guard !buffer.isEmpty else { return }
-        try DurableFiles.writeAll(descriptor, buffer, path: directory + "/(export scratch file)")
+        try DurableFiles.writeAll(descriptor, buffer, path: label)
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -72,7 +74,7 @@ final class Spool {
             let want = Int(min(Int64(chunk.count), end - position))
             let got = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, want, off_t(position)) }
             if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { throw ArchiveIOError("read", directory + "/(export scratch file)", code: got < 0 ? errno : EIO) }
+            guard got > 0 else { throw ArchiveIOError("read", label, code: got < 0 ? errno : EIO) }
             try chunk.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
             position += Int64(got)
         }

@@ -127,6 +127,9 @@ final class TreeCheck {
     private var progress = VerifyProgress()
     private var lastProgress = 0.0
     private let hashing: HashPipeline
+    /// Set by the first job the deadline stopped: nothing after it counts, in this collection or a
+    /// later one, so the position never moves past a file that was not checked.
+    private var stoppedHashing = false
     /// A live writer's files (mtime on or after its lease was taken, less this slack for clocks of a
     /// share's server) are not judged while it runs.
     static let clockSlackSeconds = 120.0
@@ -149,7 +152,6 @@ final class TreeCheck {
     /// Takes in the hashes finished so far (all of them with `waiting`): each is compared with what
     /// its sidecar or manifest line records, and the position advances past it.
     private func collectHashes(waiting: Bool = false) throws {
-        var stoppedHashing = false
         for (job, outcome) in waiting ? hashing.drain() : hashing.take() {
             guard !stoppedHashing else { continue }
             switch outcome {
@@ -248,12 +250,16 @@ final class TreeCheck {
         }
     }
 
+    /// Extension folders that are real directories (a symlink is reported at the pass's start, never followed).
     private var extensionFolders: [String] {
         get throws {
-            try (DurableFiles.listing(store.directory) ?? []).filter {
-                ArchiveReader.isExtensionFolder($0) && DurableFiles.isDirectory(store.path($0))
-            }
+            try (DurableFiles.listing(store.directory) ?? []).filter { ArchiveReader.isExtensionFolder($0) && Self.isRealDirectory(store.path($0)) }
         }
+    }
+
+    static func isRealDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Months with a day folder, a manifest shard or a tombstone shard.
@@ -299,6 +305,9 @@ final class TreeCheck {
                     add(VerifyProblem(path: DurableFiles.join(directory, name), kind: .orphan, detail: "is not a YYYY-MM.jsonl shard"))
                 }
             }
+        }
+        for name in try DurableFiles.listing(store.directory) ?? [] where ArchiveReader.isExtensionFolder(name) && !Self.isRealDirectory(store.path(name)) {
+            add(VerifyProblem(path: name, kind: .notRegularFile, detail: "an extension folder name that is not a directory (a symlink?); not followed"))
         }
         for folder in try extensionFolders {
             for name in try DurableFiles.listing(store.path(folder)) ?? [] where !ArchiveReader.isDayFolder(name) {
@@ -610,8 +619,12 @@ final class TreeCheck {
             } else if let line = manifestOnlyMedia[name], let sha = line.sha256, let size = line.size {
                 expected = (sha, size, "the manifest")
             } else {
-                confirm(VerifyProblem(path: relative, kind: .orphan, detail: orphanDetail(name)), files: [relative]) {
-                    DurableFiles.exists(store.path(relative)) && !referencedNow(name, in: dayRelative)
+                // A name that is not UTF-8 reads with U+FFFD in place of its bytes and cannot be looked
+                // up again by it: it is reported as it was listed.
+                let undecodable = name.contains("\u{FFFD}") && !DurableFiles.exists(store.path(relative))
+                confirm(VerifyProblem(path: relative, kind: .orphan, detail: undecodable ? "its name is not valid UTF-8 (shown with U+FFFD)" : orphanDetail(name)),
+                        files: undecodable ? [] : [relative]) {
+                    undecodable || (DurableFiles.exists(store.path(relative)) && !referencedNow(name, in: dayRelative))
                 }
                 continue
             }

@@ -78,6 +78,9 @@ struct Export: ParsableCommand {
             }
             let request = ExportRequest(tenantId: tenant, period: exportPeriod, extensionFolders: extensions.isEmpty ? nil : Set(extensions),
                                         kinds: try ExportKind.parse(kind), format: chosen, ringlogVersion: ringlogVersion)
+            if output == "-" && isatty(1) == 1 {
+                throw ConfigurationError("refusing to write a tarball to a terminal; redirect standard output or use -o FILE")
+            }
             return (archive, request, output == "-" ? .standardOutput : .file(path: output, replacing: force))
         }
         try runExport(archive: archive, request: request, destination: destination, showProgress: progress || standardErrorIsTerminal)
