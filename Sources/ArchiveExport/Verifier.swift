@@ -18,7 +18,10 @@ public enum Verifier {
         var report = VerifyReport(tenantId: store.tenantId, runId: randomRunId(), startedAt: Timestamp.now())
         report.timeBoxed = options.deadline != nil
         guard store.exists else {
-            report.failure = "tenant directory \(store.directory) is missing"
+            // The registry names the tenant and the root is mounted (its marker was read): its data is gone.
+            report.problems.append(VerifyProblem(path: ".", kind: .missing,
+                                                 detail: "the tenant directory \(store.directory) is missing, though tenants.jsonl lists the tenant"))
+            options.onProblem?(store.tenantId, report.problems[0])
             report.endedAt = Timestamp.now()
             return report
         }

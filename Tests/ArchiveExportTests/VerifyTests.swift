@@ -165,6 +165,19 @@ import Testing
         #expect(found(tree.verify()).contains("unfiled-invalid \(unfiled)"))
     }
 
+    @Test func aDeletedDayFolderManifestShardOrTenantMarker() throws {
+        let tree = try TreeFixture.standard()
+        let day = tree.files.filter { $0.hasPrefix("101/2026-11-03/") }
+        try FileManager.default.removeItem(atPath: tree.path("101/2026-11-03"))
+        #expect(found(tree.verify()) == Set(day.map { "missing \($0)" }))
+        let other = try TreeFixture.standard()
+        unlink(other.path("manifest/2026-11.jsonl"))
+        unlink(other.path("tenant.json"))
+        let report = other.verify()
+        #expect(found(report).contains("control-file-invalid tenant.json"))
+        #expect(report.problems.filter { $0.kind == .manifestLineMissing }.count == other.files.filter { $0.contains("2026-11-") }.count)
+    }
+
     @Test func hostileNamesAreReportedEscapedNotFollowed() throws {
         let tree = try TreeFixture.standard()
         let day = "101/2026-11-03/"
