@@ -259,18 +259,19 @@ struct ExportPlanner {
             }
             for line in Manifest.lines(for: sidecar, at: relative) {
                 guard let path = line["path"]?.stringValue, exported.contains(path) else { continue }
-                pendingManifest.append((path, line.serialized()))
+                pendingManifest.append((path, pendingManifest.count, line.serialized()))
             }
         }
         entries.sort { ExportPlan.precedes($0.path, $1.path) }
         // Checksums and manifest lines in the same (path) order as the entries.
-        pendingManifest.sort { $0.path == $1.path ? false : ExportPlan.precedes($0.path, $1.path) }
+        // By path, and a sidecar's revision lines in their order (the sequence number keeps it: no reliance on a stable sort).
+        pendingManifest.sort { $0.path == $1.path ? $0.sequence < $1.sequence : ExportPlan.precedes($0.path, $1.path) }
         for entry in entries {
             try plan.checksums.append(line: "\(entry.sha256)  \(entry.path)")
             plan.files += 1
             plan.bytes += entry.size
         }
-        for (_, line) in pendingManifest {
+        for (_, _, line) in pendingManifest {
             try plan.manifest.appendHashed(Array((line + "\n").utf8))
             plan.manifestLines += 1
         }
@@ -278,7 +279,7 @@ struct ExportPlanner {
         return entries
     }
 
-    private var pendingManifest: [(path: String, line: String)] = []
+    private var pendingManifest: [(path: String, sequence: Int, line: String)] = []
 
     /// `_unfiled` records received in the period: not items (they could not be placed), so not
     /// exported, but counted in EXPORT.json so that a reader knows they exist.
