@@ -201,6 +201,26 @@ import Testing
         #expect(info["counts"]?["manifestLines"]?.int64Value == Int64(exported.count))
     }
 
+    @Test func revisionLinesKeepTheirOrder() throws {
+        let tree = try TreeFixture.standard()
+        let relative = try #require(tree.files.first { $0.contains("acct1") })
+        let writer = try tree.store.openWriter(leaseSeconds: 30)
+        var sidecar = try #require(try tree.store.loadSidecar(relative))
+        for revision in 2...4 {
+            let changed = sidecar.update(record: ["id": "acct1", "startTime": "2026-11-05T12:00:00Z", "result": .string("r\(revision)")],
+                                         at: Timestamp(iso8601: "2026-11-0\(revision + 4)T00:00:00Z")!)
+            #expect(changed)
+        }
+        try writer.saveSidecar(sidecar, at: relative, changed: true)
+        writer.close()
+        _ = try tree.export(try tree.request(), to: tree.scratch.path + "/r.tar")
+        let manifest = try #require(try runTool("tar", ["-xOf", tree.scratch.path + "/r.tar", "\(tree.tenantId)-2026-11/MANIFEST.jsonl"])).output
+        let revisions = try manifest.split(separator: "\n").map { try JSON.parse(String($0)) }
+            .filter { $0["path"]?.stringValue == relative }.compactMap { $0["revision"]?.int64Value }
+        #expect(revisions == [1, 2, 3, 4])
+        #expect(tree.verify().status == .clean)
+    }
+
     @Test func tombstonedAndExcludedItemsAreNeverExported() throws {
         let tree = try TreeFixture.standard()
         let recording = try #require(tree.files.first { $0.contains("20261103T100000Z") && $0.hasSuffix(".mp3") })
