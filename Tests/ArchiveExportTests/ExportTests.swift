@@ -144,6 +144,8 @@ import Testing
         // The raw tar holds no per-run text.
         let raw = try #require(try runTool("gzip", ["-dc", file])).output
         #expect(!raw.contains("atime=") && !raw.contains("ctime=") && !raw.contains("LIBARCHIVE.") && !raw.contains("SCHILY."))
+        // The extended header is named <dir>/PaxHeader/<name>: no process id (POSIX's %p) in it.
+        #expect(raw.contains("PaxHeader/") && !raw.contains("PaxHeaders."))
     }
 
     @Test func periodsFollowTheItemStartInUTC() throws {
