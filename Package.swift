@@ -9,6 +9,8 @@ import PackageDescription
 //   ArchiveStore              everything about the tree: names, durable I/O, lease, codecs, reader, the one writer
 //                             (a leaf: no network code)
 //   Traffic                   pure traffic maths (no I/O): Erlang B/C, staffing, interval tallies, day planner, SVG charts
+//   ArchiveExport             the export (reproducible tarballs on libarchive) and verify passes: clients of
+//                             ArchiveStore, no network code
 //   ArchiveSync               the sync engine: RingCentral → the tree, through ArchiveStore's writer
 //   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
 //   ringlog                   the archiver CLI: links RingCentral, never the simulator; `erlang`, `traffic`, `plan` on Traffic
@@ -44,6 +46,7 @@ let package = Package(
         ]),
         .target(name: "ArchiveStore", dependencies: ["RinglogSupport"]),
         .target(name: "Traffic"),
+        .target(name: "ArchiveExport", dependencies: ["ArchiveStore", "RinglogSupport", "CArchive"]),
         .target(name: "ArchiveSync", dependencies: [
             "ArchiveStore", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
@@ -53,7 +56,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "ringlog", dependencies: [
-            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "Traffic",
+            "ArchiveStore", "ArchiveSync", "ArchiveExport", "RingCentral", "CurlHTTP", "RinglogSupport", "Traffic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,6 +78,9 @@ let package = Package(
         .testTarget(name: "ArchiveSyncTests", dependencies: [
             "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ArchiveExportTests", dependencies: [
+            "ArchiveExport", "ArchiveStore", "RinglogSupport", "RinglogTestSupport",
         ]),
         .testTarget(name: "RingCentralTests", dependencies: [
             "RingCentral", "RingSimulator", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",

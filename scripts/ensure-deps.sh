@@ -3,7 +3,7 @@
 # the exact command. Swift itself (6.0 or later) must already be on PATH.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libarchive-dev libssl-dev pkg-config python3 python3-yaml curl)
+packages=(libcurl4-openssl-dev libarchive-dev libssl-dev pkg-config python3 python3-yaml curl libarchive-tools)
 
 missing=()
 for package in "${packages[@]}"; do

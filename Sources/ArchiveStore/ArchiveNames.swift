@@ -176,3 +176,58 @@ public enum MediaExtension: String, Sendable {
         }
     }
 }
+
+/// What an item folder's file is, by its name alone, under the strict grammar of layout §4.4. A
+/// name that fits none of these is not an item file (a stray, a planted or hostile name).
+public enum ItemFileName: Sendable, Equatable {
+    case callSidecar
+    case voicemailSidecar
+    case recording(MediaExtension)
+    case voicemailAudio(MediaExtension)
+    case transcription
+
+    public init?(_ name: String) {
+        let bytes = Array(name.utf8)
+        guard bytes.count > 17, Self.isCompactTimestamp(bytes[0..<16]), bytes[16] == UInt8(ascii: "_") else { return nil }
+        let rest = String(decoding: bytes[17...], as: UTF8.self)
+        let parts = rest.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        func digits(_ text: String) -> Bool { (1...20).contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        func audio(_ text: String) -> MediaExtension? { text == "mp3" ? .mp3 : text == "wav" ? .wav : nil }
+        if parts.count == 4, parts[0] == "call", parts[3] == "json" {
+            // lowercase(id) "." hex mask with no leading zeros (layout §4.4), decodable back to the id
+            let id = parts[1], mask = parts[2]
+            guard (1...64).contains(id.utf8.count), id.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }),
+                (1...16).contains(mask.utf8.count), mask.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }),
+                mask == "0" || !mask.hasPrefix("0"), ArchiveNames.callId(fromCaseSafe: id + "." + mask) != nil
+            else { return nil }
+            self = .callSidecar
+        } else if parts.count == 3, parts[0] == "vm", digits(parts[1]) {
+            switch parts[2] {
+            case "json": self = .voicemailSidecar
+            case "txt": self = .transcription
+            default:
+                guard let ext = audio(parts[2]) else { return nil }
+                self = .voicemailAudio(ext)
+            }
+        } else if parts.count == 2, digits(parts[0]), let ext = audio(parts[1]) {
+            self = .recording(ext)
+        } else {
+            return nil
+        }
+    }
+
+    public var isSidecar: Bool { self == .callSidecar || self == .voicemailSidecar }
+
+    /// `YYYYMMDDTHHMMSSZ`.
+    static func isCompactTimestamp(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard bytes.count == 16 else { return false }
+        for (offset, byte) in bytes.enumerated() {
+            switch offset {
+            case 8: guard byte == UInt8(ascii: "T") else { return false }
+            case 15: guard byte == UInt8(ascii: "Z") else { return false }
+            default: guard byte >= 0x30 && byte <= 0x39 else { return false }
+            }
+        }
+        return true
+    }
+}

@@ -54,7 +54,11 @@ public enum DurableFiles {
         guard descriptor >= 0 else { throw ArchiveIOError("open", path) }
         defer { close(descriptor) }
         var result: [UInt8] = []
-        var reader = ChunkReader(descriptor, path: path, size: 1 << 16)
+        var info = stat()
+        // A buffer the file's size (a sidecar is a few KB): not 64 KiB zeroed for every small file.
+        let size = fstat(descriptor, &info) == 0 && info.st_size > 0 ? min(1 << 16, Int(info.st_size) + 1) : 1 << 16
+        result.reserveCapacity(size)
+        var reader = ChunkReader(descriptor, path: path, size: size)
         while let chunk = try reader.next() { result.append(contentsOf: chunk) }
         return result
     }
@@ -88,6 +92,28 @@ public enum DurableFiles {
         return (hasher.finalizeHex(), size)
     }
 
+    /// Streams a regular file (never a symlink or a device) through `body` in `chunkSize` reads,
+    /// hashing on the way: constant memory whatever the size. Returns its SHA-256 and size.
+    public static func streamFile(_ path: String, chunkSize: Int = 1 << 18,
+                                  _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> (sha256: String, size: Int64) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else { throw ArchiveIOError("open", path) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw ArchiveIOError("read", path, code: EINVAL) }
+        let hasher = SHA256Hasher()
+        var size: Int64 = 0
+        var reader = ChunkReader(descriptor, path: path, size: min(chunkSize, max(4096, Int(info.st_size) + 1)))
+        while let chunk = try reader.next() {
+            try chunk.withUnsafeBytes { bytes in
+                hasher.update(bytes)
+                try body(bytes)
+            }
+            size += Int64(chunk.count)
+        }
+        return (hasher.finalizeHex(), size)
+    }
+
     /// Entries of a directory (no `.` or `..`), sorted, or an empty list when it does not exist.
     public static func list(_ path: String) -> [String] {
         guard let directory = opendir(path) else { return [] }
@@ -100,6 +126,30 @@ public enum DurableFiles {
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
+    }
+
+    /// Entries of a directory (no `.` or `..`) sorted in byte order, nil when it does not exist; any
+    /// other failure (permission, I/O) throws: a pass that checks the tree must not read "cannot
+    /// list" as "empty".
+    public static func listing(_ path: String) throws(ArchiveIOError) -> [String]? {
+        guard let directory = opendir(path) else {
+            if errno == ENOENT { return nil }
+            throw ArchiveIOError("list", path)
+        }
+        defer { closedir(directory) }
+        var names: [[UInt8]] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw ArchiveIOError("list", path) }
+                break
+            }
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
+            }
+            if name != [0x2E] && name != [0x2E, 0x2E] { names.append(name) }
+        }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `mkdir -p` with mode 0750, fsyncing each parent whose entry list changed, so a new directory

@@ -356,3 +356,34 @@ extension DurableFiles {
         return Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
     }
 }
+
+/// What a reader that takes no lease (verify, export) sees of a directory's current lease: enough to
+/// tell whether a writer may be working right now and since when, so that it does not mistake that
+/// writer's files in flight for damage.
+public struct LeaseObservation: Sendable, Equatable {
+    public let generation: UInt64
+    /// Nil for a lease file that is created but not written yet (a run that is starting).
+    public let token: String?
+    public let holder: String?
+    /// When the holder's run took the lease; its writes are no older than this (for a half-written
+    /// lease file, its mtime).
+    public let acquiredAt: Timestamp?
+    /// Not released, not expired, and not held by a dead process of this host.
+    public let live: Bool
+}
+
+extension Lease {
+    /// The current (highest) lease of `directory`, or nil when there is none. Reads only.
+    public static func observe(in directory: String, leaseSeconds: Double = 600) -> LeaseObservation? {
+        guard let top = generations(in: directory).last else { return nil }
+        let file = path(directory, top)
+        let live: Bool
+        do { live = try liveHolder(file, leaseSeconds: leaseSeconds) != nil } catch { live = true }  // unreadable: assume a writer
+        guard let bytes = try? DurableFiles.read(file), let json = try? JSON.parse(bytes) else {
+            let modified = DurableFiles.ageSeconds(file).map { Timestamp.now().adding(seconds: -$0) }
+            return LeaseObservation(generation: top, token: nil, holder: nil, acquiredAt: modified, live: live)
+        }
+        return LeaseObservation(generation: top, token: json["token"]?.stringValue, holder: json["holder"]?.stringValue,
+                                acquiredAt: json["acquiredAt"]?.stringValue.flatMap { Timestamp(iso8601: $0) }, live: live)
+    }
+}

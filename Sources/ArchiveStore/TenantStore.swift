@@ -102,28 +102,28 @@ public struct ArchiveReader: Sendable {
         return months.sorted()
     }
 
-    /// Every item file of `month`, day by day (then extension folder, then name).
-    public func forEachFile(inMonth month: String, _ body: (Entry) throws -> Void) throws {
-        try forEachFile(inMonth: month, days: nil, folders: nil, body)
-    }
+    /// One item folder (`<extension>/<YYYY-MM-DD>`) with every name in it, hidden ones included
+    /// (temporary files are `.ringlog-tmp.*`): for passes that must see what a reader skips.
+    public struct DayFolder: Sendable {
+        public let extensionFolder: String
+        public let day: String
+        /// Sorted; no `.` or `..`.
+        public let names: [String]
+        public var relativePath: String { DurableFiles.join(extensionFolder, day) }
 
-    /// Every item file of the day folders `first` through `last` (`YYYY-MM-DD`, inclusive), of the
-    /// extension folders `folders` (nil: all), day by day, month by month: a report over a period
-    /// lists only that period's folders.
-    public func forEachFile(fromDay first: String, throughDay last: String, folders: Set<String>? = nil,
-                            _ body: (Entry) throws -> Void) throws {
-        guard first <= last else { return }
-        for month in months() where month >= String(first.prefix(7)) && month <= String(last.prefix(7)) {
-            try forEachFile(inMonth: month, days: first...last, folders: folders, body)
+        public init(extensionFolder: String, day: String, names: [String]) {
+            self.extensionFolder = extensionFolder
+            self.day = day
+            self.names = names
         }
     }
 
-    private func forEachFile(inMonth month: String, days: ClosedRange<String>?, folders selected: Set<String>?,
-                             _ body: (Entry) throws -> Void) throws {
+    /// The item folders of `month`, day by day, then extension folder (one listing per directory).
+    public func forEachDayFolder(inMonth month: String, extensionFolders selected: Set<String>? = nil,
+                                 _ body: (DayFolder) throws -> Void) throws {
         var folders: [(day: String, folder: String)] = []
         for folder in extensionFolders where selected?.contains(folder) ?? true {
-            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder))
-            where Self.isDayFolder(day) && day.hasPrefix(month + "-") && (days?.contains(day) ?? true) {
+            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder)) where Self.isDayFolder(day) && day.hasPrefix(month + "-") {
                 folders.append((day, folder))
             }
         }
@@ -131,9 +131,46 @@ public struct ArchiveReader: Sendable {
         for (day, folder) in folders {
             let dayPath = DurableFiles.join(tenantDirectory, folder, day)
             guard DurableFiles.isDirectory(dayPath) else { continue }
-            for name in DurableFiles.list(dayPath) where !name.hasPrefix(".") {
-                try body(Entry(relativePath: DurableFiles.join(folder, day, name), extensionFolder: folder, day: day, fileName: name,
-                               kind: Self.kind(of: name)))
+            // An unreadable folder throws rather than reading as empty (reindex would drop its lines).
+            try body(DayFolder(extensionFolder: folder, day: day, names: try DurableFiles.listing(dayPath) ?? []))
+        }
+    }
+
+    /// The day folders of one extension folder from `first` through `last` (`YYYY-MM-DD`, inclusive),
+    /// ascending: for passes that walk folder by folder (export writes in path order).
+    public func forEachDayFolder(inExtension folder: String, from first: String, through last: String,
+                                 _ body: (DayFolder) throws -> Void) throws {
+        let folderPath = DurableFiles.join(tenantDirectory, folder)
+        for day in try DurableFiles.listing(folderPath) ?? [] where Self.isDayFolder(day) && day >= first && day <= last {
+            let dayPath = DurableFiles.join(folderPath, day)
+            guard DurableFiles.isDirectory(dayPath) else { continue }
+            try body(DayFolder(extensionFolder: folder, day: day, names: try DurableFiles.listing(dayPath) ?? []))
+        }
+    }
+
+    /// Every item file of the day folders `first` through `last` (`YYYY-MM-DD`, inclusive), of the
+    /// extension folders `folders` (nil: all), day by day, month by month: a report over a period
+    /// lists only that period's months.
+    public func forEachFile(fromDay first: String, throughDay last: String, folders: Set<String>? = nil,
+                            _ body: (Entry) throws -> Void) throws {
+        guard first <= last else { return }
+        for month in months() where month >= String(first.prefix(7)) && month <= String(last.prefix(7)) {
+            try forEachDayFolder(inMonth: month, extensionFolders: folders) { folder in
+                guard folder.day >= first && folder.day <= last else { return }
+                for name in folder.names where !name.hasPrefix(".") {
+                    try body(Entry(relativePath: DurableFiles.join(folder.extensionFolder, folder.day, name), extensionFolder: folder.extensionFolder,
+                                   day: folder.day, fileName: name, kind: Self.kind(of: name)))
+                }
+            }
+        }
+    }
+
+    /// Every item file of `month`, day by day (then extension folder, then name).
+    public func forEachFile(inMonth month: String, _ body: (Entry) throws -> Void) throws {
+        try forEachDayFolder(inMonth: month) { folder in
+            for name in folder.names where !name.hasPrefix(".") {
+                try body(Entry(relativePath: DurableFiles.join(folder.extensionFolder, folder.day, name), extensionFolder: folder.extensionFolder,
+                               day: folder.day, fileName: name, kind: Self.kind(of: name)))
             }
         }
     }

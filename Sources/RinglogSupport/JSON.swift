@@ -20,7 +20,10 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public private(set) var members: [Member] = []
-    private var index: [String: Int] = [:]
+    /// Built only for objects larger than `indexThreshold`: a linear scan of a few keys is cheaper
+    /// than hashing them (sidecars and manifest lines are mostly small objects).
+    private var index: [String: Int]?
+    private static let indexThreshold = 12
 
     public init() {}
 
@@ -33,10 +36,15 @@ public struct JSONObject: Sendable, Equatable {
     public var isEmpty: Bool { members.isEmpty }
 
     /// Setting an existing key replaces its value in place (order kept); setting nil removes it.
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
+    }
+
     public subscript(key: String) -> JSON? {
-        get { index[key].map { members[$0].value } }
+        get { position(of: key).map { members[$0].value } }
         set {
-            if let position = index[key] {
+            if let position = position(of: key) {
                 if let newValue {
                     members[position].value = newValue
                 } else {
@@ -44,15 +52,21 @@ public struct JSONObject: Sendable, Equatable {
                     rebuildIndex()
                 }
             } else if let newValue {
-                index[key] = members.count
+                index?[key] = members.count
                 members.append(Member(key, newValue))
+                if index == nil && members.count > Self.indexThreshold { rebuildIndex() }
             }
         }
     }
 
     private mutating func rebuildIndex() {
-        index = [:]
-        for (position, member) in members.enumerated() { index[member.key] = position }
+        guard members.count > Self.indexThreshold else {
+            index = nil
+            return
+        }
+        var built: [String: Int] = [:]
+        for (position, member) in members.enumerated() { built[member.key] = position }
+        index = built
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { lhs.members == rhs.members }

@@ -312,6 +312,16 @@ private struct Parser {
 
     mutating func parseString() throws(JSONParseError) -> String {
         position += 1  // opening quote
+        // Most strings have no escape: validated straight from the input, without a copy.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let string = String(validating: UnsafeBufferPointer(rebasing: bytes[position..<end]), as: UTF8.self) else {
+                throw error("string is not valid UTF-8")
+            }
+            position = end + 1
+            return string
+        }
         var scalars: [UInt8] = []
         var runStart = position
         while true {

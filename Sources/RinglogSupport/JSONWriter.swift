@@ -51,6 +51,12 @@ extension JSON {
 
     private static func writeString(_ value: String, into output: inout String) {
         output += "\""
+        // Most strings need no escape: appended whole (the same bytes as scalar by scalar).
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            output += value
+            output += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

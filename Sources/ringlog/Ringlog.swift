@@ -39,12 +39,16 @@ struct Ringlog: ParsableCommand {
               3  authentication failed (client id/secret or JWT refused)
               4  partial: finished, but some items are pending, quarantined or failed
               5  another run holds the tenant's lock
+              6  damage found in the archive (verify; export refuses a damaged file)
               64 malformed command line
             """,
-        version: "ringlog 0.2.0 (layout v1)",
-        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self, ErlangCommand.self,
-                      TrafficReportCommand.self, PlanCommand.self])
+        version: "ringlog \(ringlogVersion) (layout v1)",
+        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self, Export.self, Verify.self,
+                      ErlangCommand.self, TrafficReportCommand.self, PlanCommand.self])
 }
+
+/// The version printed by --version and written into every export's EXPORT.json.
+let ringlogVersion = "0.2.0"
 
 /// Exit statuses shared by every subcommand.
 enum ExitStatus {
@@ -53,4 +57,5 @@ enum ExitStatus {
     static let authentication = ExitCode(3)
     static let partial = ExitCode(4)
     static let lockHeld = ExitCode(5)
+    static let damage = ExitCode(6)
 }

@@ -193,6 +193,13 @@ struct Sync: ParsableCommand {
 /// second signal exits at once.
 final class SignalStop: Sendable {
     private let state = Mutex<(flag: CancellationFlag?, signal: Int32?)>((nil, nil))
+    private let command: String
+    private let stopping: String
+
+    init(command: String = "sync", stopping: String = "stopping after checkpointing") {
+        self.command = command
+        self.stopping = stopping
+    }
 
     var signal: Int32? { state.withLock { $0.signal } }
 
@@ -223,6 +230,6 @@ final class SignalStop: Sendable {
         guard first else { _exit(128 + number) }
         let name = number == SIGINT ? "SIGINT" : "SIGTERM"
         state.withLock { $0.flag }?.cancel(reason: "interrupted by \(name)")
-        printError("\nringlog sync: \(name) received; stopping after checkpointing (a second \(name) stops at once)")
+        printError("\nringlog \(command): \(name) received; \(stopping) (a second \(name) stops at once)")
     }
 }
