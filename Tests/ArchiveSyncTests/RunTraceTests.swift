@@ -18,7 +18,8 @@ import Glibc
 
     @Test(arguments: [(SIGTERM, Int32(143)), (SIGINT, Int32(130))])
     func aSignalStopsTheRunWithinSecondsCheckpointedAndLogged(signal: Int32, status: Int32) async throws {
-        let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 3; $0.callsPerDay = 12; $0.futureDays = 0 }
+        let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 3; $0.callsPerDay = 12; $0.futureDays = 0; $0.slowSeconds = 1 }
+        sim.setFaults(#"{"slowShare": 0.3}"#)  // a run of seconds, whatever the machine's load: still running when signalled
         let archive = try await ArchiveFixture.create(sim, since: "2026-11-18T00:00:00Z")
         let (process, errors) = try await archive.startSyncMidRun()
         let sent = Timestamp.now()
@@ -45,7 +46,8 @@ import Glibc
     }
 
     @Test func aRunKilledWithSIGKILLIsRecordedByTheNextRun() async throws {
-        let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 3; $0.callsPerDay = 12; $0.futureDays = 0 }
+        let sim = try await LiveSimulator.start { $0.timeScale = 8; $0.days = 3; $0.callsPerDay = 12; $0.futureDays = 0; $0.slowSeconds = 1 }
+        sim.setFaults(#"{"slowShare": 0.3}"#)  // still running when killed, whatever the machine's load
         let archive = try await ArchiveFixture.create(sim, since: "2026-11-18T00:00:00Z")
         let (process, _) = try await archive.startSyncMidRun()
         kill(process.processIdentifier, SIGKILL)
