@@ -8,6 +8,8 @@ import PackageDescription
 //   RingCentral               RingCentral API client, models, rate-limit governor
 //   ArchiveStore              everything about the tree: names, durable I/O, lease, codecs, reader, the one writer
 //                             (a leaf: no network code)
+//   ArchivePasses             retention (policy, holds, purge, trash) and exclusion passes over the tree, through
+//                             ArchiveStore's writer only (no network code)
 //   ArchiveSync               the sync engine: RingCentral → the tree, through ArchiveStore's writer
 //   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
 //   ringlog                   the archiver CLI: links RingCentral, never the simulator
@@ -23,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
@@ -42,6 +45,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ArchiveStore", dependencies: ["RinglogSupport"]),
+        .target(name: "ArchivePasses", dependencies: ["ArchiveStore", "RinglogSupport"]),
         .target(name: "ArchiveSync", dependencies: [
             "ArchiveStore", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
@@ -51,7 +55,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "ringlog", dependencies: [
-            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport",
+            "ArchiveStore", "ArchivePasses", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -68,6 +72,10 @@ let package = Package(
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
+        .testTarget(name: "ArchivePassesTests", dependencies: [
+            "ArchivePasses", "ArchiveStore", "RinglogSupport", "RinglogTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "ArchiveSyncTests", dependencies: [
             "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),

@@ -11,6 +11,8 @@ struct Ringlog: ParsableCommand {
               ringlog tenant add "Acme" --root /srv/archive \\
                   --server https://platform.ringcentral.com
               ringlog sync --root /srv/archive --all    (from cron or a timer)
+              ringlog policy set --tenant ID --preset hipaa --reason "…"
+              ringlog purge --root /srv/archive --all    (daily, after the sync)
 
             Credentials, per tenant: a secrets file <secrets-dir>/<tenantId>.json with
             clientId, clientSecret and jwt, mode 0600 (default dir
@@ -32,10 +34,12 @@ struct Ringlog: ParsableCommand {
               3  authentication failed (client id/secret or JWT refused)
               4  partial: finished, but some items are pending, quarantined or failed
               5  another run holds the tenant's lock
+              (purge: 2 also when its --max-delete guard refused the run)
               64 malformed command line
             """,
         version: "ringlog 0.2.0 (layout v1)",
-        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self])
+        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self, PolicyCommand.self, HoldCommand.self,
+                      PurgeCommand.self, TrashCommand.self, ExcludeCommand.self])
 }
 
 /// Exit statuses shared by every subcommand.
