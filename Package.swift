@@ -77,7 +77,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "ArchiveSyncTests", dependencies: [
-            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
+            "ArchiveStore", "ArchivePasses", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RingCentralTests", dependencies: [

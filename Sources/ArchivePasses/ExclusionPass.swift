@@ -151,15 +151,25 @@ public enum Exclusions {
                     return matcher.match(json, extensionFolder: day.extensionFolder)
                 }
                 for group in items.sortedCalls {
-                    guard let (sidecar, rule) = group.sidecars.lazy.compactMap({ entry in rule(of: entry.name).map { (entry, $0) } }).first else { continue }
-                    let soleCallId = group.sidecars.count == 1 ? group.sidecars[0].callId : nil
-                    let files = group.recordings.map { recording -> PlannedRemoval.File in
+                    // Each matching call goes with its recordings; a call of the same second that does not match stays.
+                    let matches = group.sidecars.compactMap { entry in rule(of: entry.name).map { (entry, $0) } }
+                    guard let (sidecar, rule) = matches.first else { continue }
+                    let going = matches.map(\.0)
+                    let soleCallId = going.count == 1 ? going[0].callId : nil
+                    let recordings = group.recordings(goingWith: going.map(\.name), folder: DurableFiles.join(base == store.directory ? "" : String(base.dropFirst(store.directory.count + 1)), day.relativePath), store: store)
+                    let files = recordings.map { recording -> PlannedRemoval.File in
                         var ids = recording.ids
                         if let soleCallId { ids["callId"] = .string(soleCallId) }
                         return PlannedRemoval.File(name: recording.name, kind: .recording, ids: ids)
                     }
-                        + group.sidecars.map { PlannedRemoval.File(name: $0.name, kind: .call, ids: ["callId": .string($0.callId)]) }
-                    found.append((PlannedRemoval(folder: day.relativePath, files: files, rule: rule, reason: .exclusion), .call(sidecar.callId), group.start))
+                        + going.map { PlannedRemoval.File(name: $0.name, kind: .call, ids: ["callId": .string($0.callId)]) }
+                    var plan = PlannedRemoval(folder: day.relativePath, files: files, rule: rule, reason: .exclusion)
+                    if base == store.directory {
+                        plan.trashedMedia = going.flatMap { entry in
+                            ((try? store.loadSidecar(day.relativePath + "/" + entry.name)) ?? nil)?.removedMedia.map(\.entry.file) ?? []
+                        }
+                    }
+                    found.append((plan, .call(sidecar.callId), group.start))
                 }
                 for group in items.sortedVoicemails {
                     guard let sidecar = group.sidecar, let rule = rule(of: sidecar) else { continue }
@@ -188,11 +198,10 @@ public enum Exclusions {
                     do {
                         removed += try writer.remove(try removal(for: plan, store: store), runId: runId, disposal: .delete, at: context.now)
                     } catch let error as SidecarError { errors.append("\(error)") } catch let error as RemovalRefused { errors.append("\(error)") }
-                    // The same item's files a purge put in the trash go too: the number must leave the disk.
-                    let stamp = String(plan.files[0].name.prefix(16))
+                    // The same item's files a purge put in the trash go too (recordings of a kept call): the
+                    // number must leave the disk. Listed in the removed sidecar's archive.removedMedia.
                     for trashRun in store.trashRuns() {
-                        let folder = DurableFiles.join(store.trashDirectory, trashRun, day.relativePath)
-                        for name in DurableFiles.list(folder) where name.hasPrefix(stamp + "_") {
+                        for name in plan.trashedMedia where DurableFiles.exists(DurableFiles.join(store.trashDirectory, trashRun, day.relativePath, name)) {
                             try writer.deleteFromTrash(trashRun + "/" + day.relativePath + "/" + name)
                             trash += 1
                         }

@@ -126,3 +126,18 @@ struct DayItems {
     var sortedCalls: [CallGroup] { calls.values.sorted { $0.stamp < $1.stamp } }
     var sortedVoicemails: [VoicemailGroup] { voicemails.values.sorted { ($0.start, $0.messageId) < ($1.start, $1.messageId) } }
 }
+
+extension DayItems.CallGroup {
+    /// The recordings that go with `sidecars` (some of this group's): all of the group's when every
+    /// sidecar goes; otherwise only those the going sidecars list (two calls that started in the
+    /// same second share a name prefix, and only the sidecars can tell their recordings apart).
+    func recordings(goingWith sidecars: [String], folder: String, store: TenantStore) -> [ItemFileName] {
+        if Set(sidecars) == Set(self.sidecars.map(\.name)) { return recordings }
+        var listed = Set<String>()
+        for name in sidecars {
+            guard let sidecar = try? store.loadSidecar(folder + "/" + name) else { continue }
+            for entry in sidecar.media + sidecar.removedMedia.map(\.entry) { listed.insert(entry.file) }
+        }
+        return recordings.filter { listed.contains($0.name) }
+    }
+}

@@ -49,14 +49,16 @@ struct Recovery {
                 case .callSidecar, .recording:
                     let group = present.calls[parsed.stamp]
                     let whole = tombstones.contains { $0.kind == .call }
-                    var files: [String: PlannedRemoval.File] = [:]
-                    for name in tombstoned + (group?.recordings ?? []) {
-                        if case .callSidecar = name.kind, !whole { continue }
-                        files[name.name] = PlannedRemoval.File(name: name.name, kind: name.manifestKind, ids: name.ids)
-                    }
                     let sidecars = group?.sidecars ?? []
-                    if whole { for sidecar in sidecars { files[sidecar.name] = PlannedRemoval.File(name: sidecar.name, kind: .call, ids: ["callId": .string(sidecar.callId)]) } }
-                    let soleCallId = Set(sidecars.map(\.callId) + tombstones.compactMap { $0.ids["callId"]?.stringValue })
+                    // The sidecars that go are those with a tombstone (written before any of their media's).
+                    let going = whole ? tombstones.filter { $0.kind == .call }.map { DurableFiles.fileName(of: $0.path) } : []
+                    let recordings = whole ? (group?.recordings(goingWith: going.filter { name in sidecars.contains { $0.name == name } }, folder: folder, store: store) ?? [])
+                        : (group?.recordings ?? [])
+                    var files: [String: PlannedRemoval.File] = [:]
+                    for name in tombstoned + recordings { files[name.name] = PlannedRemoval.File(name: name.name, kind: name.manifestKind, ids: name.ids) }
+                    let kept = sidecars.filter { !going.contains($0.name) }
+                    let soleCallId = Set((whole ? sidecars.filter { going.contains($0.name) } : sidecars).map(\.callId)
+                                         + tombstones.compactMap { $0.ids["callId"]?.stringValue })
                     var list = files.values.sorted { $0.name < $1.name }
                     if soleCallId.count == 1, let callId = soleCallId.first {
                         list = list.map { file in
@@ -65,7 +67,7 @@ struct Recovery {
                             return PlannedRemoval.File(name: file.name, kind: file.kind, ids: ids)
                         }
                     }
-                    plan = PlannedRemoval(folder: folder, files: list, keptSidecars: whole ? [] : sidecars.map(\.name), rule: first.rule, reason: first.reason)
+                    plan = PlannedRemoval(folder: folder, files: list, keptSidecars: whole ? [] : kept.map(\.name), rule: first.rule, reason: first.reason)
                     identity = .call(soleCallId.count == 1 ? soleCallId.first : nil)
                 case .voicemailSidecar(let id), .voicemailAudio(let id), .transcription(let id):
                     let group = present.voicemails[id]

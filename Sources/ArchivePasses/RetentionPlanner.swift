@@ -15,6 +15,8 @@ struct PlannedRemoval: Sendable {
     let folder: String
     var files: [File]
     var keptSidecars: [String] = []
+    /// Media of the item that a purge already moved to the trash (exclusion apply deletes them there too).
+    var trashedMedia: [String] = []
     let rule: String
     let reason: Tombstone.Reason
 
