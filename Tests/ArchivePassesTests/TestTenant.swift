@@ -76,7 +76,12 @@ final class TestTenant {
     @discardableResult
     func addVoicemail(_ messageId: String, folder: String = "101", daysAgo: Double, from: String? = "+14155550199",
                       writer: TenantWriter) throws -> String {
-        let start = now.adding(seconds: -daysAgo * 86_400)
+        try addVoicemail(messageId, folder: folder, start: now.adding(seconds: -daysAgo * 86_400), from: from, writer: writer)
+    }
+
+    @discardableResult
+    func addVoicemail(_ messageId: String, folder: String = "101", start: Timestamp, from: String? = "+14155550199",
+                      writer: TenantWriter) throws -> String {
         let day = DurableFiles.join(folder, ArchiveNames.dayFolder(start))
         let record: JSON = ["id": .number(messageId), "type": "VoiceMail", "creationTime": .string(start.iso8601), "from": Self.party(from),
                             "to": [["name": "Mailbox"]]]
