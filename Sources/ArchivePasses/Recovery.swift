@@ -30,7 +30,7 @@ struct Recovery {
                 guard let name = ItemFileName(DurableFiles.fileName(of: tombstone.path)) else { continue }
                 let folder = DurableFiles.parentDirectory(of: tombstone.path)
                 let item: String = switch name.kind {
-                case .callSidecar, .recording: "call|" + name.stamp
+                case .callSidecar, .recording: "call|" + String(name.start.millisecondsSinceEpoch)
                 case .voicemailSidecar(let id), .voicemailAudio(let id), .transcription(let id): "message|" + id
                 }
                 groups[folder + "|" + item, default: []].append(tombstone)
@@ -47,7 +47,7 @@ struct Recovery {
                 let identity: HoldScope.Identity
                 switch parsed.kind {
                 case .callSidecar, .recording:
-                    let group = present.calls[parsed.stamp]
+                    let group = present.calls[parsed.start.millisecondsSinceEpoch]
                     let whole = tombstones.contains { $0.kind == .call }
                     let sidecars = group?.sidecars ?? []
                     // The sidecars that go are those with a tombstone (written before any of their media's).

@@ -8,7 +8,31 @@ struct PlannedRemoval: Sendable {
     struct File: Sendable {
         let name: String
         let kind: ManifestLine.Kind
-        let ids: JSONObject
+        /// The call a recording belongs to, when one sidecar beside it says so.
+        let callId: String?
+        private let explicitIds: JSONObject?
+
+        init(name: String, kind: ManifestLine.Kind, callId: String? = nil) {
+            self.name = name
+            self.kind = kind
+            self.callId = callId
+            self.explicitIds = nil
+        }
+
+        init(name: String, kind: ManifestLine.Kind, ids: JSONObject) {
+            self.name = name
+            self.kind = kind
+            self.callId = ids["callId"]?.stringValue
+            self.explicitIds = ids
+        }
+
+        /// The ids its tombstone records (built when it is written, not while planning).
+        var ids: JSONObject {
+            if let explicitIds { return explicitIds }
+            var ids = ItemFileName(name)?.ids ?? JSONObject()
+            if let callId { ids["callId"] = .string(callId) }
+            return ids
+        }
     }
 
     /// `<extension>/<YYYY-MM-DD>`.
@@ -75,13 +99,9 @@ struct RetentionPlanner {
                 continue
             }
             let soleCallId = group.sidecars.count == 1 ? group.sidecars[0].callId : nil
-            var files = group.recordings.map { recording -> PlannedRemoval.File in
-                var ids = recording.ids
-                if let soleCallId { ids["callId"] = .string(soleCallId) }
-                return PlannedRemoval.File(name: recording.name, kind: .recording, ids: ids)
-            }
+            var files = group.recordings.map { PlannedRemoval.File(name: $0.name, kind: .recording, callId: soleCallId) }
             if callExpired {
-                files += group.sidecars.map { PlannedRemoval.File(name: $0.name, kind: .call, ids: ["callId": .string($0.callId)]) }
+                files += group.sidecars.map { PlannedRemoval.File(name: $0.name, kind: .call) }
                 planned.append(PlannedRemoval(folder: day.relativePath, files: files, rule: "calls \(policy.calls)", reason: .retention))
             } else {
                 planned.append(PlannedRemoval(folder: day.relativePath, files: files, keptSidecars: group.sidecars.map(\.name),
@@ -100,8 +120,7 @@ struct RetentionPlanner {
                 holdsThatKept.insert(hold.id)
                 continue
             }
-            let files = group.media.map { PlannedRemoval.File(name: $0.name, kind: $0.manifestKind, ids: $0.ids) }
-                + [PlannedRemoval.File(name: sidecar, kind: .message, ids: ["messageId": .string(group.messageId)])]
+            let files = group.media.map { PlannedRemoval.File(name: $0.name, kind: $0.manifestKind) } + [PlannedRemoval.File(name: sidecar, kind: .message)]
             planned.append(PlannedRemoval(folder: day.relativePath, files: files, rule: "voicemails \(policy.voicemails)", reason: .retention))
         }
         return planned

@@ -65,7 +65,7 @@ public enum Trash {
                 // A trashed recording's call may have stayed in the tree (only media expired).
                 let treeNames = DayItems(names: DurableFiles.list(store.path(day.relativePath)))
                 for group in items.sortedCalls {
-                    let callIds = (group.sidecars + (treeNames.calls[group.stamp]?.sidecars ?? [])).map(\.callId)
+                    let callIds = (group.sidecars + (treeNames.calls[group.start.millisecondsSinceEpoch]?.sidecars ?? [])).map(\.callId)
                     let latest = group.start.adding(milliseconds: 999)
                     let identities: [HoldScope.Identity] = callIds.isEmpty ? [.call(nil)] : callIds.map { .call($0) }
                     let names = group.recordings.map(\.name) + group.sidecars.map(\.name)
