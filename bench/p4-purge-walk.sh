@@ -2,7 +2,7 @@
 # Benchmark P4: `ringlog purge --dry-run` over the large archive (P3's, ~50,000 files), with a policy
 # that expires about half of it, versus `find -type f` over the same tree. The dry run lists each
 # directory once and reads no file (names carry the start instant and the ids), so it should cost
-# about what find costs: goal ≤ 1.5. Median of 5 warm runs each; prints one JSON line.
+# about what find costs: goal ≤ 1.5. Median of 9 warm runs each, interleaved; prints one JSON line.
 #   bench/p4-purge-walk.sh   (or bench/run P4)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,7 +21,7 @@ planned=$("$bin/ringlog" purge --dry-run --root "$root" --tenant "$tenant" --jso
     | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["planned"]["files"])')
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ringlog_runs=(); find_runs=(); rss=0
-for _ in 1 2 3 4 5; do
+for _ in 1 2 3 4 5 6 7 8 9; do
     run_measured f find "$root" -type f
     find_runs+=("$f_seconds")
     run_measured r "$bin/ringlog" purge --dry-run --root "$root" --tenant "$tenant"

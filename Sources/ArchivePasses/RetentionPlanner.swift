@@ -8,23 +8,26 @@ struct PlannedRemoval: Sendable {
     struct File: Sendable {
         let name: String
         let kind: ManifestLine.Kind
-        /// The call a recording belongs to, when one sidecar beside it says so.
-        let callId: String?
+        /// The call a recording belongs to, when one sidecar beside it says so (case-safe form,
+        /// decoded only when the tombstone is written).
+        private let callCaseSafeId: String?
         private let explicitIds: JSONObject?
 
-        init(name: String, kind: ManifestLine.Kind, callId: String? = nil) {
+        init(name: String, kind: ManifestLine.Kind, callCaseSafeId: String? = nil) {
             self.name = name
             self.kind = kind
-            self.callId = callId
+            self.callCaseSafeId = callCaseSafeId
             self.explicitIds = nil
         }
 
         init(name: String, kind: ManifestLine.Kind, ids: JSONObject) {
             self.name = name
             self.kind = kind
-            self.callId = ids["callId"]?.stringValue
+            self.callCaseSafeId = nil
             self.explicitIds = ids
         }
+
+        var callId: String? { explicitIds?["callId"]?.stringValue ?? callCaseSafeId.flatMap(ArchiveNames.callId(fromCaseSafe:)) }
 
         /// The ids its tombstone records (built when it is written, not while planning).
         var ids: JSONObject {
@@ -89,7 +92,7 @@ struct RetentionPlanner {
             // Two calls of one extension starting in the same second share a name prefix, so their
             // recordings cannot be told apart: a hold on either keeps the group.
             let holds = self.holds
-            let hold = group.sidecars.lazy.compactMap {
+            let hold = holds.active.isEmpty ? nil : group.sidecars.lazy.compactMap {
                 holds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest, item: .call($0.callId))
             }.first
             let count = group.recordings.count + (callExpired ? group.sidecars.count : 0)
@@ -98,8 +101,8 @@ struct RetentionPlanner {
                 holdsThatKept.insert(hold.id)
                 continue
             }
-            let soleCallId = group.sidecars.count == 1 ? group.sidecars[0].callId : nil
-            var files = group.recordings.map { PlannedRemoval.File(name: $0.name, kind: .recording, callId: soleCallId) }
+            let soleCall = group.sidecars.count == 1 ? group.sidecars[0].caseSafeId : nil
+            var files = group.recordings.map { PlannedRemoval.File(name: $0.name, kind: .recording, callCaseSafeId: soleCall) }
             if callExpired {
                 files += group.sidecars.map { PlannedRemoval.File(name: $0.name, kind: .call) }
                 planned.append(PlannedRemoval(folder: day.relativePath, files: files, rule: "calls \(policy.calls)", reason: .retention))
@@ -115,7 +118,8 @@ struct RetentionPlanner {
             }
             let latest = group.start.adding(milliseconds: 999)
             guard policy.voicemails.hasExpired(start: latest, now: now) else { continue }
-            if let hold = holds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest, item: .message(group.messageId)) {
+            if !holds.active.isEmpty, let hold = holds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest,
+                                                               item: .message(group.messageId)) {
                 heldFiles += group.media.count + 1
                 holdsThatKept.insert(hold.id)
                 continue

@@ -140,13 +140,14 @@ public struct ArchiveReader: Sendable {
     /// Memory: the day-folder names, and one folder's file names at a time.
     public func forEachDayFolder(_ body: (DayFolder) throws -> Void) throws {
         var folders: [(day: String, folder: String)] = []
+        let base = tenantDirectory.hasSuffix("/") ? tenantDirectory : tenantDirectory + "/"
         for folder in DurableFiles.list(tenantDirectory) where Self.isExtensionFolder(folder) {
-            for day in DurableFiles.list(DurableFiles.join(tenantDirectory, folder)) where Self.isDayFolder(day) { folders.append((day, folder)) }
+            for day in DurableFiles.list(base + folder) where Self.isDayFolder(day) { folders.append((day, folder)) }
         }
         folders.sort { ($0.day, $0.folder) < ($1.day, $1.folder) }
         for (day, folder) in folders {
             let relative = folder + "/" + day
-            let names = DurableFiles.list(DurableFiles.join(tenantDirectory, relative)).filter { !$0.hasPrefix(".") }
+            let names = DurableFiles.list(base + relative).filter { $0.utf8.first != 0x2E }
             try body(DayFolder(extensionFolder: folder, day: day, relativePath: relative, names: names))
         }
     }

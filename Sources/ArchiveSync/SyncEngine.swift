@@ -142,6 +142,12 @@ public final class SyncEngine {
                 throw ConfigurationError("tenant \(tenant.tenantId) is bound to RingCentral account \(bound), but these credentials "
                                          + "belong to account \(account.id); refusing to mix two accounts in one tree")
             }
+            if tenant.accountCountry == nil, let country = accountCountry(account) {  // bound before ringlog recorded it
+                var marker = try store.marker()
+                marker.accountCountry = country
+                try writer.saveMarker(marker)
+                tenant = marker
+            }
         } else {
             // Re-read the marker under the lease: keys another tool added since the run started are kept.
             var marker = try store.marker()

@@ -137,3 +137,25 @@ func runPass(_ command: String, json: Bool, _ body: () throws -> PassReport) thr
     let report = try withConfigurationErrors(command, body)
     try finish(report, json: json)
 }
+
+/// Standard output in 64 KiB blocks, for long listings (a purge plan): one write(2) per block
+/// instead of a locked, flushed `print` per line.
+final class BufferedOutput {
+    private var buffer: [UInt8] = []
+
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        fflush(nil)  // what print() buffered goes first
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { break }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -44,14 +44,17 @@ struct PurgeCommand: ParsableCommand {
             return (archive, try archive.tenantMarkers(selecting: tenant).map(\.tenantId))
         }
         let context = try passContext(command: "purge")
+        let plan = BufferedOutput()  // a plan can be thousands of lines: written in large blocks
+        defer { plan.flush() }
         var reports: [JSON] = []
         var worst: ExitCode?
         for id in ids {
             do {
                 let report = try withConfigurationErrors("purge") {
                     try Purge.run(store: archive.store(for: id), dryRun: dryRun, maxDelete: maxDelete, context: context,
-                                  onPlannedFile: dryRun && !json ? { path, rule in print("would remove \(path) (\(rule))") } : nil)
+                                  onPlannedFile: dryRun && !json ? { path, rule in plan.write("would remove \(path) (\(rule))\n") } : nil)
                 }
+                plan.flush()
                 if json { reports.append(.object(report.json)) } else { for line in report.lines { print(line) } }
                 if report.outcome == .refused { worst = ExitStatus.configuration }
                 if report.outcome == .partial && worst == nil { worst = ExitStatus.partial }

@@ -122,6 +122,8 @@ import Testing
         crashing.beforeRemovalStep = { step, label in if label.hasPrefix("create .trash") || label.hasPrefix("move") { throw InjectedCrash(step: step, label: label) } }
         _ = try? Purge.run(store: tenant.store, dryRun: false, maxDelete: nil, context: crashing)
         #expect(try tenant.tombstones().contains { $0.ids["callId"] == "OldA" && $0.isRemoval })
+        // The interrupted run's journal is there, and matches its schema.
+        #expect(try Schemas.errors(try JSON.parse(try DurableFiles.read(tenant.store.removalJournalPath)), "removal-journal.schema.json").isEmpty)
         _ = try LegalHolds.add(store: tenant.store, scope: HoldScope(callId: "OldA"), reason: "late matter", context: tenant.context())
         _ = try Purge.run(store: tenant.store, dryRun: false, maxDelete: nil, context: tenant.context())
         #expect(tenant.itemFiles().contains { $0.contains("call.olda") })

@@ -67,6 +67,7 @@ import Testing
         // The tenant's country is the default for national forms.
         _ = try TenantSettings.setCountry(store: tenant.store, country: "de", reason: "German office", context: tenant.context())
         #expect(try tenant.store.marker().country == "DE")
+        #expect(try Schemas.errors(try JSON.parse(try DurableFiles.read(tenant.store.path("tenant.json"))), "tenant-marker.schema.json").isEmpty)
         let added = try Exclusions.add(store: tenant.store, target: .number("030 1234567"), country: nil, label: nil, reason: "Berlin", key: key,
                                        context: tenant.context())
         #expect(added.json["changed"] == true)
