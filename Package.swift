@@ -11,6 +11,8 @@ import PackageDescription
 //   Traffic                   pure traffic maths (no I/O): Erlang B/C, staffing, interval tallies, day planner, SVG charts
 //   ArchiveExport             the export (reproducible tarballs on libarchive) and verify passes: clients of
 //                             ArchiveStore, no network code
+//   ArchivePasses             retention (policy, holds, purge, trash) and exclusion passes over the tree, through
+//                             ArchiveStore's writer only (no network code)
 //   ArchiveSync               the sync engine: RingCentral → the tree, through ArchiveStore's writer
 //   RingSimulator             the RingCentral-faithful simulator (library, also used in-process by tests)
 //   ringlog                   the archiver CLI: links RingCentral, never the simulator; `erlang`, `traffic`, `plan` on Traffic
@@ -26,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
@@ -47,6 +50,7 @@ let package = Package(
         .target(name: "ArchiveStore", dependencies: ["RinglogSupport"]),
         .target(name: "Traffic"),
         .target(name: "ArchiveExport", dependencies: ["ArchiveStore", "RinglogSupport", "CArchive"]),
+        .target(name: "ArchivePasses", dependencies: ["ArchiveStore", "RinglogSupport"]),
         .target(name: "ArchiveSync", dependencies: [
             "ArchiveStore", "RingCentral", "CurlHTTP", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),
@@ -56,7 +60,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "ringlog", dependencies: [
-            "ArchiveStore", "ArchiveSync", "ArchiveExport", "RingCentral", "CurlHTTP", "RinglogSupport", "Traffic",
+            "ArchiveStore", "ArchivePasses", "ArchiveSync", "ArchiveExport", "RingCentral", "CurlHTTP", "RinglogSupport", "Traffic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,8 +79,12 @@ let package = Package(
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "ringlog", "ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
+        .testTarget(name: "ArchivePassesTests", dependencies: [
+            "ArchivePasses", "ArchiveStore", "RinglogSupport", "RinglogTestSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "ArchiveSyncTests", dependencies: [
-            "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
+            "ArchiveStore", "ArchivePasses", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ArchiveExportTests", dependencies: [

@@ -3,6 +3,10 @@
 #   scripts/robustness.sh lease-race [PROCESSES] [TRIALS]   contenders over a stale lease: do two runs ever overlap?
 #   scripts/robustness.sh frozen [TRIALS]                    SIGSTOP a holder past its lease: fenced on SIGCONT? how fast?
 #   scripts/robustness.sh full-disk [SIZES…]                 first sync on a small tmpfs (root only), then recover
+#   scripts/robustness.sh purge-kill [TRIALS]                SIGKILL purges at random moments: does the rerun end as an uninterrupted run?
+#   scripts/robustness.sh purge-vs-sync [TRIALS]             purges started beside running syncs: does the lease serialise them?
+#   scripts/robustness.sh hostile-governance                 truncated/garbage policy, holds and exclusion files: refused, nothing removed?
+#   scripts/robustness.sh numbers                            one number in many written forms: one rule, and every form matched?
 # Each prints one RESULT line. Debug binaries from `swift build`; a simulator on loopback per command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -131,9 +135,147 @@ print(sum(1 for e in d["pending"] + d["quarantined"] if "space" in e["lastError"
     echo "RESULT full-disk: ${#sizes[@]} sizes (${sizes[*]}); runs stopped by the full disk $failed (message says disk full: $diskfull); attempts counted for disk errors $counted; after recovery: torn lines $torn, corrupt media $corrupt, items lost $lost"
 }
 
+# The item files (trash included) and tombstones of a tenant, with run ids and clock readings
+# normalised: what two purge runs must agree on.
+purge_state() {  # TENANT_DIR
+    python3 - "$1" <<'PY'
+import glob, hashlib, json, os, re, sys
+t = sys.argv[1]
+runs = set(os.listdir(t + "/.trash")) if os.path.isdir(t + "/.trash") else set()
+lines = []
+for f in sorted(glob.glob(t + "/tombstones/*.jsonl")):
+    for l in open(f, "rb"):
+        d = json.loads(l); runs.add(d.get("runId", "")); lines.append(l.decode())
+def norm(x):
+    for r in runs:
+        if r: x = x.replace(r, "RUN")
+    return re.sub(r'"removedAt":\s*"[^"]*"', '"removedAt":"T"', x)
+files = []
+for root, _, names in os.walk(t):
+    rel = os.path.relpath(root, t)
+    if rel.split("/")[0] in (".ringlog", "logs", "manifest", "tombstones") or rel == ".": continue
+    for n in names:
+        p = os.path.join(root, n)
+        body = "present" if n == "trash.json" else hashlib.sha256(norm(open(p, "rb").read().decode("utf-8", "replace")).encode()).hexdigest()
+        files.append(norm(os.path.join(rel, n)) + " " + body)
+print(hashlib.sha256(("\n".join(sorted(files)) + "|" + "".join(sorted(map(norm, lines)))).encode()).hexdigest(), len(files), len(lines))
+PY
+}
+
+governed_archive() {  # ROOT → tenant id; a synced archive whose policy expires everything, a hold on 101
+    local tenant; tenant=$(new_archive "$1")
+    "$bin/ringlog" sync --root "$1" >/dev/null 2>&1 || true
+    "$bin/ringlog" policy set --root "$1" --tenant "$tenant" --calls 1d --recordings 1d --voicemails 1d --max-delete 1000000 --reason robustness >/dev/null
+    "$bin/ringlog" hold add --root "$1" --tenant "$tenant" --extension 101 --reason robustness >/dev/null
+    echo "$tenant"
+}
+
+purge_kill() {
+    local trials=${1:-20} same=0 killed=0 finished=0
+    start_simulator 600
+    local base=$work/base tenant; tenant=$(governed_archive "$base")
+    cp -a "$base" "$work/reference"
+    "$bin/ringlog" purge --root "$work/reference" --tenant "$tenant" >/dev/null
+    local expected; expected=$(purge_state "$work/reference/$tenant")
+    for trial in $(seq "$trials"); do
+        local root=$work/kill.$trial; rm -rf "$root"; cp -a "$base" "$root"
+        RINGLOG_TEST_STEP_DELAY_MS=1 "$bin/ringlog" purge --root "$root" --tenant "$tenant" >/dev/null 2>&1 & local pid=$!
+        sleep "$(python3 -c 'import random; print(random.uniform(0.01, 1.5))')"
+        if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
+        wait "$pid" 2>/dev/null || true
+        "$bin/ringlog" purge --root "$root" --tenant "$tenant" >/dev/null 2>&1 && finished=$((finished + 1))
+        if [[ $(purge_state "$root/$tenant") == "$expected" ]]; then same=$((same + 1)); fi
+        rm -rf "$root"
+    done
+    echo "RESULT purge-kill: $trials trials ($killed killed mid-run by SIGKILL), reruns finished $finished, ended exactly as the uninterrupted purge $same/$trials (state $expected)"
+}
+
+purge_vs_sync() {
+    local trials=${1:-5} refused=0 overlaps=0 ok=0
+    start_simulator 600
+    for trial in $(seq "$trials"); do
+        local root=$work/race.$trial tenant; tenant=$(governed_archive "$root")
+        rm "$root/$tenant/.ringlog/state.json"
+        curl -s -X POST "$RC_SERVER_URL/__sim/faults" -d '{"slowShare": 0.5, "slowSeconds": 1}' >/dev/null
+        "$bin/ringlog" sync --root "$root" >/dev/null 2>&1 & local sync=$!
+        sleep 1
+        local status=0; "$bin/ringlog" purge --root "$root" --tenant "$tenant" >/dev/null 2>&1 || status=$?
+        if (( status == 5 )); then refused=$((refused + 1)); fi
+        wait "$sync" || true
+        curl -s -X POST "$RC_SERVER_URL/__sim/faults" -d '{}' >/dev/null
+        "$bin/ringlog" purge --root "$root" --tenant "$tenant" >/dev/null 2>&1 && ok=$((ok + 1))
+        # A purge's audit instant never falls inside a sync run's [startedAt, endedAt].
+        overlaps=$((overlaps + $(python3 - "$root/$tenant" <<'PY'
+import json, sys
+t = sys.argv[1]
+runs = [json.loads(l) for l in open(t + "/logs/runs.jsonl")]
+audits = [json.loads(l) for l in open(t + "/logs/audit.jsonl") if '"purge"' in l]
+print(sum(1 for a in audits for r in runs if r["startedAt"] < a["at"] < (r["endedAt"] or "9")))
+PY
+)))
+    done
+    echo "RESULT purge-vs-sync: $trials trials; purges refused (exit 5) while a sync held the lease $refused; purges inside a sync run $overlaps; purges after the sync that succeeded $ok"
+}
+
+hostile_governance() {
+    start_simulator 600
+    local root=$work/hostile tenant; tenant=$(governed_archive "$root")
+    local t=$root/$tenant refused=0 unchanged=0 cases=0
+    snapshot() { (cd "$t" && find . -path ./logs -prune -o -path ./.ringlog -prune -o -type f ! -name policy.json ! -name holds.jsonl ! -name exclusions.jsonl -printf '%p %s %T@\n' | sort | sha256sum); }
+    cp "$t/policy.json" "$work/policy.good"; cp "$t/holds.jsonl" "$work/holds.good"
+    try() {  # FILE CONTENT(printf format) COMMAND...
+        local file=$1 content=$2; shift 2
+        cases=$((cases + 1))
+        local before; before=$(snapshot)
+        if [[ $file == holds.jsonl ]]; then cp "$work/holds.good" "$t/$file"; printf "$content" >>"$t/$file"; else printf "$content" >"$t/$file"; fi
+        local status=0; "$@" >/dev/null 2>"$work/err" || status=$?
+        if (( status == 2 )) && grep -q "$file" "$work/err"; then refused=$((refused + 1)); else echo "  not refused ($status): $file $(head -c 200 "$work/err")"; fi
+        if [[ $(snapshot) == "$before" ]]; then unchanged=$((unchanged + 1)); fi
+        cp "$work/policy.good" "$t/policy.json"; cp "$work/holds.good" "$t/holds.jsonl"; rm -f "$t/exclusions.jsonl"
+    }
+    local purge=("$bin/ringlog" purge --root "$root" --tenant "$tenant")
+    local valid='"trashDays":7,"reason":"r","setAt":"2026-01-01T00:00:00Z","setBy":"x"}\n'
+    try policy.json '{"format":"ringlog-policy","layoutVersion":1,"calls":"1d"' "${purge[@]}"
+    try policy.json 'garbage' "${purge[@]}"
+    try policy.json '{"format":"ringlog-policy","layoutVersion":1,"calls":"0d","recordings":"1d","voicemails":"1d",'"$valid" "${purge[@]}"
+    try policy.json '{"format":"ringlog-policy","layoutVersion":1,"calls":"1d","recordings":"5y","voicemails":"1d",'"$valid" "${purge[@]}"
+    try policy.json '{"format":"ringlog-policy","layoutVersion":2,"calls":"1d","recordings":"1d","voicemails":"1d",'"$valid" "${purge[@]}"
+    try holds.jsonl '{"event":"added","holdId"\n{"x":1}\n' "${purge[@]}"
+    try holds.jsonl '\001\002garbage\n' "${purge[@]}"
+    try holds.jsonl '{"event":"released","holdId":"hold-000000000000","at":"2026-01-01T00:00:00Z"}\n' "${purge[@]}"
+    try holds.jsonl '{"event":"added","holdId":"hold-aaaaaaaaaaaa","at":"2026-01-01T00:00:00Z","scope":{"room":"5"}}\n' "${purge[@]}"
+    try exclusions.jsonl 'not json\n' "$bin/ringlog" sync --root "$root"
+    try exclusions.jsonl '{"event":"added","ruleId":"excl-aaaaaaaaaaaa","at":"2026-01-01T00:00:00Z","type":"number","hmac":"00","lastDigits":"1","keyCheck":"x"}\n' "$bin/ringlog" sync --root "$root"
+    # A torn last line of holds.jsonl is an append that never completed: skipped, and the purge runs.
+    cp "$work/holds.good" "$t/holds.jsonl"; printf '{"event":"added","holdId":"hold-0' >>"$t/holds.jsonl"
+    local torn=0; "${purge[@]}" >/dev/null 2>&1 || torn=$?
+    echo "RESULT hostile-governance: $cases damaged files; refused with exit 2 naming the file $refused; tree unchanged $unchanged; a torn final hold line skipped (purge exit $torn, held extension 101 kept: $(ls "$t/101" 2>/dev/null | wc -l) day folders)"
+}
+
+numbers() {
+    start_simulator 600
+    local root=$work/numbers tenant; tenant=$(new_archive "$root")
+    export RINGLOG_SECRETS_DIR=$work/secrets
+    local forms=("+18661234567" "18661234567" "8661234567" "(866)123-4567" "(866) 123-4567" "866.123.4567" "866-123-4567" "+1 866 123 4567"
+                 "1-866-123-4567" "+1 (866) 123-4567 x123" "866-123-4567 ext. 42" "tel:+1-866-123-4567" "011 1 866 123 4567" "001 866 123 4567"
+                 "+1.866.123.4567" "866 123 4567#9")
+    local first; first=$("$bin/ringlog" exclude add --root "$root" --tenant "$tenant" --number "${forms[0]}" --reason test | head -n 1)
+    local same=0
+    for form in "${forms[@]}"; do
+        if "$bin/ringlog" exclude add --root "$root" --tenant "$tenant" --number "$form" --reason test | grep -q "$first already excludes"; then same=$((same + 1)); fi
+    done
+    local masked=0; "$bin/ringlog" exclude add --root "$root" --tenant "$tenant" --number "+1866123XXXX" --reason t >/dev/null 2>&1 || masked=$?
+    local clear; clear=$( (grep -rl "1234567" "$root" || true) | wc -l)
+    echo "RESULT numbers: ${#forms[@]} forms of one number; recognised as the same rule $same/${#forms[@]}; masked number refused (exit $masked); files under the root with the number in clear $clear"
+}
+
 case ${1:-} in
     lease-race) shift; lease_race "$@" ;;
     frozen) shift; frozen "$@" ;;
     full-disk) shift; full_disk "$@" ;;
-    *) sed -n '2,6p' "$0"; exit 64 ;;
+    purge-kill) shift; purge_kill "$@" ;;
+    purge-vs-sync) shift; purge_vs_sync "$@" ;;
+    hostile-governance) hostile_governance ;;
+    numbers) numbers ;;
+    *) sed -n '2,10p' "$0"; exit 64 ;;
 esac

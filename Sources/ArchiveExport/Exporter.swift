@@ -23,7 +23,7 @@ public struct ExportContext: Sendable {
     public init() {}
 }
 
-/// `ringlog export`: one reproducible tarball of a tenant's items in a period (layout-spec §14).
+/// `ringlog export`: one reproducible tarball of a tenant's items in a period (layout-spec §15).
 public enum Exporter {
     public static let exportVersion = 1
     /// Leftover temporary tarballs of a killed export older than this are removed by the next

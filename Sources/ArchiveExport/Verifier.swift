@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// `ringlog verify`: proves that a tenant's tree is what its sidecars and manifest say (layout-spec
-/// §15). It reads only, beside a running sync: it never takes the tenant's writer lease. Its own
+/// §16). It reads only, beside a running sync: it never takes the tenant's writer lease. Its own
 /// lease (`.ringlog/verify/`) only keeps two verifies of one tenant from sharing a cursor; what it
 /// writes is that cursor and one line in `logs/verify.jsonl`, files no other command writes.
 public enum Verifier {

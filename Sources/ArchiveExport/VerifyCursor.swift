@@ -2,7 +2,7 @@ import ArchiveStore
 import RinglogSupport
 
 /// `.ringlog/verify/cursor.json`: how far the current time-boxed pass got, so that a nightly
-/// `verify --max-duration` covers a large archive over several nights (layout-spec §15.3).
+/// `verify --max-duration` covers a large archive over several nights (layout-spec §16.3).
 /// Written atomically by the verify that holds `.ringlog/verify/lease.*`, after its run.
 struct VerifyCursor: Sendable {
     static let fileName = "cursor.json"

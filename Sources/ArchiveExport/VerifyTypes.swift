@@ -3,7 +3,7 @@ import RinglogSupport
 
 /// One thing verify found wrong, with the path it concerns (relative to the tenant directory).
 public struct VerifyProblem: Sendable, Equatable {
-    /// Stable codes, for scripts (layout-spec §15.2).
+    /// Stable codes, for scripts (layout-spec §16.2).
     public enum Kind: String, Sendable, CaseIterable {
         /// A file a sidecar or the manifest lists is not there (and no tombstone says it was removed).
         case missing

@@ -42,7 +42,8 @@ public struct ManifestLine: Sendable, Equatable {
 }
 
 /// A tombstone line (§10): an item a retention or exclusion pass removed on purpose, so that no
-/// later sync brings it back and an auditor can see what went, when and why.
+/// later sync brings it back and an auditor can see what went, when and why. A line with
+/// `restoredAt` is a restoration (`trash restore`): the last line for a path and kind decides.
 public struct Tombstone: Sendable, Equatable {
     public enum Reason: String, Sendable { case retention, exclusion }
     public let path: String
@@ -54,9 +55,13 @@ public struct Tombstone: Sendable, Equatable {
     public let reason: Reason
     public let rule: String
     public let removedAt: Timestamp
+    /// The removal run (purge or exclusion apply) that wrote it.
+    public let runId: String?
+    /// Set on a restoration line: the item is back in the tree.
+    public let restoredAt: Timestamp?
 
     public init(path: String, kind: ManifestLine.Kind, ids: JSONObject, sha256: String?, size: Int64?, reason: Reason, rule: String,
-                removedAt: Timestamp) {
+                removedAt: Timestamp, runId: String? = nil, restoredAt: Timestamp? = nil) {
         self.path = path
         self.kind = kind
         self.ids = ids
@@ -65,6 +70,8 @@ public struct Tombstone: Sendable, Equatable {
         self.reason = reason
         self.rule = rule
         self.removedAt = removedAt
+        self.runId = runId
+        self.restoredAt = restoredAt
     }
 
     static let idKeys = ["callId", "messageId", "extensionId", "recordingId", "attachmentId"]
@@ -77,7 +84,8 @@ public struct Tombstone: Sendable, Equatable {
         var ids = JSONObject()
         for key in Self.idKeys { if let value = json[key] { ids[key] = value } }
         self.init(path: path, kind: kind, ids: ids, sha256: json["sha256"]?.stringValue, size: json["size"]?.int64Value, reason: reason,
-                  rule: rule, removedAt: removedAt)
+                  rule: rule, removedAt: removedAt, runId: json["runId"]?.stringValue,
+                  restoredAt: json["restoredAt"]?.stringValue.flatMap { Timestamp(iso8601: $0) })
     }
 
     public var json: JSON {
@@ -90,7 +98,32 @@ public struct Tombstone: Sendable, Equatable {
         object["reason"] = .string(reason.rawValue)
         object["rule"] = .string(rule)
         object["removedAt"] = .string(removedAt.iso8601)
+        if let runId { object["runId"] = .string(runId) }
+        if let restoredAt { object["restoredAt"] = .string(restoredAt.iso8601) }
         return .object(object)
+    }
+
+    /// What identifies the removed thing: its kind and path (a path names one file).
+    public var key: String { Self.key(kind: kind, path: path) }
+    public static func key(kind: ManifestLine.Kind, path: String) -> String { "\(kind.rawValue):\(path)" }
+
+    /// The item is gone (the line is a removal, not a restoration).
+    public var isRemoval: Bool { restoredAt == nil }
+
+    /// The same line as a restoration.
+    public func restored(at time: Timestamp, runId: String) -> Tombstone {
+        Tombstone(path: path, kind: kind, ids: ids, sha256: sha256, size: size, reason: reason, rule: rule, removedAt: removedAt, runId: runId,
+                  restoredAt: time)
+    }
+
+    /// The id sync compares: recordingId, attachmentId, callId or messageId as the kind says.
+    public var itemId: String? {
+        switch kind {
+        case .call: ids["callId"]?.stringValue
+        case .message: ids["messageId"]?.stringValue
+        case .recording: ids["recordingId"]?.stringValue
+        case .voicemail, .transcription: ids["attachmentId"]?.stringValue
+        }
     }
 
     /// `YYYY-MM` of the item's day folder (the second path component), which is its shard.
@@ -98,6 +131,19 @@ public struct Tombstone: Sendable, Equatable {
         let parts = path.split(separator: "/")
         guard parts.count >= 2, ArchiveReader.isDayFolder(String(parts[1])) else { return nil }
         return String(parts[1].prefix(7))
+    }
+
+    static func forEach(tenantDirectory: String, month: String, _ body: (Tombstone) throws -> Void) throws {
+        try DurableFiles.forEachLine(DurableFiles.join(tenantDirectory, TenantStore.tombstoneDirectoryName, "\(month).jsonl")) { bytes in
+            if let json = try? JSON.parse(bytes), let tombstone = Tombstone(json: json) { try body(tombstone) }
+        }
+    }
+
+    /// The latest line per kind and path of a month's shard.
+    static func state(tenantDirectory: String, month: String) throws -> [String: Tombstone] {
+        var latest: [String: Tombstone] = [:]
+        try forEach(tenantDirectory: tenantDirectory, month: month) { latest[$0.key] = $0 }
+        return latest
     }
 }
 
@@ -132,9 +178,17 @@ extension TenantStore {
     }
 
     public func forEachTombstone(month: String, _ body: (Tombstone) throws -> Void) throws {
-        try DurableFiles.forEachLine(DurableFiles.join(directory, Self.tombstoneDirectoryName, "\(month).jsonl")) { bytes in
-            if let json = try? JSON.parse(bytes), let tombstone = Tombstone(json: json) { try body(tombstone) }
-        }
+        try Tombstone.forEach(tenantDirectory: directory, month: month, body)
+    }
+
+    /// The months that have a tombstone shard, ascending.
+    public func tombstoneMonths() -> [String] {
+        DurableFiles.list(path(Self.tombstoneDirectoryName)).filter { $0.hasSuffix(".jsonl") && $0.utf8.count == 13 }.map { String($0.dropLast(6)) }
+    }
+
+    /// The latest line per path and kind of `month`: an item is gone when its latest line is a removal.
+    public func tombstoneState(month: String) throws -> [String: Tombstone] {
+        try Tombstone.state(tenantDirectory: directory, month: month)
     }
 }
 
@@ -147,6 +201,7 @@ extension TenantWriter {
         try check()
         try DurableFiles.createDirectories(directory)
         try append(tombstone.json.serialized(), to: DurableFiles.join(directory, "\(month).jsonl"))
+        tombstoneCache[month]?[tombstone.key] = tombstone
     }
 
     public func appendError(_ line: ErrorLogLine) throws { try appendErrorLine(line.json) }
@@ -156,7 +211,8 @@ extension TenantWriter {
 public struct RunLogLine: Sendable {
     public enum Status: String, Sendable { case success, partial, failed, interrupted }
     /// The item counters, always all present, in this order.
-    public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors"]
+    public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors",
+                                   "excluded", "tombstoned"]
     /// The rate-limit groups, in this order.
     public static let groups = ["heavy", "medium", "light", "auth"]
 

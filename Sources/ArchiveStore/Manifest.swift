@@ -126,7 +126,8 @@ public final class Manifest {
             object["archivedAt"] = .string(revision.archivedAt.iso8601)
             lines.append(.object(object))
         }
-        for media in sidecar.media {
+        // Removed media keep their lines: the manifest is history, the tombstone says the file is gone.
+        for media in sidecar.media + sidecar.removedMedia.map(\.entry) {
             var object = JSONObject()
             object["kind"] = .string(media.kind.rawValue)
             object["path"] = .string(DurableFiles.join(directory, media.file))
@@ -179,6 +180,7 @@ public final class Manifest {
                 }
             }
             months.insert(month)
+            lines += try removedItemLines(tenantDirectory: tenantDirectory, month: month, derived: Set(lines))
             let shard = RebuiltShard(month: month, lines: lines.sorted(), unreadable: unreadable)
             report(shard)  // before the shard is replaced, so the caller can compare with what is there
             if let write, unreadable.isEmpty {
@@ -186,11 +188,28 @@ public final class Manifest {
                 try write(DurableFiles.join(manifestDirectory, shardFile(month)), Array(shard.lines.map { $0 + "\n" }.joined().utf8))
             }
         }
-        // A shard with no sidecar behind it any more (its items were removed) is emptied.
+        // A shard with no sidecar behind it any more keeps only the lines of items a pass removed
+        // (their tombstones say so); anything else in it had no sidecar and is dropped.
         for name in DurableFiles.list(manifestDirectory) where name.hasSuffix(".jsonl") && !months.contains(String(name.dropLast(6))) {
-            report(RebuiltShard(month: String(name.dropLast(6)), lines: [], unreadable: []))
-            if let write { try write(DurableFiles.join(manifestDirectory, name), []) }
+            let month = String(name.dropLast(6))
+            let kept = try removedItemLines(tenantDirectory: tenantDirectory, month: month, derived: []).sorted()
+            report(RebuiltShard(month: month, lines: kept, unreadable: []))
+            if let write { try write(DurableFiles.join(manifestDirectory, name), Array(kept.map { $0 + "\n" }.joined().utf8)) }
         }
+    }
+
+    /// Lines of the shard on disk whose file a retention or exclusion pass removed (a tombstone
+    /// that was not restored names their path), which no sidecar can imply any more: history, kept.
+    static func removedItemLines(tenantDirectory: String, month: String, derived: Set<String>) throws -> [String] {
+        let removed = Set(try Tombstone.state(tenantDirectory: tenantDirectory, month: month).values.filter(\.isRemoval).map(\.path))
+        guard !removed.isEmpty else { return [] }
+        var kept: [String] = []
+        try DurableFiles.forEachLine(DurableFiles.join(tenantDirectory, directoryName, shardFile(month))) { bytes in
+            let line = String(decoding: bytes, as: UTF8.self)
+            guard !derived.contains(line), let json = try? JSON.parse(bytes), let path = json["path"]?.stringValue, removed.contains(path) else { return }
+            kept.append(line)
+        }
+        return kept
     }
 
     /// Relative paths of every sidecar, month by month (`<extension>/<YYYY-MM-DD>/<name>.json`).

@@ -47,6 +47,47 @@ public struct MediaEntry: Sendable, Equatable {
     }
 }
 
+/// A media file a retention or exclusion pass removed while keeping the item's record: the entry it
+/// had in `archive.media`, and when, why and by which rule and run it went (`archive.removedMedia`).
+public struct RemovedMedia: Sendable, Equatable {
+    public let entry: MediaEntry
+    public let removedAt: Timestamp
+    public let reason: String
+    public let rule: String
+    public let runId: String?
+
+    static let ownedKeys: Set<String> = ["removedAt", "reason", "rule", "runId"]
+
+    var json: JSON {
+        var object = entry.json.objectValue ?? JSONObject()
+        object["removedAt"] = .string(removedAt.iso8601)
+        object["reason"] = .string(reason)
+        object["rule"] = .string(rule)
+        if let runId { object["runId"] = .string(runId) }
+        return .object(object)
+    }
+
+    init?(json: JSON) {
+        guard var entry = MediaEntry(json: json), let removedAt = json["removedAt"]?.stringValue.flatMap({ Timestamp(iso8601: $0) }),
+            let reason = json["reason"]?.stringValue, let rule = json["rule"]?.stringValue
+        else { return nil }
+        entry.extra = entry.extra.removing(Self.ownedKeys)
+        self.entry = entry
+        self.removedAt = removedAt
+        self.reason = reason
+        self.rule = rule
+        self.runId = json["runId"]?.stringValue
+    }
+
+    init(entry: MediaEntry, removedAt: Timestamp, reason: String, rule: String, runId: String?) {
+        self.entry = entry
+        self.removedAt = removedAt
+        self.reason = reason
+        self.rule = rule
+        self.runId = runId
+    }
+}
+
 /// A sidecar (`…_call.<id>.json` or `…_vm.<id>.json`): RingCentral's record verbatim (access tokens
 /// removed from URLs) plus ringlog's `archive` section. Every key ringlog does not own, at every
 /// level (top level, `archive`, `media[]` and `revisions[]` entries), is kept through every rewrite
@@ -58,7 +99,7 @@ public struct Sidecar: Sendable {
     }
 
     static let ownedKeys: Set<String> = ["format", "layoutVersion", "record", "archive"]
-    static let ownedArchiveKeys: Set<String> = ["item", "revision", "archivedAt", "updatedAt", "media", "recordings", "revisions"]
+    static let ownedArchiveKeys: Set<String> = ["item", "revision", "archivedAt", "updatedAt", "media", "recordings", "revisions", "removedMedia"]
 
     /// A recording the record references (top level or a leg): `archive.recordings[]`. A recording is
     /// stored once, with the first record that referenced it; the others name that record's sidecar.
@@ -103,6 +144,8 @@ public struct Sidecar: Sendable {
     /// `archive.recordings`: every recording the current record references, in order; empty for
     /// voicemail sidecars and for calls without recordings (the key is then absent).
     public private(set) var recordings: [ReferencedRecording] = []
+    /// Media a pass removed while the record was kept (`archive.removedMedia`, §14.5); written only when non-empty.
+    public private(set) var removedMedia: [RemovedMedia] = []
     /// Unowned keys of the top level and of `archive`.
     public var userKeys: JSONObject
     public var archiveExtra: JSONObject
@@ -165,10 +208,16 @@ public struct Sidecar: Sendable {
             reference.extra = entryObject.removing(ReferencedRecording.ownedKeys)
             recordings.append(reference)
         }
+        var removed: [RemovedMedia] = []
+        for entry in archive["removedMedia"]?.arrayValue ?? [] {
+            guard let parsed = RemovedMedia(json: entry) else { throw SidecarError(path, "malformed archive.removedMedia entry") }
+            removed.append(parsed)
+        }
         var sidecar = Sidecar(kind: kind, record: record, item: item, startTime: start, archivedAt: revisions[0].archivedAt)
         sidecar.revisions = revisions
         sidecar.media = media
         sidecar.recordings = recordings
+        sidecar.removedMedia = removed
         sidecar.userKeys = object.removing(ownedKeys)
         sidecar.archiveExtra = archive.removing(ownedArchiveKeys)
         return sidecar
@@ -206,6 +255,20 @@ public struct Sidecar: Sendable {
         media.contains { $0.kind == kind && $0.id == id }
     }
 
+    /// Moves the media entry for `file` to `removedMedia` (the file was removed). Returns whether anything changed.
+    public mutating func recordRemoval(ofFile file: String, at time: Timestamp, reason: String, rule: String, runId: String?) -> Bool {
+        guard let index = media.firstIndex(where: { $0.file == file }) else { return false }
+        removedMedia.append(RemovedMedia(entry: media.remove(at: index), removedAt: time, reason: reason, rule: rule, runId: runId))
+        return true
+    }
+
+    /// Moves a removed media entry back to `media` (`trash restore` put the file back).
+    public mutating func recordRestoration(ofFile file: String) -> Bool {
+        guard let index = removedMedia.firstIndex(where: { $0.entry.file == file }) else { return false }
+        media.append(removedMedia.remove(at: index).entry)
+        return true
+    }
+
     public var json: JSON {
         var archive = JSONObject()
         archive["item"] = .object(item)
@@ -214,6 +277,7 @@ public struct Sidecar: Sendable {
         archive["updatedAt"] = .string(revisions[revisions.count - 1].archivedAt.iso8601)
         archive["media"] = .array(media.map(\.json))
         if !recordings.isEmpty { archive["recordings"] = .array(recordings.map(\.json)) }
+        if !removedMedia.isEmpty { archive["removedMedia"] = .array(removedMedia.map(\.json)) }
         archive["revisions"] = .array(revisions.map { entry in
             var object = JSONObject()
             object["revision"] = .int(entry.revision)

@@ -180,6 +180,33 @@ public struct ArchiveReader: Sendable {
         for month in months() { try forEachFile(inMonth: month, body) }
     }
 
+    /// One day folder of one extension folder and the names in it (dot-names left out): what the
+    /// retention and exclusion passes walk (export and verify use `DayFolder`, which keeps dot-names).
+    public struct ItemDayFolder: Sendable {
+        public let extensionFolder: String
+        public let day: String
+        /// `<extension>/<day>`, relative to the walked directory.
+        public let relativePath: String
+        public let names: [String]
+    }
+
+    /// Every day folder, by day then extension folder, each directory listed exactly once (the
+    /// tenant directory, each extension folder, each day folder): what `find` would read, no more.
+    /// Memory: the day-folder names, and one folder's file names at a time.
+    public func forEachDayFolder(_ body: (ItemDayFolder) throws -> Void) throws {
+        var folders: [(day: String, folder: String)] = []
+        let base = tenantDirectory.hasSuffix("/") ? tenantDirectory : tenantDirectory + "/"
+        for folder in DurableFiles.list(tenantDirectory) where Self.isExtensionFolder(folder) {
+            for day in DurableFiles.list(base + folder) where Self.isDayFolder(day) { folders.append((day, folder)) }
+        }
+        folders.sort { ($0.day, $0.folder) < ($1.day, $1.folder) }
+        for (day, folder) in folders {
+            let relative = folder + "/" + day
+            let names = DurableFiles.list(base + relative).filter { $0.utf8.first != 0x2E }
+            try body(ItemDayFolder(extensionFolder: folder, day: day, relativePath: relative, names: names))
+        }
+    }
+
     static func kind(of name: String) -> Entry.Kind {
         guard let underscore = name.firstIndex(of: "_") else { return .other }
         let rest = name[name.index(after: underscore)...]

@@ -32,6 +32,13 @@ public final class TenantWriter {
     public var onRepair: ((DurableFiles.TailRepair) -> Void)?
     /// The run id that error-log lines carry.
     public var runId = ""
+    /// Test seam (crash injection): called before each durable step of a removal with the step's
+    /// number (from 1) and what it is about to do. Throwing (or exiting) there is a crash at that step.
+    public var beforeRemovalStep: ((Int, String) throws -> Void)?
+    /// Durable removal steps taken by this writer so far.
+    public internal(set) var removalSteps = 0
+    /// The latest tombstone line per kind and path, per month loaded (removals consult it to stay idempotent).
+    var tombstoneCache: [String: [String: Tombstone]] = [:]
 
     init(store: TenantStore, lease: Lease) {
         self.store = store

@@ -150,7 +150,8 @@ public struct ArchiveRoot: Sendable {
 /// `<tenant>/tenant.json`: the tenant's non-secret settings and the RingCentral account it is bound to.
 public struct TenantMarker: Sendable {
     public static let fileName = "tenant.json"
-    static let ownedKeys: Set<String> = ["format", "layoutVersion", "tenantId", "name", "server", "since", "accountId", "createdAt"]
+    static let ownedKeys: Set<String> = ["format", "layoutVersion", "tenantId", "name", "server", "since", "accountId", "createdAt",
+                                         "country", "accountCountry"]
     public let tenantId: String
     public var name: String
     public var server: String
@@ -158,6 +159,10 @@ public struct TenantMarker: Sendable {
     /// Bound by the first sync; afterwards a sync refuses any other account.
     public var accountId: String?
     public var createdAt: Timestamp
+    /// ISO 3166 country for phone numbers written in national form (`ringlog tenant set --country`).
+    public var country: String?
+    /// The country of the bound account's main number, recorded by sync: the default when `country` is not set.
+    public var accountCountry: String?
     /// Keys ringlog does not own, kept as they are.
     public var extra = JSONObject()
 
@@ -189,6 +194,8 @@ public struct TenantMarker: Sendable {
         }
         var marker = TenantMarker(tenantId: id, name: json["name"]?.stringValue ?? "", server: server, since: since,
                                   accountId: json["accountId"]?.stringValue, createdAt: created)
+        marker.country = json["country"]?.stringValue
+        marker.accountCountry = json["accountCountry"]?.stringValue
         marker.extra = object.removing(ownedKeys)
         return marker
     }
@@ -203,9 +210,18 @@ public struct TenantMarker: Sendable {
         if let since { object["since"] = .string(since.iso8601) }
         if let accountId { object["accountId"] = .string(accountId) }
         object["createdAt"] = .string(createdAt.iso8601)
+        if let country { object["country"] = .string(country) }
+        if let accountCountry { object["accountCountry"] = .string(accountCountry) }
         object.appendUnowned(extra)
         return .object(object)
     }
 
     public var bytes: [UInt8] { json.serializedBytes(.pretty) + [0x0A] }
+
+    /// The country national-form phone numbers are read in: `country`, else the account's, else US.
+    public var numberingCountry: CallingCountry {
+        if let country, let known = PhoneNumbers.country(country) { return known }
+        if let accountCountry, let known = PhoneNumbers.country(accountCountry) { return known }
+        return PhoneNumbers.defaultCountry
+    }
 }

@@ -138,6 +138,7 @@ extension SyncEngine {
     }
 
     private func archiveCall(_ record: CallLogRecord, fetchMedia: Bool) throws {
+        guard try admitsCall(record) else { return }  // excluded or removed by a pass: nothing reaches the disk
         let callId = try ArchiveNames.callId(record.id)
         let existing = try manifest.callSidecarPath(callId: callId, start: record.startTime)
         var opened = try openSidecar(kind: .call, existing: existing, record: record.raw, idKey: "callId", id: callId,

@@ -36,6 +36,7 @@ extension SyncEngine {
     /// pending queue; what the disk or the lease does wrong stops the run (`RunFatalError`), with no
     /// attempt counted against the item.
     func fetch(_ task: MediaTask) throws -> FetchOutcome {
+        if try mediaWasRemoved(task) { return .deferred }  // a pass removed it: never fetched again
         for candidate in task.candidateExtensions {
             let relative = DurableFiles.join(task.folder, task.baseName + "." + candidate.rawValue)
             if let entry = try writer.adoptMedia(at: relative, kind: task.kind, id: task.mediaId, contentType: contentType(for: candidate)) {

@@ -123,6 +123,7 @@ extension SyncEngine {
     }
 
     private func archiveMessage(_ message: MessageRecord, ext: ExtensionInfo) throws {
+        guard try admitsMessage(message, ext: ext) else { return }  // excluded or removed by a pass: nothing reaches the disk
         let messageId = try ArchiveNames.numericId(message.id, field: "message id")
         let isGone = message.availability == "Purged" || message.availability == "Deleted"
         // ISync reports a deleted or purged message by id and availability only (no creation time).

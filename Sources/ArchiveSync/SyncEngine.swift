@@ -36,6 +36,9 @@ public final class SyncEngine {
     var attemptedThisRun = Set<String>()
     /// Recording id → the sidecar it is stored with, for recordings this run assigned (see archiveCall).
     var recordingHomes: [String: String] = [:]
+    /// Exclusion rules and tombstones, loaded once per run (SyncEngine+Governance.swift).
+    var governance: TenantGovernance?
+    var governanceSkipped = Set<String>()
 
     public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, mailboxSources: [String: any ArchiveSource] = [:],
                 options: SyncOptions = SyncOptions(), logger: Logger = Logger(label: "ringlog.sync")) {
@@ -60,6 +63,7 @@ public final class SyncEngine {
         // A control file this ringlog cannot read stops the run before it takes the lease or writes anything.
         _ = try store.loadState()
         _ = try store.loadPending()
+        try loadGovernance()  // a damaged exclusions.jsonl or a missing key: nothing is written
         writer = try store.openWriter(leaseSeconds: options.leaseSeconds, cancellation: options.cancellation, runId: report.runId)
         defer { writer.close() }
         writer.runId = report.runId
@@ -70,6 +74,7 @@ public final class SyncEngine {
             try writer.sweepControlFiles()
             state = try store.loadState()
             pendingQueue = try store.loadPending()
+            try loadGovernance()  // again under the lease: a rule added meanwhile counts
             try bindAccount()
             try loadExtensions()
             try retryPending()
@@ -144,10 +149,17 @@ public final class SyncEngine {
                 throw ConfigurationError("tenant \(tenant.tenantId) is bound to RingCentral account \(bound), but these credentials "
                                          + "belong to account \(account.id); refusing to mix two accounts in one tree")
             }
+            if tenant.accountCountry == nil, let country = accountCountry(account) {  // bound before ringlog recorded it
+                var marker = try store.marker()
+                marker.accountCountry = country
+                try writer.saveMarker(marker)
+                tenant = marker
+            }
         } else {
             // Re-read the marker under the lease: keys another tool added since the run started are kept.
             var marker = try store.marker()
             marker.accountId = account.id
+            marker.accountCountry = marker.accountCountry ?? accountCountry(account)
             try writer.saveMarker(marker)
             tenant = marker
             logger.notice("tenant \(tenant.tenantId) bound to RingCentral account \(account.id)")
@@ -206,6 +218,7 @@ public final class SyncEngine {
             // `--since` holds for what could not be decoded too, whenever its start is readable.
             let start = (record.raw["startTime"] ?? record.raw["creationTime"])?.stringValue.flatMap { Timestamp(iso8601: $0) }
             if let since = tenant.since, let start, start < since { continue }
+            guard admitsRejected(record.raw) else { continue }
             let label = record.id.map { "\(kind) \(String($0.prefix(80)).debugDescription)" } ?? "a \(kind) record without an id"
             let kept = try writer.saveUnfiled(kind: kind, record: record.raw, reason: record.reason)
             var ids = JSONObject()

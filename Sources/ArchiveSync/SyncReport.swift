@@ -31,6 +31,8 @@ public struct SyncOptions: Sendable {
     public var cancellation: CancellationFlag?
     /// Which signal raised `cancellation`, if one did (the CLI's handler records it).
     public var interruptingSignal: (@Sendable () -> Int32?)?
+    /// Where the tenant's exclusion key is (`<dir>/<tenantId>.exclusion-key`); nil: no key (number rules then stop the run).
+    public var secretsDirectory: String?
     /// Called with a one-line status as work progresses (the CLI draws it on a TTY only).
     public var progress: (@Sendable (String) -> Void)?
 

@@ -85,3 +85,59 @@ public enum TenantSecrets {
         return result
     }
 }
+
+/// The per-tenant key of exclusion rules: `<secrets dir>/<tenantId>.exclusion-key`, 32 random bytes
+/// as hex, mode 0600, beside the tenant's credentials and, like them, never in the tree. A rule
+/// stores HMAC-SHA256(key, number), so the tree (copied to backups and auditors) never holds an
+/// excluded number in clear, and without the key nobody can test numbers against it.
+public enum ExclusionKeyFile {
+    public static func path(tenantId: String, secretsDirectory: String) -> String {
+        DurableFiles.join(secretsDirectory, "\(tenantId).exclusion-key")
+    }
+
+    /// The key, or nil when there is none yet. A key readable by others, or malformed, is refused.
+    public static func load(_ path: String) throws(ConfigurationError) -> [UInt8]? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw ConfigurationError("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ConfigurationError("\(path) is not a regular file") }
+        guard info.st_mode & 0o077 == 0 else {
+            throw ConfigurationError("\(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run `chmod 600 \(path)`")
+        }
+        guard info.st_uid == getuid() else { throw ConfigurationError("\(path) is not owned by the user running ringlog") }
+        guard let bytes = try? DurableFiles.read(path) else { throw ConfigurationError("cannot read \(path)") }
+        let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
+        guard let key = RinglogSupport.bytes(fromHex: text), key.count == 32 else {
+            throw ConfigurationError("\(path) is not an exclusion key (64 hex digits); restore it from the backup of your secrets")
+        }
+        return key
+    }
+
+    /// The key, created on first use (exclusive create, mode 0600, fsynced with its directory).
+    public static func loadOrCreate(_ path: String) throws(ConfigurationError) -> [UInt8] {
+        if let key = try load(path) { return key }
+        let directory = DurableFiles.parentDirectory(of: path)
+        if !DurableFiles.isDirectory(directory) {
+            do { try DurableFiles.createDirectories(directory) } catch { throw ConfigurationError("cannot create \(directory): \(error)") }
+            _ = chmod(directory, 0o700)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else {
+            if errno == EEXIST, let raced = try load(path) { return raced }  // another command made it first
+            throw ConfigurationError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let text = Array((hexString(key) + "\n").utf8)
+        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == text.count, fsync(descriptor) == 0 else {
+            unlink(path)
+            throw ConfigurationError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        _ = try? DurableFiles.syncDirectory(directory)
+        return key
+    }
+}

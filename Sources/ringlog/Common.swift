@@ -3,6 +3,7 @@ import Logging
 import RinglogSupport
 import ArchiveStore
 import ArchiveSync
+import ArchivePasses
 
 #if canImport(Glibc)
 import Glibc
@@ -85,4 +86,76 @@ func leaseSeconds(_ environment: [String: String]) throws(ConfigurationError) ->
         throw ConfigurationError("RINGLOG_LEASE_SECONDS=\(text.debugDescription) must be a number of seconds from 1 to 86400")
     }
     return value
+}
+
+/// Prints a pass's report (lines, or its JSON with --json) and turns its outcome into the exit
+/// status: refused by a guard 2, partial 4.
+func finish(_ report: PassReport, json: Bool) throws {
+    if json {
+        print(JSON.object(report.json).serialized(.pretty))
+    } else {
+        for line in report.lines { print(line) }
+    }
+    switch report.outcome {
+    case .done: return
+    case .partial: throw ExitStatus.partial
+    case .refused: throw ExitStatus.configuration
+    }
+}
+
+/// The archive and the store of an active tenant (`--tenant`), or a configuration error.
+func openTenant(_ root: RootOption, _ tenantId: String, command: String) throws -> (ArchiveRoot, TenantStore) {
+    try withConfigurationErrors(command) {
+        let archive = try ArchiveRoot.open(root.path)
+        let markers = try archive.tenantMarkers(selecting: tenantId)
+        for (_, marker) in markers { _ = try marker.get() }
+        return (archive, archive.store(for: tenantId))
+    }
+}
+
+/// The context of a pass run from the command line: the clock, `user@host`, the lease length, and
+/// the test seams `RINGLOG_TEST_CRASH_AT_STEP` (exit 137 before that durable removal step, as a
+/// kill -9 would) and `RINGLOG_TEST_STEP_DELAY_MS` (a pause before each step, so a test can kill
+/// the process mid-run).
+func passContext(command: String) throws -> PassContext {
+    let variables = environment()
+    var context = PassContext()
+    context.leaseSeconds = try withConfigurationErrors(command) { try leaseSeconds(variables) }
+    let crashAt = variables["RINGLOG_TEST_CRASH_AT_STEP"].flatMap(Int.init)
+    let delay = variables["RINGLOG_TEST_STEP_DELAY_MS"].flatMap(UInt32.init)
+    if crashAt != nil || delay != nil {
+        context.beforeRemovalStep = { step, _ in
+            if let delay { usleep(delay * 1000) }
+            if let crashAt, step >= crashAt { _exit(137) }
+        }
+    }
+    return context
+}
+
+/// Runs a pass with the archive's typed errors mapped to exit statuses (see `withConfigurationErrors`).
+func runPass(_ command: String, json: Bool, _ body: () throws -> PassReport) throws {
+    let report = try withConfigurationErrors(command, body)
+    try finish(report, json: json)
+}
+
+/// Standard output in 64 KiB blocks, for long listings (a purge plan): one write(2) per block
+/// instead of a locked, flushed `print` per line.
+final class BufferedOutput {
+    private var buffer: [UInt8] = []
+
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        fflush(nil)  // what print() buffered goes first
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { break }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
 }

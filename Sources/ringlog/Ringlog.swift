@@ -11,6 +11,8 @@ struct Ringlog: ParsableCommand {
               ringlog tenant add "Acme" --root /srv/archive \\
                   --server https://platform.ringcentral.com
               ringlog sync --root /srv/archive --all    (from cron or a timer)
+              ringlog policy set --tenant ID --preset hipaa --reason "…"
+              ringlog purge --root /srv/archive --all    (daily, after the sync)
 
             Traffic and staffing (no network; the last two read the archive only):
               ringlog erlang staff --calls 100 --period 30m --aht 3m \\
@@ -35,7 +37,8 @@ struct Ringlog: ParsableCommand {
               0  success
               1  failure (network, server or archive error)
               2  usage or configuration error (bad flag value, missing archive,
-                 credentials, wrong account)
+                 credentials, wrong account; purge: also when its --max-delete
+                 guard refused the run)
               3  authentication failed (client id/secret or JWT refused)
               4  partial: finished, but some items are pending, quarantined or failed
               5  another run holds the tenant's lock
@@ -43,8 +46,8 @@ struct Ringlog: ParsableCommand {
               64 malformed command line
             """,
         version: "ringlog \(ringlogVersion) (layout v1)",
-        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self, Export.self, Verify.self,
-                      ErlangCommand.self, TrafficReportCommand.self, PlanCommand.self])
+        subcommands: [Init.self, TenantCommand.self, Sync.self, Pending.self, Reindex.self, Probe.self, PolicyCommand.self, HoldCommand.self,
+                      PurgeCommand.self, TrashCommand.self, ExcludeCommand.self, Export.self, Verify.self, ErlangCommand.self, TrafficReportCommand.self, PlanCommand.self])
 }
 
 /// The version printed by --version and written into every export's EXPORT.json.

@@ -125,6 +125,7 @@ struct Sync: ParsableCommand {
             httpConfiguration.cancellation = cancellation
             httpConfiguration.lowSpeedTimeSeconds = stallSeconds
             var runOptions = options
+            runOptions.secretsDirectory = secretsDir ?? TenantSecrets.defaultDirectory(environment: variables)
             runOptions.cancellation = cancellation
             runOptions.interruptingSignal = { stop.signal }
             let http = CurlHTTPClient(configuration: httpConfiguration)
@@ -178,7 +179,8 @@ struct Sync: ParsableCommand {
         }
         print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
               + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
-        print("  pending \(report.pending), quarantined \(report.quarantined), item errors \(counts["itemErrors"] ?? 0)")
+        print("  pending \(report.pending), quarantined \(report.quarantined), item errors \(counts["itemErrors"] ?? 0), "
+              + "excluded \(counts["excluded"] ?? 0), not archived again (purged or excluded before) \(counts["tombstoned"] ?? 0)")
         let requests = RateLimitGroup.allCases.map { "\($0.rawValue) \(report.requests[$0]?.requests ?? 0)" }.joined(separator: ", ")
         let throttled = RateLimitGroup.allCases.reduce(0) { $0 + (report.requests[$1]?.throttled ?? 0) }
         print("  requests: \(requests); 429s \(throttled)")

@@ -1,13 +1,14 @@
 import ArgumentParser
 import ArchiveStore
 import ArchiveSync
+import ArchivePasses
 import RinglogSupport
 
 struct TenantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
         abstract: "Add, list or remove tenants (one RingCentral account each).",
-        subcommands: [Add.self, List.self, Remove.self])
+        subcommands: [Add.self, List.self, Remove.self, Set.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -76,6 +77,34 @@ struct TenantCommand: ParsableCommand {
                 try ArchiveRoot.open(root.path).removeTenant(tenantId, onRepair: reportRegistryRepair)
             }
             print("removed \(tenantId) from the registry; its directory was left untouched")
+        }
+    }
+}
+
+extension TenantCommand {
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a tenant's settings.",
+            discussion: """
+                --country CC (ISO 3166): the country phone numbers in national form are read in,
+                for `exclude add --number` and for the numbers in records. Default: the country
+                of the account's main number once the tenant is bound, else US. Covered: NANP
+                countries (US, CA, PR and the Caribbean), GB IE DE FR NL BE LU CH AT ES PT IT SE
+                NO DK FI PL AU NZ JP SG IN ZA BR MX.
+
+                Example:
+                  ringlog tenant set 3f9c2a71d04e8b16 --country GB
+                """)
+        @OptionGroup var root: RootOption
+        @Argument(help: "Tenant id.") var tenantId: String
+        @Option(help: ArgumentHelp("ISO 3166 country code.", valueName: "CC")) var country: String
+        @Option(help: "Why (goes into logs/audit.jsonl).") var reason = "tenant settings"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let (_, store) = try openTenant(root, tenantId, command: "tenant set")
+            let context = try passContext(command: "tenant set")
+            try runPass("tenant set", json: json) { try TenantSettings.setCountry(store: store, country: country, reason: reason, context: context) }
         }
     }
 }

@@ -1,0 +1,44 @@
+import RinglogSupport
+
+/// What a sync must not write, loaded once per run before anything is written: the tenant's active
+/// exclusion rules (with the key that makes number rules comparable) and its tombstones (items a
+/// retention or exclusion pass removed). "Nothing comes back": a purged or excluded item is not
+/// written again, also after the state file is lost and a full resync lists everything.
+public final class TenantGovernance {
+    public let matcher: ExclusionMatcher
+    private let tenantDirectory: String
+    /// Per month, `kind:id` of every item whose latest tombstone line is a removal.
+    private var removed: [String: Set<String>] = [:]
+
+    public init(matcher: ExclusionMatcher, tenantDirectory: String) {
+        self.matcher = matcher
+        self.tenantDirectory = tenantDirectory
+    }
+
+    /// Reads the rules (a damaged `exclusions.jsonl` stops the run before it writes, exit 2) and
+    /// checks that number rules have their key.
+    public static func load(store: TenantStore, marker: TenantMarker, key: [UInt8]?, keyPath: String) throws -> TenantGovernance {
+        let rules = try store.loadExclusions()
+        let matcher = try ExclusionMatcher(rules: rules, key: key, keyPath: keyPath, country: marker.numberingCountry)
+        return TenantGovernance(matcher: matcher, tenantDirectory: store.directory)
+    }
+
+    /// The rule that excludes `record` (a call-log record or a message), if any.
+    public func exclusion(of record: JSON, extensionFolder: String?) -> String? {
+        matcher.match(record, extensionFolder: extensionFolder)
+    }
+
+    /// Whether a pass removed the item `kind` `id` that started at `start` (tombstones are sharded
+    /// by the month of the item's start, so one shard answers).
+    public func isRemoved(kind: ManifestLine.Kind, id: String, start: Timestamp) throws -> Bool {
+        let month = ArchiveNames.monthShard(start)
+        if removed[month] == nil {
+            var ids = Set<String>()
+            for tombstone in try Tombstone.state(tenantDirectory: tenantDirectory, month: month).values where tombstone.isRemoval {
+                if let itemId = tombstone.itemId { ids.insert("\(tombstone.kind.rawValue):\(itemId)") }
+            }
+            removed[month] = ids
+        }
+        return removed[month]?.contains("\(kind.rawValue):\(id)") ?? false
+    }
+}
