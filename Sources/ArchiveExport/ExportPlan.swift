@@ -315,6 +315,12 @@ public enum SidecarPlacement {
         }
         guard let expected else { return "has no usable \(sidecar.kind == .call ? "callId" : "messageId") in archive.item" }
         if expected != fileName { return "is named \(fileName) but its ids and start give \(expected)" }
+        // The record is RingCentral's own: its id is the item's, always (an edited record that still
+        // parses would otherwise pass; a revision replaces the record but never its id).
+        let itemId = sidecar.item[sidecar.kind == .call ? "callId" : "messageId"]?.stringValue
+        if let recordId = idText(sidecar.record["id"]), let itemId, recordId != itemId {
+            return "has record.id \(recordId.debugDescription) but archive.item says \(itemId.debugDescription)"
+        }
         var seen = Set<String>()
         for media in sidecar.media {
             guard ItemFileName(media.file) != nil else { return "lists a media file \(media.file.debugDescription) that is not a layout name" }
@@ -335,5 +341,14 @@ public enum SidecarPlacement {
             }
         }
         return nil
+    }
+
+    /// An id as its text: a string, or a number's literal (message ids are JSON numbers).
+    private static func idText(_ value: JSON?) -> String? {
+        switch value {
+        case .string(let text): return text
+        case .number(let literal): return literal
+        default: return nil
+        }
     }
 }
