@@ -53,7 +53,7 @@ struct Verify: ParsableCommand {
     func validate() throws {
         if tenant != nil && all { throw ValidationError("use --tenant ID or --all, not both") }
         if let sample, !(sample > 0 && sample <= 100) { throw ValidationError("--sample must be a percentage above 0 and at most 100") }
-        if let maxDuration, !(maxDuration >= 1 && maxDuration.isFinite) { throw ValidationError("--max-duration must be at least 1 second") }
+        if let maxDuration, !(maxDuration > 0 && maxDuration.isFinite) { throw ValidationError("--max-duration must be a positive number of seconds, got \(maxDuration)") }
         if sampleSeed != nil && sample == nil { throw ValidationError("--sample-seed needs --sample") }
     }
 
