@@ -135,6 +135,9 @@ public enum Exclusions {
             var removed = 0, held = 0, trash = 0, unfiled = 0, errors: [String] = []
             var perRule: [String: Int] = [:]
             var started = false
+            // A hold beats an exclusion (§14.3), also for a recording stored with an excluded call that a
+            // held call elsewhere references; a reference from a call no hold covers keeps nothing.
+            let references = try RecordingReferences.load(store: store, holds: holds)
             func matching(_ day: ArchiveReader.ItemDayFolder, base: String) -> [(PlannedRemoval, HoldScope.Identity, Timestamp)] {
                 var found: [(PlannedRemoval, HoldScope.Identity, Timestamp)] = []
                 let items = DayItems(names: day.names)
@@ -181,7 +184,10 @@ public enum Exclusions {
             }
             try store.reader.forEachDayFolder { day in
                 for (plan, identity, start) in matching(day, base: store.directory) {
-                    if holds.holding(extensionFolder: day.extensionFolder, start: start, latestStart: start.adding(milliseconds: 999), item: identity) != nil {
+                    let recordings = plan.files.compactMap { $0.kind == .recording ? ItemFileName($0.name) : nil }
+                    if holds.holding(extensionFolder: day.extensionFolder, start: start, latestStart: start.adding(milliseconds: 999), item: identity) != nil
+                        || references.holding(folder: day.relativePath, recordings: recordings, holds: holds) != nil
+                    {
                         held += plan.files.count
                         continue
                     }

@@ -94,7 +94,7 @@ public enum Policy {
             try writer.appendAudit(AuditLine(at: context.now, actor: context.actor, action: "policy.set", reason: reason,
                                              changes: ["before": current?.json ?? .null, "after": policy.json]))
             // What a purge would do now, so a 7-year policy typed as 7 days shows before anything is removed.
-            var planner = RetentionPlanner(policy: policy, holds: try store.loadHolds(), now: context.now)
+            var planner = try RetentionPlanner(policy: policy, holds: try store.loadHolds(), now: context.now, store: store)
             var files = 0
             try store.reader.forEachDayFolder { day in for plan in planner.plan(day) { files += plan.files.count } }
             report.say("tenant \(store.tenantId): policy set: calls \(policy.calls), recordings \(policy.recordings), voicemails \(policy.voicemails), "

@@ -44,9 +44,9 @@ public enum Purge {
                        + "(set one with `ringlog policy set --tenant \(store.tenantId) --preset hipaa --reason …`)")
             report.json["policy"] = .null
         }
-        var planner = RetentionPlanner(policy: effectivePolicy, holds: holds, now: context.now)
 
         if dryRun {
+            var planner = try RetentionPlanner(policy: effectivePolicy, holds: holds, now: context.now, store: store)
             // Reads names only and writes nothing: no lease, no log, no repair.
             var totals = Totals()
             if let journal { report.say("an interrupted \(journal.pass.rawValue) run \(journal.runId) would be finished first") }
@@ -57,7 +57,8 @@ public enum Purge {
                 }
             }
             var trashReport = PassReport()
-            let trash = try Trash.empty(store: store, writer: nil, holds: holds, now: context.now, everything: false, report: &trashReport)
+            let trash = try Trash.empty(store: store, writer: nil, holds: holds, references: planner.references, now: context.now,
+                                        everything: false, report: &trashReport)
             report.lines += trashReport.lines
             report.say("tenant \(store.tenantId): dry run: would remove \(totals.words); \(planner.heldFiles) files kept by legal holds; "
                        + "would empty \(trash.files) files of \(trash.runs.count) expired trash runs; nothing was changed")
@@ -65,6 +66,10 @@ public enum Purge {
                 report.say("the guard would refuse this run: \(totals.files) files is more than --max-delete \(limit)")
             }
             if planner.orphanFiles > 0 { report.say("\(planner.orphanFiles) media files that no sidecar names are left (the next sync adopts them)") }
+            if let first = planner.references.unreadable.first {
+                report.say("warning: \(planner.references.unreadable.count) call sidecars cannot be read (\(first)\(planner.references.unreadable.count > 1 ? ", …" : "")): "
+                           + "a hold on them cannot keep the recordings they reference from other calls' folders")
+            }
             report.json["planned"] = totals.json
             report.json["held"] = .int(planner.heldFiles)
             report.json["maxDelete"] = .int(limit)
@@ -83,6 +88,8 @@ public enum Purge {
                 report.say("finished the interrupted \(journal.pass.rawValue) run \(journal.runId): \(recovered.files) more files removed"
                            + (recovered.withdrawn > 0 ? ", \(recovered.withdrawn) kept (a hold placed since)" : ""))
             }
+            // Under the lease, after recovery: the reference index must see the tree this run changes.
+            var planner = try RetentionPlanner(policy: effectivePolicy, holds: holds, now: context.now, store: store)
             // Plan everything before removing anything: the guard must see the whole run.
             var plans: [PlannedRemoval] = []
             var totals = Totals()
@@ -132,7 +139,8 @@ public enum Purge {
             }
             for folder in emptyFolders { try writer.removeIfEmpty(folder) }
             var trashReport = PassReport()
-            let trash = try Trash.empty(store: store, writer: writer, holds: holds, now: context.now, everything: false, report: &trashReport)
+            let trash = try Trash.empty(store: store, writer: writer, holds: holds, references: planner.references, now: context.now,
+                                        everything: false, report: &trashReport)
             report.lines += trashReport.lines
             changes["decision"] = "ran"
             changes["removed"] = .int(removed)
@@ -148,6 +156,10 @@ public enum Purge {
                        + (planner.holdsThatKept.isEmpty ? "" : " (\(planner.holdsThatKept.sorted().joined(separator: ", ")))")
                        + "; emptied \(trash.files) files of \(trash.runs.count) expired trash runs")
             if planner.orphanFiles > 0 { report.say("\(planner.orphanFiles) media files that no sidecar names were left (the next sync adopts them)") }
+            if let first = planner.references.unreadable.first {
+                report.say("warning: \(planner.references.unreadable.count) call sidecars cannot be read (\(first)\(planner.references.unreadable.count > 1 ? ", …" : "")): "
+                           + "a hold on them cannot keep the recordings they reference from other calls' folders")
+            }
             for error in errors { report.say("error: \(error)") }
             if !errors.isEmpty { report.outcome = .partial }
             report.json["runId"] = .string(runId)

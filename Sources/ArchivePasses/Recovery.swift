@@ -23,6 +23,7 @@ struct Recovery {
         outcome.journal = journal
         let disposal: Disposal = (journal.trashDays ?? 0) > 0 ? .trash(runId: journal.runId) : .delete
         let activeHolds = Holds(active: holds.filter(\.isActive))
+        let references = try RecordingReferences.load(store: store, holds: activeHolds)
         for month in store.tombstoneMonths() {
             // The run's tombstones, by item: day folder and call start (calls) or message id (voicemails).
             var groups: [String: [Tombstone]] = [:]
@@ -78,7 +79,10 @@ struct Recovery {
                     identity = .message(id)
                 }
                 plan.files.sort { ($0.kind == .call || $0.kind == .message ? 1 : 0, $0.name) < ($1.kind == .call || $1.kind == .message ? 1 : 0, $1.name) }
-                if activeHolds.holding(extensionFolder: extensionFolder, start: parsed.start, latestStart: parsed.latestStart, item: identity) != nil {
+                let recordings = plan.files.compactMap { $0.kind == .recording ? ItemFileName($0.name) : nil }
+                if activeHolds.holding(extensionFolder: extensionFolder, start: parsed.start, latestStart: parsed.latestStart, item: identity) != nil
+                    || references.holding(folder: folder, recordings: recordings, holds: activeHolds) != nil
+                {
                     for tombstone in tombstones where DurableFiles.exists(store.path(tombstone.path)) {
                         try writer.withdrawTombstone(tombstone, at: now, runId: journal.runId)
                         outcome.withdrawn += 1

@@ -65,15 +65,19 @@ struct Holds {
 struct RetentionPlanner {
     let policy: RetentionPolicy
     let holds: Holds
+    /// Who references the recordings stored with each call (only read while a hold is active).
+    let references: RecordingReferences
     let now: Timestamp
     /// Files the policy expires that a hold keeps, and media files no sidecar names (left for sync to adopt).
     var heldFiles = 0
     var holdsThatKept = Set<String>()
     var orphanFiles = 0
 
-    init(policy: RetentionPolicy, holds: [LegalHold], now: Timestamp) {
+    /// Reads every call sidecar's `archive.recordings` first when a hold is active (`RecordingReferences`).
+    init(policy: RetentionPolicy, holds: [LegalHold], now: Timestamp, store: TenantStore) throws {
         self.policy = policy
         self.holds = Holds(active: holds.filter(\.isActive))
+        self.references = try RecordingReferences.load(store: store, holds: self.holds)
         self.now = now
     }
 
@@ -92,9 +96,11 @@ struct RetentionPlanner {
             // Two calls of one extension starting in the same second share a name prefix, so their
             // recordings cannot be told apart: a hold on either keeps the group.
             let holds = self.holds
+            // A recording stored here that a held call elsewhere references (§6.6) keeps the group too:
+            // its audio, and the sidecar whose `archive.media` the other call's `storedWith` resolves to.
             let hold = holds.active.isEmpty ? nil : group.sidecars.lazy.compactMap {
                 holds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest, item: .call($0.callId))
-            }.first
+            }.first ?? references.holding(folder: day.relativePath, recordings: group.recordings, holds: holds)
             let count = group.recordings.count + (callExpired ? group.sidecars.count : 0)
             if let hold {
                 heldFiles += count

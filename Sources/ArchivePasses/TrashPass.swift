@@ -45,10 +45,12 @@ public enum Trash {
 
     /// Deletes the files of trash runs (`only`, or every run that has expired, or all with `everything`),
     /// except what an active hold keeps. `writer` nil is a dry run: it only counts.
-    static func empty(store: TenantStore, writer: TenantWriter?, holds: [LegalHold], now: Timestamp, everything: Bool,
-                      only: String? = nil, report: inout PassReport) throws -> EmptyCounts {
+    /// `references` nil: read here (only while a hold is active).
+    static func empty(store: TenantStore, writer: TenantWriter?, holds: [LegalHold], references: RecordingReferences? = nil, now: Timestamp,
+                      everything: Bool, only: String? = nil, report: inout PassReport) throws -> EmptyCounts {
         var counts = EmptyCounts()
         let activeHolds = Holds(active: holds.filter(\.isActive))
+        let references = try references ?? RecordingReferences.load(store: store, holds: activeHolds)
         for runId in store.trashRuns() where only == nil || only == runId {
             let base = DurableFiles.join(store.trashDirectory, runId)
             let run: TrashRun?
@@ -69,7 +71,10 @@ public enum Trash {
                     let latest = group.start.adding(milliseconds: 999)
                     let identities: [HoldScope.Identity] = callIds.isEmpty ? [.call(nil)] : callIds.map { .call($0) }
                     let names = group.recordings.map(\.name) + group.sidecars.map(\.name)
-                    if identities.contains(where: { activeHolds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest, item: $0) != nil }) {
+                    // A trashed recording that a held call elsewhere references (§6.6) stays, with its sidecar.
+                    if identities.contains(where: { activeHolds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest, item: $0) != nil })
+                        || references.holding(folder: day.relativePath, recordings: group.recordings, holds: activeHolds) != nil
+                    {
                         counts.held += names.count
                         continue
                     }

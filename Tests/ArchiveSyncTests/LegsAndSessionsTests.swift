@@ -1,3 +1,4 @@
+import ArchivePasses
 import ArchiveStore
 import ArchiveSync
 import Foundation
@@ -109,6 +110,33 @@ import Testing
         #expect(again.counts["recordings", default: 0] == 0 && again.counts["callRevisions", default: 0] == 0)
         #expect(source.downloaded.withLock { $0 }.count == 3, "nothing is downloaded twice")
         #expect(try sidecar(root, tenant, callId: "TransferB") == second, "the sidecar is not rewritten")
+    }
+
+    /// The shared recording of a synced transfer is stored with TransferA (extension 101); a legal hold
+    /// on TransferB (extension 102) keeps it through a purge that expires recordings (layout-spec §14.2).
+    @Test(arguments: [false, true])
+    func aHoldOnTheSecondRecordOfATransferKeepsTheRecordingStoredWithTheFirst(held: Bool) throws {
+        let (scratch, root, tenant, options) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let session = "s-transfer-1"
+        let calls = [
+            Self.legsOnlyRecord(id: "TransferA", start: "2026-11-19T15:00:00.000Z", session: session,
+                                legs: [Self.leg(extensionId: "101000", master: true), Self.leg(extensionId: "102000", recording: Self.recording("1662272101"))]),
+            Self.legsOnlyRecord(id: "TransferB", start: "2026-11-19T15:03:00.000Z", session: session,
+                                legs: [Self.leg(extensionId: "102000", master: true), Self.leg(extensionId: "101000", recording: Self.recording("1662272101"))]),
+        ]
+        let extensions: [JSON] = [["id": 101_000, "extensionNumber": "101", "type": "User", "status": "Enabled"],
+                                  ["id": 102_000, "extensionNumber": "102", "type": "User", "status": "Enabled"]]
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: calls, extensions: extensions), options: options).run()
+        let stored = try #require(files(root, tenant, containing: "_1662272101.").first)
+        #expect(stored.hasPrefix("101/"))
+        let store = root.store(for: tenant.tenantId)
+        let context = PassContext(now: Timestamp(iso8601: "2026-11-25T12:00:00Z")!, actor: "tester@host", leaseSeconds: 600)
+        _ = try Policy.set(store: store, changes: .init(calls: "30d", recordings: "1d"), reason: "test policy", context: context)
+        if held { _ = try LegalHolds.add(store: store, scope: HoldScope(extensionFolder: "102"), reason: "matter B", context: context) }
+        _ = try Purge.run(store: store, dryRun: false, maxDelete: nil, context: context)
+        #expect(files(root, tenant, containing: "_1662272101.").filter { !$0.hasPrefix(".trash") } == (held ? [stored] : []))
+        #expect(files(root, tenant, containing: "_call.transferb").count == 1)
     }
 
     /// RingCentral lets two extensions share a number: the lowest id keeps the folder, the other gets
