@@ -18,7 +18,8 @@ struct TrafficReportCommand: ParsableCommand {
                               call crossing a boundary counts in both intervals, each its share)
               offeredErlangs  offeredCalls × ahtSeconds ÷ the interval's length
               ahtSeconds      mean duration of the interval's answered calls (null when none)
-            and totals: calls, answered, call-hours, mean and peak carried Erlangs, the busy
+            and totals: calls and answered calls of the period (each call once, even a transfer
+            whose legs start in two intervals), call-hours, mean and peak carried Erlangs, the busy
             interval, and the records skipped by reason (unreadable sidecar, no startTime, no
             duration). Times are UTC unless --timezone names an IANA zone; a day that gains or
             loses an hour has 25 or 23 hourly intervals. A date given to --to includes that day.
