@@ -56,6 +56,11 @@ import Testing
     @Test func badValuesNameTheirFlag() {
         let cases: [([String], String)] = [
             (["--agents", "14", "--traffic", "10", "--aht=-5"], "--aht must not be negative"),
+            // A negative value after a space is the value, not an unknown flag (review of issue 13: it was
+            // "Missing value for '--aht <duration>'", exit 64).
+            (["--agents", "14", "--traffic", "10", "--aht", "-5"], "--aht must not be negative"),
+            (["--agents", "14", "--traffic", "-10", "--aht", "180"], "--traffic must not be negative"),
+            (["--agents", "-3", "--traffic", "10", "--aht", "180"], "--agents must not be negative"),
             (["--agents", "14", "--traffic", "10", "--aht", "0"], "--aht must be positive"),
             (["--agents", "14", "--traffic", "10", "--aht", "3 minutes"], "--aht must be a duration"),
             (["--agents", "0", "--traffic", "10", "--aht", "180"], "--agents must be at least 1"),
@@ -79,6 +84,10 @@ import Testing
             "\($0)".contains("--shrinkage must be below 100%")
         }
         #expect { try ErlangBCommand.parse(["--lines", "15"]).compute() } throws: { "\($0)".contains("give two of") }
+        #expect { try ErlangStaffCommand.parse(["--traffic", "10", "--aht", "180", "--max-asa", "5", "--shrinkage", "-0.1"]).compute() } throws: {
+            "\($0)".contains("--shrinkage must be a probability")
+        }
+        #expect { try ErlangBCommand.parse(["--lines", "-15", "--traffic", "3"]).compute() } throws: { "\($0)".contains("--lines must not be negative") }
     }
 
     @Test func theBinaryExitsTwoWithTheFlagNamedAndListsTheCommandsInItsHelp() async throws {
