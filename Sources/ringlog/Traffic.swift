@@ -143,11 +143,13 @@ enum SkipReason: String, CaseIterable {
     case noStartTime
     case noDuration
 
-    var explanation: String {
+    /// "4 unreadable sidecars (…)", "1 record without a usable startTime": the count and its noun.
+    func explanation(count: Int) -> String {
+        let plural = count == 1 ? "" : "s"
         switch self {
-        case .unreadable: "sidecar could not be read or parsed"
-        case .noStartTime: "record without a usable startTime"
-        case .noDuration: "record without a usable duration"
+        case .unreadable: return "\(count) sidecar\(plural) that could not be read or parsed"
+        case .noStartTime: return "\(count) record\(plural) without a usable startTime"
+        case .noDuration: return "\(count) record\(plural) without a usable duration"
         }
     }
 }
@@ -245,7 +247,7 @@ struct ArchiveTrafficScan {
         SkipReason.allCases.compactMap { reason in
             guard let count = skipped[reason] else { return nil }
             let examples = skippedExamples[reason] ?? []
-            return "skipped \(count) \(reason.explanation)\(count == 1 ? "" : "s"): \(examples.joined(separator: ", "))\(count > examples.count ? ", …" : "")"
+            return "skipped \(reason.explanation(count: count)): \(examples.joined(separator: ", "))\(count > examples.count ? ", …" : "")"
         }
     }
 }
@@ -327,7 +329,7 @@ struct TrafficReport {
             summary += ", peak \(Format.number(totals.peakCarriedErlangs)) in the busy interval \(window.isoLabel(intervals[busy].startMillis))"
         }
         lines.append(summary)
-        let skipped = SkipReason.allCases.compactMap { reason in scan.skipped[reason].map { "\($0) \(reason.explanation)\($0 == 1 ? "" : "s")" } }
+        let skipped = SkipReason.allCases.compactMap { reason in scan.skipped[reason].map { reason.explanation(count: $0) } }
         lines.append("skipped: " + (skipped.isEmpty ? "none" : skipped.joined(separator: ", ")))
         return lines.joined(separator: "\n")
     }

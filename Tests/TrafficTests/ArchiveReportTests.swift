@@ -103,6 +103,17 @@ struct HandBuiltArchive {
         #expect(report.skippedLines.contains { $0.contains("without a usable duration") && $0.contains("101/2026-11-10/") })
     }
 
+    /// Review of issue 13: the plural was an "s" glued to the end of the phrase ("4 sidecar could not
+    /// be read or parseds", "3 record without a usable startTimes").
+    @Test func skippedRecordsAreCountedInPlainEnglish() {
+        var scan = ArchiveTrafficScan(tally: TrafficTally(boundaries: [0, 1]))
+        scan.skipped = [.unreadable: 4, .noStartTime: 3, .noDuration: 1]
+        scan.skippedExamples = [.unreadable: ["101/2026-11-10/a.json"], .noStartTime: ["101/2026-11-10/b.json"], .noDuration: ["101/2026-11-10/c.json"]]
+        #expect(scan.skippedLines == ["skipped 4 sidecars that could not be read or parsed: 101/2026-11-10/a.json, …",
+                                      "skipped 3 records without a usable startTime: 101/2026-11-10/b.json, …",
+                                      "skipped 1 record without a usable duration: 101/2026-11-10/c.json"])
+    }
+
     @Test func directionAndExtensionFiltersSelectRecords() throws {
         let archive = try archive()
         let inbound = try archive.report(direction: "inbound").intervals
