@@ -169,6 +169,7 @@ struct ArchiveTrafficScan {
     /// The only parts of a call sidecar the reports use; the rest is checked but not built.
     static let fields = JSONSelection.members([
         "format": .whole,
+        "layoutVersion": .whole,
         "record": .members(["id": .whole, "telephonySessionId": .whole, "startTime": .whole, "duration": .whole, "direction": .whole,
                             "result": .whole]),
         "archive": .members(["item": .members(["callId": .whole])]),
@@ -206,7 +207,9 @@ struct ArchiveTrafficScan {
             return skip(.unreadable, entry)
         }
         sidecarsRead += 1
-        guard let json = try? JSON.parse(bytes, selecting: Self.fields), json["format"]?.stringValue == "ringlog-call", let record = json["record"],
+        // layout-spec §6.4: format and layoutVersion (exactly 1) are checked before anything else is used.
+        guard let json = try? JSON.parse(bytes, selecting: Self.fields), json["format"]?.stringValue == "ringlog-call",
+            json["layoutVersion"]?.int64Value == 1, let record = json["record"],
             record.objectValue != nil
         else { return skip(.unreadable, entry) }
         guard inputs.direction.includes(record["direction"]?.stringValue) else { return }

@@ -103,6 +103,22 @@ struct HandBuiltArchive {
         #expect(report.skippedLines.contains { $0.contains("without a usable duration") && $0.contains("101/2026-11-10/") })
     }
 
+    /// Review of issue 13: layout-spec §6.4, a reader MUST check `layoutVersion` (exactly 1) before
+    /// using anything else; a sidecar of another layout version is not read as if it were version 1.
+    @Test func aSidecarOfAnotherLayoutVersionIsSkippedNotRead() throws {
+        let archive = try HandBuiltArchive()
+        try archive.write([.init(id: "Kept", start: "2026-11-10T09:20:00.000Z", duration: 600),
+                           .init(id: "Future", start: "2026-11-10T10:20:00.000Z", duration: 600)])
+        let day = archive.root + "/" + archive.tenantId + "/101/2026-11-10"
+        let name = try #require(DurableFiles.list(day).first { $0.contains("future") })
+        let text = String(decoding: try DurableFiles.read(day + "/" + name), as: UTF8.self)
+        #expect(text.contains("\"layoutVersion\": 1"))
+        try DurableFiles.writeAtomically(day + "/" + name, Array(text.replacingOccurrences(of: "\"layoutVersion\": 1", with: "\"layoutVersion\": 2").utf8),
+                                         onlyIfChanged: false)
+        let report = try archive.report()
+        #expect(report.totals.offeredCalls == 1 && report.scan.skipped == [.unreadable: 1])
+    }
+
     /// Review of issue 13: the plural was an "s" glued to the end of the phrase ("4 sidecar could not
     /// be read or parseds", "3 record without a usable startTimes").
     @Test func skippedRecordsAreCountedInPlainEnglish() {
