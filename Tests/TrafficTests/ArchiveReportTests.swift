@@ -206,6 +206,24 @@ struct HandBuiltArchive {
         #expect(halfHours.boundaries.count - 1 == 2 * hours)
     }
 
+    /// Review of issue 13: Lord Howe Island shifts by 30 minutes (2026-10-04 02:00 → 02:30, 2026-04-05
+    /// 02:00 → 01:30). Hourly intervals stepped in absolute time from midnight started at hh:30 for the
+    /// rest of the day (and gave `plan` stray 02:30, 03:30 … slots); they follow the clock's hours, the
+    /// hour that holds the shift being 1.5 hours long or its remainder. Half hours are unaffected.
+    @Test func hourlyIntervalsStayOnTheHourAcrossAHalfHourShift() throws {
+        for (day, hours, long) in [("2026-10-04", 23, 1), ("2026-04-05", 24, 1)] {
+            let window = try ReportWindow(from: day, to: day, interval: "1h", timeZone: "Australia/Lord_Howe", allowDays: true)
+            let starts = window.boundaries.dropLast().map { window.isoLabel($0) }
+            #expect(starts.allSatisfy { $0.dropFirst(14).hasPrefix("00:00") }, "\(day): \(starts)")
+            #expect(window.boundaries.count - 1 == hours, "\(day)")
+            let lengths = zip(window.boundaries, window.boundaries.dropFirst()).map { $1 - $0 }
+            #expect(lengths.filter { $0 != 3_600_000 } == Array(repeating: 5_400_000, count: long), "\(day): \(lengths)")
+            let halfHours = try ReportWindow(from: day, to: day, interval: "30m", timeZone: "Australia/Lord_Howe", allowDays: true)
+            #expect(zip(halfHours.boundaries, halfHours.boundaries.dropFirst()).allSatisfy { $1 - $0 == 1_800_000 })
+            #expect(halfHours.boundaries.dropLast().allSatisfy { halfHours.slotParts($0).minuteOfDay % 30 == 0 })
+        }
+    }
+
     @Test func labelsCarryTheOffsetInForceAndTheRepeatedHourIsTwoIntervals() throws {
         let spring = try ReportWindow(from: "2026-03-08", to: "2026-03-08", interval: "1h", timeZone: "America/New_York", allowDays: true)
         #expect(spring.isoLabel(spring.boundaries[1]) == "2026-03-08T01:00:00-05:00")
