@@ -118,6 +118,17 @@ import Testing
         #expect(abs(grownTraffic - 11) < 1e-12)
     }
 
+    /// Review of issue 13: `tenant add` accepts any name, and a control character in it (U+0001, ESC)
+    /// made the chart's XML not well-formed (XML 1.0 allows no C0 control but tab, newline and CR,
+    /// escaped or not): browsers show an error instead of the chart.
+    @Test func controlCharactersInATenantNameDoNotBreakTheChartsXML() {
+        let chart = BarChart(title: "Acme \u{01} \u{1B}[31m \u{7F}", subtitle: "tab\there", yAxisLabel: "Erlangs", xAxisLabel: "x",
+                             bars: [BarChart.Bar(label: "a\u{0B}b", value: 1)], barSeriesName: "carried")
+        let svg = chart.svg
+        #expect(!svg.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" && $0 != "\r" }, "C0 control in the SVG")
+        #expect(svg.contains("Acme") && svg.contains("[31m"))
+    }
+
     @Test func theChartIsSelfContainedSVGWithAxesLabelsAndTheBusyBarMarked() {
         var chart = BarChart(title: "Carried traffic <test> & co", subtitle: "sub", yAxisLabel: "Erlangs", xAxisLabel: "interval start (UTC)",
                              bars: (0..<48).map { BarChart.Bar(label: "h\($0)", value: Double($0 % 7)) }, barSeriesName: "carried Erlangs")
