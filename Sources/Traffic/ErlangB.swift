@@ -16,7 +16,13 @@ public enum ErlangB {
     public static func blocking(lines: Int, traffic: Double) -> Double {
         var recursion = Recursion(traffic: traffic)
         while recursion.lines < lines { recursion.addLine() }
-        return recursion.blocking
+        // Near the bottom of the subnormals the recursion cannot reach 0: with B(k−1) the smallest
+        // subnormal (5e-324) and A/k > 1/2, A·B(k−1)/k rounds back up to it, so B(10000, 6000) = 1.96e-484
+        // came out as 5e-324. There the logarithm (relative error ~1e-11 in B, far below one subnormal
+        // ulp at this size) decides: exp rounds it to the right tiny subnormal, or to 0. Above, the
+        // recursion is the more accurate of the two and is kept.
+        guard recursion.blocking <= 16 * Double.leastNonzeroMagnitude && lines > 0 else { return recursion.blocking }
+        return exp(logBlocking(lines: lines, traffic: traffic))
     }
 
     /// The recursion as a value that grows one line at a time, so that a search over N costs O(N)

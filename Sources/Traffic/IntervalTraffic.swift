@@ -67,7 +67,14 @@ public struct TrafficTally: Sendable {
     public private(set) var intervals: [IntervalFigures]
     private var sessionsByInterval: [Int: (offered: Set<String>, answered: Set<String>)] = [:]
     private var callIdsByDay: [Int64: Set<String>] = [:]
+    /// The period's sessions, by the UTC day of the record that brought them: a session's legs start
+    /// within a day of each other, so looking at the neighbouring days finds an earlier leg.
+    private var periodSessionsByDay: [Int64: (offered: Set<String>, answered: Set<String>)] = [:]
     public private(set) var duplicateRecords = 0
+    /// Distinct sessions with a record starting in the period (a transfer whose legs start in two
+    /// intervals is offered in both, but is one call of the period), and those with an answered one.
+    public private(set) var periodOfferedCalls = 0
+    public private(set) var periodAnsweredCalls = 0
 
     /// `boundaries` strictly increasing, at least two: interval i is [boundaries[i], boundaries[i+1]).
     public init(boundaries: [Int64]) {
@@ -106,6 +113,8 @@ public struct TrafficTally: Sendable {
                 intervals[index].answeredDurationMillis += call.durationMillis
             }
             sessionsByInterval[index] = sessions
+            if firstInPeriod(call.sessionKey, day: day, answered: false) { periodOfferedCalls += 1 }
+            if call.answered && firstInPeriod(call.sessionKey, day: day, answered: true) { periodAnsweredCalls += 1 }
         }
         guard call.answered && call.durationMillis > 0 else { return true }
         // Spread the busy time over every interval it overlaps.
@@ -120,26 +129,41 @@ public struct TrafficTally: Sendable {
         return true
     }
 
+    /// Records `session` as seen in the period (offered, or answered); true the first time.
+    private mutating func firstInPeriod(_ session: String, day: Int64, answered: Bool) -> Bool {
+        for neighbour in [day - 1, day + 1] {
+            if let seen = periodSessionsByDay[neighbour], (answered ? seen.answered : seen.offered).contains(session) { return false }
+        }
+        var sets = periodSessionsByDay.removeValue(forKey: day) ?? ([], [])
+        let inserted = answered ? sets.answered.insert(session).inserted : sets.offered.insert(session).inserted
+        periodSessionsByDay[day] = sets
+        return inserted
+    }
+
     /// No record starting before `millis` will be added any more: frees the sets that only served
     /// to count such records once.
     public mutating func forget(before millis: Int64) {
         let day = Self.day(of: millis)
         for key in callIdsByDay.keys where key < day { callIdsByDay[key] = nil }
+        for key in periodSessionsByDay.keys where key < day - 1 { periodSessionsByDay[key] = nil }
         for key in sessionsByInterval.keys where intervals[key].endMillis <= millis { sessionsByInterval[key] = nil }
     }
 
     /// How many session and call-id entries are held (for tests of the bounded window).
     public var heldEntries: Int {
         callIdsByDay.values.reduce(0) { $0 + $1.count } + sessionsByInterval.values.reduce(0) { $0 + $1.offered.count + $1.answered.count }
+            + periodSessionsByDay.values.reduce(0) { $0 + $1.offered.count + $1.answered.count }
     }
 
     static func day(of millis: Int64) -> Int64 { millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000 }
 
-    public var totals: TrafficTotals { TrafficTotals(intervals) }
+    public var totals: TrafficTotals { TrafficTotals(intervals, offeredCalls: periodOfferedCalls, answeredCalls: periodAnsweredCalls) }
 }
 
 /// Totals over a report's intervals.
 public struct TrafficTotals: Sendable, Equatable {
+    /// Distinct calls (sessions) of the period; with transfers whose legs start in different intervals,
+    /// fewer than the sum of the intervals' `offeredCalls`.
     public let offeredCalls: Int
     public let answeredCalls: Int
     /// Carried call-hours inside the report's time range.
@@ -149,12 +173,14 @@ public struct TrafficTotals: Sendable, Equatable {
     public let peakCarriedErlangs: Double
     /// The first interval with the peak carried traffic; nil when nothing was carried.
     public let busyInterval: Int?
-    /// Mean handle time of all answered calls; nil when none.
+    /// Mean handle time of all answered calls (a call's legs add up); nil when none.
     public let ahtSeconds: Double?
 
-    public init(_ intervals: [IntervalFigures]) {
-        offeredCalls = intervals.reduce(0) { $0 + $1.offeredCalls }
-        answeredCalls = intervals.reduce(0) { $0 + $1.answeredCalls }
+    /// Totals of `intervals`; the period's distinct calls when known (`TrafficTally` knows them), else
+    /// the sum of the intervals' counts.
+    public init(_ intervals: [IntervalFigures], offeredCalls: Int? = nil, answeredCalls: Int? = nil) {
+        self.offeredCalls = offeredCalls ?? intervals.reduce(0) { $0 + $1.offeredCalls }
+        self.answeredCalls = answeredCalls ?? intervals.reduce(0) { $0 + $1.answeredCalls }
         let carried = intervals.reduce(Int64(0)) { $0 + $1.carriedMillis }
         callHours = Double(carried) / 3_600_000
         let length = (intervals.last?.endMillis ?? 0) - (intervals.first?.startMillis ?? 0)
@@ -168,6 +194,6 @@ public struct TrafficTotals: Sendable, Equatable {
         peakCarriedErlangs = peak
         busyInterval = busy
         let answeredMillis = intervals.reduce(Int64(0)) { $0 + $1.answeredDurationMillis }
-        ahtSeconds = answeredCalls > 0 ? Double(answeredMillis) / 1000 / Double(answeredCalls) : nil
+        ahtSeconds = self.answeredCalls > 0 ? Double(answeredMillis) / 1000 / Double(self.answeredCalls) : nil
     }
 }

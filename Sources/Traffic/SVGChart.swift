@@ -170,6 +170,9 @@ func escape(_ text: String) -> String {
         case "<": out += "&lt;"
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
+        // XML 1.0 has no place for C0 controls other than tab, newline and CR, not even as references:
+        // one in a tenant name would make the whole chart not well-formed. They show as U+FFFD.
+        case let c where c.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }): out += "\u{FFFD}"
         default: out.append(character)
         }
     }

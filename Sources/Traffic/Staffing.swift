@@ -91,6 +91,7 @@ public struct Staffing: Sendable, Equatable {
         agents = staffed
         queue = staffed == candidate.agents ? candidate
             : QueueModel(agents: staffed, trafficErlangs: trafficErlangs, averageHandleSeconds: averageHandleSeconds)
-        scheduledAgents = Int(ceilingIgnoringNoise(Double(staffed) / (1 - shrinkage)))
+        // 1 − shrinkage carries the rounding of `shrinkage` itself, magnified by 1 / (1 − shrinkage).
+        scheduledAgents = Int(ceilingIgnoringNoise(Double(staffed) / (1 - shrinkage), relativeNoise: 8 * .ulpOfOne / (1 - shrinkage)))
     }
 }

@@ -26,7 +26,12 @@ public enum TrafficIntensity {
 
 /// `ceil(x)` that ignores floating-point noise just above a whole number: `14 / (1 − 0.3)` is
 /// 20.000000000000004 in binary floating point, and a plain `ceil` would schedule a 21st agent.
-/// Values within 1e-9 (relative, at least absolute) of the whole number below count as that number.
-public func ceilingIgnoringNoise(_ x: Double) -> Double {
-    (x - 1e-9 * max(1, abs(x))).rounded(.up)
+/// Noise is what rounding the inputs and the division can add: a few ulps of `x`, `relativeNoise`
+/// (default 8 ulps; callers whose inputs amplify it, as `1 − shrinkage` near 1 does, pass more).
+/// A value within that noise of a whole number is that number; anything further above the whole
+/// number below is a real fraction and rounds up: a looser tolerance (1e-9 relative) schedules
+/// 110,001 agents where 110,002 are needed at large centres.
+public func ceilingIgnoringNoise(_ x: Double, relativeNoise: Double = 8 * .ulpOfOne) -> Double {
+    let nearest = x.rounded()
+    return abs(x - nearest) <= relativeNoise * abs(x) ? nearest : x.rounded(.up)
 }

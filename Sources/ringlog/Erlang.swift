@@ -36,13 +36,17 @@ struct ErlangCommand: ParsableCommand {
 
 // MARK: - Shared options
 
+// Every value option of the calculator parses `.unconditional`: the word after the flag is its value
+// even when it starts with "-", so `--aht -5` says "--aht must not be negative" (exit 2) rather than
+// "Missing value for '--aht'".
+
 /// `--traffic A | --calls N --period D | --arrival-rate PER_SECOND`, with `--aht D`.
 struct OfferedTrafficOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Offered traffic in Erlangs.", valueName: "erlangs")) var traffic: String?
-    @Option(help: ArgumentHelp("Calls offered in --period.", valueName: "count")) var calls: String?
-    @Option(help: ArgumentHelp("The period the --calls arrive in (e.g. 30m, 1h).", valueName: "duration")) var period: String?
-    @Option(help: ArgumentHelp("Calls arriving per second.", valueName: "per-second")) var arrivalRate: String?
-    @Option(help: ArgumentHelp("Average handle time: talk plus wrap-up (e.g. 180, 3m).", valueName: "duration")) var aht: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Offered traffic in Erlangs.", valueName: "erlangs")) var traffic: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Calls offered in --period.", valueName: "count")) var calls: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("The period the --calls arrive in (e.g. 30m, 1h).", valueName: "duration")) var period: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Calls arriving per second.", valueName: "per-second")) var arrivalRate: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Average handle time: talk plus wrap-up (e.g. 180, 3m).", valueName: "duration")) var aht: String?
 }
 
 struct OfferedTraffic {
@@ -77,10 +81,10 @@ extension OfferedTrafficOptions {
 
 /// `(--service-level P --target D | --max-asa D | --max-wait-probability P)`.
 struct StaffingGoalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Share of calls to answer within --target (e.g. 80%).", valueName: "probability")) var serviceLevel: String?
-    @Option(help: ArgumentHelp("The service level's answer time (e.g. 20s).", valueName: "duration")) var target: String?
-    @Option(help: ArgumentHelp("Ceiling on the mean wait over all calls (e.g. 15s).", valueName: "duration")) var maxAsa: String?
-    @Option(help: ArgumentHelp("Ceiling on the share of calls that wait at all (e.g. 20%).", valueName: "probability"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Share of calls to answer within --target (e.g. 80%).", valueName: "probability")) var serviceLevel: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("The service level's answer time (e.g. 20s).", valueName: "duration")) var target: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Ceiling on the mean wait over all calls (e.g. 15s).", valueName: "duration")) var maxAsa: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Ceiling on the share of calls that wait at all (e.g. 20%).", valueName: "probability"))
     var maxWaitProbability: String?
 
     func resolve() throws(ConfigurationError) -> StaffingGoal {
@@ -107,8 +111,8 @@ struct StaffingGoalOptions: ParsableArguments {
 
 /// `[--max-occupancy P] [--shrinkage P]`.
 struct StaffingAdjustmentOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Cap on occupancy: at least traffic ÷ P agents (e.g. 85%).", valueName: "probability")) var maxOccupancy: String?
-    @Option(help: ArgumentHelp("Share of paid time off the phones: scheduled = agents ÷ (1 − P) (e.g. 30%).", valueName: "probability"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Cap on occupancy: at least traffic ÷ P agents (e.g. 85%).", valueName: "probability")) var maxOccupancy: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Share of paid time off the phones: scheduled = agents ÷ (1 − P) (e.g. 30%).", valueName: "probability"))
     var shrinkage: String?
 
     func resolve() throws(ConfigurationError) -> (maximumOccupancy: Double?, shrinkage: Double) {
@@ -176,10 +180,10 @@ struct ErlangTrafficCommand: ParsableCommand {
               ringlog erlang traffic --ccs 360 --json                      → {"trafficErlangs":10.0}
             """)
 
-    @Option(help: ArgumentHelp("Calls in --period.", valueName: "count")) var calls: String?
-    @Option(help: ArgumentHelp("Average handle time (e.g. 180, 3m).", valueName: "duration")) var aht: String?
-    @Option(help: ArgumentHelp("The period the calls arrive in (e.g. 30m).", valueName: "duration")) var period: String?
-    @Option(help: ArgumentHelp("Traffic in CCS instead.", valueName: "ccs")) var ccs: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Calls in --period.", valueName: "count")) var calls: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Average handle time (e.g. 180, 3m).", valueName: "duration")) var aht: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("The period the calls arrive in (e.g. 30m).", valueName: "duration")) var period: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Traffic in CCS instead.", valueName: "ccs")) var ccs: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -223,10 +227,10 @@ struct ErlangCCommand: ParsableCommand {
               ringlog erlang c --agents 55 --calls 360 --period 30m --aht 4m --target 15s --threshold 1m
             """)
 
-    @Option(help: ArgumentHelp("Agents answering.", valueName: "count")) var agents: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Agents answering.", valueName: "count")) var agents: String?
     @OptionGroup var offered: OfferedTrafficOptions
-    @Option(help: ArgumentHelp("Report the service level for this answer time (e.g. 20s).", valueName: "duration")) var target: String?
-    @Option(help: ArgumentHelp("Report the share of calls waiting longer than this.", valueName: "duration")) var threshold: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Report the service level for this answer time (e.g. 20s).", valueName: "duration")) var target: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Report the share of calls waiting longer than this.", valueName: "duration")) var threshold: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -307,9 +311,9 @@ struct ErlangBCommand: ParsableCommand {
               ringlog erlang b --traffic 8.108 --max-blocking 1%  → 15 lines
             """)
 
-    @Option(help: ArgumentHelp("Lines (trunks, channels).", valueName: "count")) var lines: String?
-    @Option(help: ArgumentHelp("Offered traffic in Erlangs.", valueName: "erlangs")) var traffic: String?
-    @Option(help: ArgumentHelp("Blocking target (e.g. 1%).", valueName: "probability")) var maxBlocking: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Lines (trunks, channels).", valueName: "count")) var lines: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Offered traffic in Erlangs.", valueName: "erlangs")) var traffic: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Blocking target (e.g. 1%).", valueName: "probability")) var maxBlocking: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {

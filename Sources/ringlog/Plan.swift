@@ -31,12 +31,12 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
     @Option(help: ArgumentHelp("Slot length: 15m, 30m or 1h.", valueName: "interval")) var interval = "30m"
     @Option(help: ArgumentHelp("weekday (each weekday's intervals) or day (an average day).", valueName: "weekday|day")) var by = "weekday"
-    @Option(help: ArgumentHelp("Share of calls to answer within --target (e.g. 80%).", valueName: "probability")) var serviceLevel: String?
-    @Option(help: ArgumentHelp("The service level's answer time (e.g. 20s).", valueName: "duration")) var target: String?
-    @Option(help: ArgumentHelp("Ceiling on the mean wait over all calls (e.g. 30s).", valueName: "duration")) var maxAsa: String?
-    @Option(help: ArgumentHelp("Use this AHT instead of the measured one (e.g. 4m).", valueName: "duration")) var aht: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Share of calls to answer within --target (e.g. 80%).", valueName: "probability")) var serviceLevel: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("The service level's answer time (e.g. 20s).", valueName: "duration")) var target: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Ceiling on the mean wait over all calls (e.g. 30s).", valueName: "duration")) var maxAsa: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Use this AHT instead of the measured one (e.g. 4m).", valueName: "duration")) var aht: String?
     @OptionGroup var adjustments: StaffingAdjustmentOptions
-    @Option(help: ArgumentHelp("Multiply the sample's calls by this (e.g. 1.1).", valueName: "factor")) var growth: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Multiply the sample's calls by this (e.g. 1.1).", valueName: "factor")) var growth: String?
     @Option(help: ArgumentHelp("Only these extension folders (repeatable).", valueName: "folder")) var `extension`: [String] = []
     @OptionGroup var output: ReportOutputOptions
 

@@ -126,7 +126,8 @@ struct ReportWindow {
     }
 
     /// Local midnights, and within each local day steps of the interval in absolute time: a day
-    /// that springs forward has one hourly interval fewer, one that falls back one more. The first
+    /// that springs forward has one hourly interval fewer, one that falls back one more. A shift of
+    /// part of a step (Lord Howe's 30 minutes, for hours) realigns the steps to the clock after it. The first
     /// and last intervals are cut to --from and --to when those are not on the grid.
     static func boundaries(from: Int64, to: Int64, interval: ReportInterval, calendar: Calendar) throws(ConfigurationError) -> [Int64] {
         var result: [Int64] = [from]
@@ -145,7 +146,7 @@ struct ReportWindow {
             var boundary = startMillis
             while boundary < endMillis {
                 if boundary > from && boundary < to { result.append(boundary) }
-                boundary += step
+                boundary = interval == .day ? endMillis : nextBoundary(after: boundary, step: step, calendar: calendar)
             }
             guard result.count <= maximumIntervals else {
                 throw ConfigurationError("--from/--to/--interval: more than \(maximumIntervals) intervals; choose a shorter period or a longer interval")
@@ -154,6 +155,24 @@ struct ReportWindow {
         }
         result.append(to)
         return result
+    }
+
+    /// `boundary + step`, unless the zone's offset changes in between by other than a whole number of
+    /// steps (Lord Howe Island shifts by 30 minutes): then the first instant from the change on whose
+    /// local time is a whole number of steps past midnight, so that hourly intervals stay on the hour.
+    static func nextBoundary(after boundary: Int64, step: Int64, calendar: Calendar) -> Int64 {
+        let next = boundary + step
+        let zone = calendar.timeZone
+        func offset(_ millis: Int64) -> Int { zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(millis) / 1000)) }
+        let shift = Int64(offset(next) - offset(boundary)) * 1000
+        guard shift != 0, shift % step != 0,
+            let change = zone.nextDaylightSavingTimeTransition(after: Date(timeIntervalSince1970: Double(boundary) / 1000))
+        else { return next }
+        let changeMillis = Int64((change.timeIntervalSince1970 * 1000).rounded())
+        guard changeMillis > boundary && changeMillis <= next else { return next }
+        let local = calendar.dateComponents([.hour, .minute, .second], from: change)
+        let intoStep = Int64(((local.hour ?? 0) * 3_600 + (local.minute ?? 0) * 60 + (local.second ?? 0)) * 1000) % step
+        return changeMillis + (intoStep == 0 ? 0 : step - intoStep)
     }
 
     /// Local wall-clock fields of an instant.

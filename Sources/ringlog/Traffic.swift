@@ -18,7 +18,8 @@ struct TrafficReportCommand: ParsableCommand {
                               call crossing a boundary counts in both intervals, each its share)
               offeredErlangs  offeredCalls × ahtSeconds ÷ the interval's length
               ahtSeconds      mean duration of the interval's answered calls (null when none)
-            and totals: calls, answered, call-hours, mean and peak carried Erlangs, the busy
+            and totals: calls and answered calls of the period (each call once, even a transfer
+            whose legs start in two intervals), call-hours, mean and peak carried Erlangs, the busy
             interval, and the records skipped by reason (unreadable sidecar, no startTime, no
             duration). Times are UTC unless --timezone names an IANA zone; a day that gains or
             loses an hour has 25 or 23 hourly intervals. A date given to --to includes that day.
@@ -142,11 +143,13 @@ enum SkipReason: String, CaseIterable {
     case noStartTime
     case noDuration
 
-    var explanation: String {
+    /// "4 unreadable sidecars (…)", "1 record without a usable startTime": the count and its noun.
+    func explanation(count: Int) -> String {
+        let plural = count == 1 ? "" : "s"
         switch self {
-        case .unreadable: "sidecar could not be read or parsed"
-        case .noStartTime: "record without a usable startTime"
-        case .noDuration: "record without a usable duration"
+        case .unreadable: return "\(count) sidecar\(plural) that could not be read or parsed"
+        case .noStartTime: return "\(count) record\(plural) without a usable startTime"
+        case .noDuration: return "\(count) record\(plural) without a usable duration"
         }
     }
 }
@@ -166,6 +169,7 @@ struct ArchiveTrafficScan {
     /// The only parts of a call sidecar the reports use; the rest is checked but not built.
     static let fields = JSONSelection.members([
         "format": .whole,
+        "layoutVersion": .whole,
         "record": .members(["id": .whole, "telephonySessionId": .whole, "startTime": .whole, "duration": .whole, "direction": .whole,
                             "result": .whole]),
         "archive": .members(["item": .members(["callId": .whole])]),
@@ -203,7 +207,9 @@ struct ArchiveTrafficScan {
             return skip(.unreadable, entry)
         }
         sidecarsRead += 1
-        guard let json = try? JSON.parse(bytes, selecting: Self.fields), json["format"]?.stringValue == "ringlog-call", let record = json["record"],
+        // layout-spec §6.4: format and layoutVersion (exactly 1) are checked before anything else is used.
+        guard let json = try? JSON.parse(bytes, selecting: Self.fields), json["format"]?.stringValue == "ringlog-call",
+            json["layoutVersion"]?.int64Value == 1, let record = json["record"],
             record.objectValue != nil
         else { return skip(.unreadable, entry) }
         guard inputs.direction.includes(record["direction"]?.stringValue) else { return }
@@ -244,7 +250,7 @@ struct ArchiveTrafficScan {
         SkipReason.allCases.compactMap { reason in
             guard let count = skipped[reason] else { return nil }
             let examples = skippedExamples[reason] ?? []
-            return "skipped \(count) \(reason.explanation)\(count == 1 ? "" : "s"): \(examples.joined(separator: ", "))\(count > examples.count ? ", …" : "")"
+            return "skipped \(reason.explanation(count: count)): \(examples.joined(separator: ", "))\(count > examples.count ? ", …" : "")"
         }
     }
 }
@@ -326,7 +332,7 @@ struct TrafficReport {
             summary += ", peak \(Format.number(totals.peakCarriedErlangs)) in the busy interval \(window.isoLabel(intervals[busy].startMillis))"
         }
         lines.append(summary)
-        let skipped = SkipReason.allCases.compactMap { reason in scan.skipped[reason].map { "\($0) \(reason.explanation)\($0 == 1 ? "" : "s")" } }
+        let skipped = SkipReason.allCases.compactMap { reason in scan.skipped[reason].map { reason.explanation(count: $0) } }
         lines.append("skipped: " + (skipped.isEmpty ? "none" : skipped.joined(separator: ", ")))
         return lines.joined(separator: "\n")
     }

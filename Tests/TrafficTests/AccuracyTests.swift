@@ -45,6 +45,20 @@ import Testing
         #expect(abs(exactErlang(agents: 2, trafficNumerator: 3, denominator: 2).waitProbability - 9.0 / 14) < 1e-16)
     }
 
+    /// Adversarial review of issue 13: where B is below the smallest double the recursion stuck at the
+    /// smallest subnormal, 5e-324 (A·B(k−1) / k rounds back up to it while A/k > 1/2), instead of
+    /// underflowing to 0: B(10000, 6000) is 1.96e-484 (mpmath, 30 digits), C(10000, 6000) 4.9e-484.
+    @Test func blockingBeyondTheSmallestDoubleIsZeroNotTheSmallestSubnormal() {
+        #expect(ErlangB.blocking(lines: 10_000, traffic: 6_000) == 0)
+        let queue = QueueModel(agents: 10_000, trafficErlangs: 6_000, averageHandleSeconds: 180)
+        #expect(queue.waitProbability == 0 && queue.averageSpeedOfAnswerSeconds == 0 && queue.serviceLevel(withinSeconds: 0) == 1)
+        // Where B is a subnormal, it is that subnormal to within a few of its ulps (4.9e-324).
+        for (traffic, reference) in [(6_680.0, 1.6719031689815848577e-313), (6_690, 2.381328033991480803e-311), (6_700, 3.3168339930011894585e-309)] {
+            #expect(abs(ErlangB.blocking(lines: 10_000, traffic: traffic) - reference) <= max(4 * Double.leastNonzeroMagnitude, 1e-12 * reference),
+                    "B(10000, \(traffic))")
+        }
+    }
+
     @Test func nothingOverflowsWhereTheTextbookFormulaWould() {
         // A^N / N! overflows past N ≈ 170; the recursion does not.
         for (agents, traffic) in [(171, 150.0), (1_000, 990.0), (100_000, 99_500.0)] {

@@ -103,6 +103,33 @@ struct HandBuiltArchive {
         #expect(report.skippedLines.contains { $0.contains("without a usable duration") && $0.contains("101/2026-11-10/") })
     }
 
+    /// Review of issue 13: layout-spec §6.4, a reader MUST check `layoutVersion` (exactly 1) before
+    /// using anything else; a sidecar of another layout version is not read as if it were version 1.
+    @Test func aSidecarOfAnotherLayoutVersionIsSkippedNotRead() throws {
+        let archive = try HandBuiltArchive()
+        try archive.write([.init(id: "Kept", start: "2026-11-10T09:20:00.000Z", duration: 600),
+                           .init(id: "Future", start: "2026-11-10T10:20:00.000Z", duration: 600)])
+        let day = archive.root + "/" + archive.tenantId + "/101/2026-11-10"
+        let name = try #require(DurableFiles.list(day).first { $0.contains("future") })
+        let text = String(decoding: try DurableFiles.read(day + "/" + name), as: UTF8.self)
+        #expect(text.contains("\"layoutVersion\": 1"))
+        try DurableFiles.writeAtomically(day + "/" + name, Array(text.replacingOccurrences(of: "\"layoutVersion\": 1", with: "\"layoutVersion\": 2").utf8),
+                                         onlyIfChanged: false)
+        let report = try archive.report()
+        #expect(report.totals.offeredCalls == 1 && report.scan.skipped == [.unreadable: 1])
+    }
+
+    /// Review of issue 13: the plural was an "s" glued to the end of the phrase ("4 sidecar could not
+    /// be read or parseds", "3 record without a usable startTimes").
+    @Test func skippedRecordsAreCountedInPlainEnglish() {
+        var scan = ArchiveTrafficScan(tally: TrafficTally(boundaries: [0, 1]))
+        scan.skipped = [.unreadable: 4, .noStartTime: 3, .noDuration: 1]
+        scan.skippedExamples = [.unreadable: ["101/2026-11-10/a.json"], .noStartTime: ["101/2026-11-10/b.json"], .noDuration: ["101/2026-11-10/c.json"]]
+        #expect(scan.skippedLines == ["skipped 4 sidecars that could not be read or parsed: 101/2026-11-10/a.json, …",
+                                      "skipped 3 records without a usable startTime: 101/2026-11-10/b.json, …",
+                                      "skipped 1 record without a usable duration: 101/2026-11-10/c.json"])
+    }
+
     @Test func directionAndExtensionFiltersSelectRecords() throws {
         let archive = try archive()
         let inbound = try archive.report(direction: "inbound").intervals
@@ -177,6 +204,24 @@ struct HandBuiltArchive {
         #expect(daily.boundaries.count == 2 && daily.boundaries[1] - daily.boundaries[0] == Int64(hours) * 3_600_000)
         let halfHours = try ReportWindow(from: day, to: day, interval: "30m", timeZone: zone, allowDays: true)
         #expect(halfHours.boundaries.count - 1 == 2 * hours)
+    }
+
+    /// Review of issue 13: Lord Howe Island shifts by 30 minutes (2026-10-04 02:00 → 02:30, 2026-04-05
+    /// 02:00 → 01:30). Hourly intervals stepped in absolute time from midnight started at hh:30 for the
+    /// rest of the day (and gave `plan` stray 02:30, 03:30 … slots); they follow the clock's hours, the
+    /// hour that holds the shift being 1.5 hours long or its remainder. Half hours are unaffected.
+    @Test func hourlyIntervalsStayOnTheHourAcrossAHalfHourShift() throws {
+        for (day, hours, long) in [("2026-10-04", 23, 1), ("2026-04-05", 24, 1)] {
+            let window = try ReportWindow(from: day, to: day, interval: "1h", timeZone: "Australia/Lord_Howe", allowDays: true)
+            let starts = window.boundaries.dropLast().map { window.isoLabel($0) }
+            #expect(starts.allSatisfy { $0.dropFirst(14).hasPrefix("00:00") }, "\(day): \(starts)")
+            #expect(window.boundaries.count - 1 == hours, "\(day)")
+            let lengths = zip(window.boundaries, window.boundaries.dropFirst()).map { $1 - $0 }
+            #expect(lengths.filter { $0 != 3_600_000 } == Array(repeating: 5_400_000, count: long), "\(day): \(lengths)")
+            let halfHours = try ReportWindow(from: day, to: day, interval: "30m", timeZone: "Australia/Lord_Howe", allowDays: true)
+            #expect(zip(halfHours.boundaries, halfHours.boundaries.dropFirst()).allSatisfy { $1 - $0 == 1_800_000 })
+            #expect(halfHours.boundaries.dropLast().allSatisfy { halfHours.slotParts($0).minuteOfDay % 30 == 0 })
+        }
     }
 
     @Test func labelsCarryTheOffsetInForceAndTheRepeatedHourIsTwoIntervals() throws {

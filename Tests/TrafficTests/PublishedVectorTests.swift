@@ -136,6 +136,43 @@ import Testing
         }
     }
 
+    /// FelixKleineBoesing/queuingSystem, tests/modelling/capacity_planning/test_erlangc.py (added in the
+    /// adversarial review of issue 13): its Erlang C, with λ and μ per second (A = λ/μ, AHT = 1/μ),
+    /// asserted there to 7 places and printed to the last digit of a double. "blocking probability"
+    /// there is C, "max waiting probability" the service level P(W ≤ t), "mean waiting time" the ASA.
+    @Test func queuingSystemErlangCVectors() {
+        func queue(_ agents: Int, lambda: Double, mu: Double) -> QueueModel {
+            QueueModel(agents: agents, trafficErlangs: lambda / mu, averageHandleSeconds: 1 / mu)
+        }
+        for (agents, lambda, mu, expected) in [(10, 1.0 / 36, 1.0 / 180, 0.03610535915832015), (35, 0.1, 0.0033, 0.3121925015328496),
+                                               (35, 120, 5, 0.023521116861458607), (35, 90, 3.0033, 0.2816872350258893),
+                                               (40, 0.1, 0.0033, 0.06278834613535761)] {
+            let wait = queue(agents, lambda: lambda, mu: mu).waitProbability
+            #expect(abs(wait - expected) / expected < 1e-13, "C(\(agents), \(lambda / mu)) = \(wait)")
+        }
+        #expect(abs(queue(35, lambda: 0.1, mu: 0.0033).serviceLevel(withinSeconds: 20) - 0.7710233599946846) < 1e-14)
+        #expect(abs(queue(40, lambda: 0.1, mu: 0.0033).serviceLevel(withinSeconds: 20) - 0.9668921807646333) < 1e-14)
+        #expect(queue(20, lambda: 0.1, mu: 0.0033).serviceLevel(withinSeconds: 20) == 0)  // 30.3 E on 20 agents: unstable
+        #expect(abs(queue(35, lambda: 0.1, mu: 1.0 / 300).averageSpeedOfAnswerSeconds! - 17.07494774481045) < 1e-12)
+        // Mean queue length Lq = λ·ASA = 1.3473148295486905 for λ = 7, μ = 1, 9 agents.
+        #expect(abs(7 * queue(9, lambda: 7, mu: 1).averageSpeedOfAnswerSeconds! - 1.3473148295486905) < 1e-14)
+    }
+
+    /// rodrigo-arenas/pyworkforce, pyworkforce/queuing/tests/test_erlang_b.py and test_erlang.py (added
+    /// in the adversarial review of issue 13): 10 Erlangs at 2 % blocking need 17 lines, 25 positions at
+    /// 30 % shrinkage; B(1, 1) = 1/2, B(2, 1) = 1/5; Erlang C at 19.8 s (asa = 0.33 min) and a 70 %
+    /// occupancy cap: 15 raw positions, 22 with 30 % shrinkage, SL 0.941, occupancy 0.667, Pw 0.102.
+    @Test func pyworkforceTestVectors() throws {
+        #expect(ErlangB.fewestLines(traffic: 10, blocking: 0.02) == 17)
+        #expect(Int(ceilingIgnoringNoise(17 / (1 - 0.3))) == 25)
+        #expect(ErlangB.blocking(lines: 1, traffic: 1) == 0.5 && ErlangB.blocking(lines: 2, traffic: 1) == 0.2)
+        let staffing = try Staffing(trafficErlangs: 10, averageHandleSeconds: 180, goal: .serviceLevel(fraction: 0.8, withinSeconds: 19.8),
+                                    maximumOccupancy: 0.7, shrinkage: 0.3)
+        #expect(staffing.agentsForGoal == 14 && staffing.agents == 15 && staffing.scheduledAgents == 22)
+        #expect(close(staffing.queue.serviceLevel(withinSeconds: 19.8), 0.941, within: 0.0005))
+        #expect(close(staffing.queue.occupancy!, 0.667, within: 0.0005) && close(staffing.queue.waitProbability, 0.102, within: 0.0005))
+    }
+
     /// A source that is wrong: PRODYNA/exciting-algorithms' Go tests assert ErlangB(200, 180) = 0.012
     /// and ErlangC(25, 20) = 0.261 (rounded to 0.001). With 200 lines and 180 Erlangs B is 0.01032,
     /// and C with 25 agents and 20 Erlangs is 0.2091 (mpmath and the exact arithmetic agree); their

@@ -62,6 +62,28 @@ import Testing
         #expect(ceilingIgnoringNoise(20.000000000000004) == 20 && ceilingIgnoringNoise(20.0001) == 21 && ceilingIgnoringNoise(0) == 0)
     }
 
+    /// Adversarial review of issue 13: a 1e-9 relative "noise" tolerance swallows real fractions at
+    /// large centres. 1,000,000.0005 E at a 50 % cap needs 2,000,001 agents (2,000,000 would run at
+    /// 50.000000025 %), and 109,990 agents at 0.01 % shrinkage need 110,002 scheduled (110,001 × 0.9999
+    /// = 109,989.9999 < 109,990). Noise is a few ulps, amplified for shrinkage near 1 only by 1 / (1 − s):
+    /// 14 / (1 − 0.9999) = 140,000.00000001543 in doubles still schedules 140,000.
+    @Test func theCeilingsStayExactAtLargeCentres() throws {
+        let capped = try Staffing(trafficErlangs: 1_000_000.0005, averageHandleSeconds: 180, goal: .maximumWaitProbability(1), maximumOccupancy: 0.5)
+        #expect(capped.agents == 2_000_001 && capped.queue.occupancy! <= 0.5)
+        let shrunk = try Staffing(trafficErlangs: 10_999, averageHandleSeconds: 180, goal: .maximumAverageSpeedOfAnswer(seconds: 60),
+                                  maximumOccupancy: 0.1, shrinkage: 0.0001)
+        #expect(shrunk.agents == 109_990 && shrunk.scheduledAgents == 110_002)
+        #expect(Double(shrunk.scheduledAgents) * (1 - 0.0001) >= 109_990)
+        #expect(14 / (1 - 0.9999) > 140_000)
+        #expect(try Staffing(trafficErlangs: 10, averageHandleSeconds: 180, goal: .serviceLevel(fraction: 0.8, withinSeconds: 20), shrinkage: 0.9999)
+            .scheduledAgents == 140_000)
+        // Decimal inputs whose exact quotient is whole: never one more, from 1 to 100,000 agents.
+        for (agents, shrinkage, exact) in [(99, 0.34, 150), (7, 0.65, 20), (21, 0.3, 30), (70_000, 0.3, 100_000), (99_999, 0.99999, 9_999_900_000)] {
+            #expect(Int(ceilingIgnoringNoise(Double(agents) / (1 - shrinkage), relativeNoise: 8 * .ulpOfOne / (1 - shrinkage))) == exact,
+                    "\(agents) / (1 − \(shrinkage))")
+        }
+    }
+
     @Test func badStaffingInputsAreRefused() {
         #expect(throws: StaffingError.self) { try Staffing(trafficErlangs: 10, averageHandleSeconds: 0, goal: .maximumWaitProbability(0.2)) }
         #expect(throws: StaffingError.self) { try Staffing(trafficErlangs: 10, averageHandleSeconds: 180, goal: .serviceLevel(fraction: 1, withinSeconds: 20)) }
