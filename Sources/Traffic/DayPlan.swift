@@ -88,13 +88,14 @@ public enum DayPlan {
                 guard offered == 0 else {
                     throw StaffingError(description: "no answered inbound call in the sample to measure the AHT from; give --aht")
                 }
-                let staffing = try Staffing(trafficErlangs: 0, averageHandleSeconds: 1, goal: settings.goal)
+                let staffing = Staffing.noCalls(averageHandleSeconds: 1)
                 slots.append(PlanSlot(key: key, occurrences: sum.occurrences, offeredCalls: 0, ahtSeconds: nil, trafficErlangs: 0, staffing: staffing))
                 continue
             }
             let traffic = TrafficIntensity.erlangs(calls: offered, averageHandleSeconds: aht, periodSeconds: settings.intervalSeconds)
-            let staffing = try Staffing(trafficErlangs: traffic, averageHandleSeconds: aht, goal: settings.goal,
-                                        maximumOccupancy: settings.maximumOccupancy, shrinkage: settings.shrinkage)
+            let staffing = offered == 0 ? Staffing.noCalls(averageHandleSeconds: aht)
+                : try Staffing(trafficErlangs: traffic, averageHandleSeconds: aht, goal: settings.goal,
+                               maximumOccupancy: settings.maximumOccupancy, shrinkage: settings.shrinkage)
             slots.append(PlanSlot(key: key, occurrences: sum.occurrences, offeredCalls: offered, ahtSeconds: aht, trafficErlangs: traffic,
                                   staffing: staffing))
         }

@@ -24,7 +24,8 @@ public enum Quantities {
     /// A decimal number without sign tricks, exponents, `inf` or `nan`: what a person types.
     public static func plainNumber(_ text: String) -> Double? {
         let trimmed = text.trimmingSpaces
-        guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B }),
+        // Digits, sign, point and an exponent (`1e-05`, as scripts print small numbers); never inf, nan or hex.
+        guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45 }),
             let value = Double(trimmed), value.isFinite
         else { return nil }
         return value

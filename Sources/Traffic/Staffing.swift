@@ -45,6 +45,14 @@ public struct Staffing: Sendable, Equatable {
     /// The search gives up beyond this many agents (a goal no finite centre meets).
     public static let maximumAgents = 50_000_000
 
+    /// A slot without any call: nobody to staff (the day planner's empty slots).
+    public static func noCalls(averageHandleSeconds: Double) -> Staffing { Staffing(emptyWithHandleSeconds: averageHandleSeconds) }
+
+    private init(emptyWithHandleSeconds averageHandleSeconds: Double) {
+        agents = 0; agentsForGoal = 0; scheduledAgents = 0
+        queue = QueueModel(agents: 0, trafficErlangs: 0, averageHandleSeconds: averageHandleSeconds)
+    }
+
     public init(trafficErlangs: Double, averageHandleSeconds: Double, goal: StaffingGoal, maximumOccupancy: Double? = nil,
                 shrinkage: Double = 0) throws(StaffingError) {
         guard trafficErlangs.isFinite, trafficErlangs >= 0 else { throw StaffingError(description: "traffic must be a finite number ≥ 0") }
@@ -62,11 +70,8 @@ public struct Staffing: Sendable, Equatable {
         case .maximumWaitProbability(let probability):
             guard probability > 0 && probability <= 1 else { throw StaffingError(description: "the wait probability must be above 0 and at most 1") }
         }
-        guard trafficErlangs > 0 else {  // no traffic needs no agents
-            agents = 0; agentsForGoal = 0; scheduledAgents = 0
-            queue = QueueModel(agents: 0, trafficErlangs: 0, averageHandleSeconds: averageHandleSeconds)
-            return
-        }
+        // No traffic still gets the smallest N > A that meets the goal: 1 (a planner's slot without
+        // calls uses `noCalls` instead, which staffs nobody).
         guard trafficErlangs < Double(Self.maximumAgents) else {
             throw StaffingError(description: "traffic of \(trafficErlangs) Erlangs is beyond this calculator (at most \(Self.maximumAgents) agents)")
         }

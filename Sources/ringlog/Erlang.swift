@@ -64,7 +64,7 @@ extension OfferedTrafficOptions {
                                      : "give only one of --traffic, --calls/--period and --arrival-rate")
         }
         if let traffic {
-            return OfferedTraffic(erlangs: try FlagValues.positiveNumber(traffic, flag: "--traffic"), ahtSeconds: ahtSeconds)
+            return OfferedTraffic(erlangs: try FlagValues.nonNegativeNumber(traffic, flag: "--traffic"), ahtSeconds: ahtSeconds)
         }
         if let arrivalRate {
             let rate = try FlagValues.positiveNumber(arrivalRate, flag: "--arrival-rate")
