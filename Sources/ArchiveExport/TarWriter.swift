@@ -60,11 +60,18 @@ final class TarWriter {
             case .tar:
                 try check(archive_write_add_filter_none(archive), "no compression")
             case .tarGzip:
-                try check(archive_write_add_filter_gzip(archive), "gzip filter")
-                try check(archive_write_set_filter_option(archive, "gzip", "compression-level", ExportFormat.gzipLevel), "gzip level")
-                // A NULL value is libarchive's "!timestamp": MTIME 0 in the gzip header. Its gzip header
-                // never carries a file name (FNAME is not set).
-                try check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil), "gzip without timestamp")
+                if let gzip = TarWriter.gzipProgram {
+                    // The system's gzip in its own process (as `tar czf` does): compression runs on another
+                    // core while this one reads and hashes. `-n` keeps name and time out of the header;
+                    // the same gzip gives the same bytes, so exports stay reproducible on a machine.
+                    try check(archive_write_add_filter_program(archive, "\(gzip) -n -\(ExportFormat.gzipLevel)"), "gzip program")
+                } else {
+                    try check(archive_write_add_filter_gzip(archive), "gzip filter")
+                    try check(archive_write_set_filter_option(archive, "gzip", "compression-level", ExportFormat.gzipLevel), "gzip level")
+                    // A NULL value is libarchive's "!timestamp": MTIME 0 in the gzip header. Its gzip header
+                    // never carries a file name (FNAME is not set).
+                    try check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil), "gzip without timestamp")
+                }
             case .tarZstd:
                 try check(archive_write_add_filter_zstd(archive), "zstd filter")
                 try check(archive_write_set_filter_option(archive, "zstd", "compression-level", ExportFormat.zstdLevel), "zstd level")
@@ -88,6 +95,10 @@ final class TarWriter {
         archive_write_free(archive)  // after a fail, frees without writing the end-of-archive blocks
         archive_entry_free(entry)
     }
+
+    /// `/usr/bin/gzip` or `/bin/gzip` when present (never a PATH lookup: what compresses an archive
+    /// must not depend on the caller's environment); nil falls back to libarchive's own zlib filter.
+    static let gzipProgram: String? = ["/usr/bin/gzip", "/bin/gzip"].first { access($0, X_OK) == 0 }
 
     private func check(_ status: Int32, _ operation: String) throws(TarWriteError) {
         // ARCHIVE_WARN is a failure too: a reproducible export takes no silent fallback.
