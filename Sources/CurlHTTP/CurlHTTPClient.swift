@@ -61,6 +61,43 @@ public final class CurlHTTPClient: Sendable {
         defer { idleHandles.withLock { $0.append(handle) } }
         return try Transfer(handle: handle.pointer, request: request, sink: sink, configuration: configuration).run()
     }
+
+    /// Follows redirects hop by hop, sending `Authorization` on to a hop only when `keepsAuthorization`
+    /// accepts its URL (and never again after a hop that did not). curl, following by itself, drops the
+    /// header on any change of host, which strips a bearer token on a redirect from one of the server's
+    /// sibling hosts to another (media. → platform.) and the download fails with 401. As with curl's own
+    /// following: at most `maximumRedirects` hops, http(s) only, never from https down to http.
+    public func perform(_ request: HTTPRequest, sink: ResponseSink,
+                        keepingAuthorizationFor keepsAuthorization: (String) -> Bool) throws(TransportError) -> HTTPResponse {
+        var hop = request
+        hop.followRedirects = false
+        let startsSecure = URLParts(request.url)?.scheme == "https"
+        var chain: [HTTPHeaders] = []
+        var redirects = 0
+        while true {
+            var response = try perform(hop, sink: sink)
+            chain += response.headerChain
+            guard [301, 302, 303, 307, 308].contains(response.status), let next = response.redirectURL else {
+                response.headerChain = chain
+                response.redirectCount = redirects
+                response.redirectURL = nil
+                return response
+            }
+            redirects += 1
+            let shown = redactingAccessToken(next)
+            guard redirects <= configuration.maximumRedirects else {
+                throw TransportError(kind: .tooManyRedirects, curlCode: 47, message: "more than \(configuration.maximumRedirects) redirects", url: shown)
+            }
+            guard let target = URLParts(next) else {
+                throw TransportError(kind: .invalidRequest, curlCode: 0, message: "redirected to a URL that is not a plain http(s) URL", url: shown)
+            }
+            guard !startsSecure || target.scheme == "https" else {
+                throw TransportError(kind: .invalidRequest, curlCode: 0, message: "refusing a redirect from https down to http", url: shown)
+            }
+            if !keepsAuthorization(next) { hop.headers.removeAll { $0.name.lowercased() == "authorization" } }
+            hop.url = next
+        }
+    }
 }
 
 /// An easy handle is owned by exactly one thread at a time: `perform` takes it out of the pool under
@@ -213,7 +250,7 @@ private struct Transfer {
                 let userdata = Unmanaged.passUnretained(state).toOpaque()
                 _ = ccurl_setopt_str(handle, CURLOPT_URL, request.url)
                 _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
+                _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
                 _ = ccurl_setopt_long(handle, CURLOPT_MAXREDIRS, configuration.maximumRedirects)
                 _ = ccurl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https")
                 // A redirect may never step down from https to http (where a bearer or a recording
@@ -290,8 +327,10 @@ private struct Transfer {
         _ = ccurl_getinfo_long(handle, CURLINFO_REDIRECT_COUNT, &redirects)
         var effective: UnsafePointer<CChar>?
         _ = ccurl_getinfo_str(handle, CURLINFO_EFFECTIVE_URL, &effective)
+        var location: UnsafePointer<CChar>?
+        _ = ccurl_getinfo_str(handle, CURLINFO_REDIRECT_URL, &location)
         let isSuccess = (200..<300).contains(status)
-        return HTTPResponse(
+        var response = HTTPResponse(
             status: status,
             headers: state.headerChain.last ?? HTTPHeaders(),
             headerChain: state.headerChain,
@@ -300,6 +339,8 @@ private struct Transfer {
             sha256: isSuccess ? state.hasher?.finalizeHex() : nil,
             effectiveURL: redactingAccessToken(effective.map { String(cString: $0) } ?? request.url),
             redirectCount: redirects)
+        if !request.followRedirects, (300..<400).contains(status) { response.redirectURL = location.map { String(cString: $0) } }
+        return response
     }
 
     static func kind(of code: CURLcode) -> TransportError.Kind {

@@ -14,6 +14,9 @@ public struct HTTPRequest: Sendable {
     /// An overall deadline for bounded responses (JSON pages). Media downloads leave it nil and
     /// rely on the low-speed timeout instead, so a large recording on a slow link is not cut off.
     public var totalTimeoutSeconds: Double?
+    /// curl follows redirects itself (dropping `Authorization` whenever the host changes); false
+    /// returns a 3xx as it is, with `HTTPResponse.redirectURL`, for a caller that follows hop by hop.
+    public var followRedirects = true
 
     public init(method: Method = .get, url: String, headers: [(name: String, value: String)] = [],
                 body: [UInt8]? = nil, totalTimeoutSeconds: Double? = nil) {
@@ -67,6 +70,9 @@ public struct HTTPResponse: Sendable {
     /// The final URL with any `access_token` query parameter removed.
     public var effectiveURL: String
     public var redirectCount: Int
+    /// Where a 3xx not followed points, absolute (resolved by curl); nil otherwise. May hold secrets
+    /// a server put in it: never printed.
+    public var redirectURL: String?
 
     public var isSuccess: Bool { (200..<300).contains(status) }
     public var contentType: String? { headers["Content-Type"] }

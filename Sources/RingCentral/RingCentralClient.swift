@@ -37,6 +37,10 @@ public final class RingCentralClient: Sendable {
     private let session = Mutex<AccessSession?>(nil)
     private let loginLock = Mutex<Void>(())
     private let trustedHosts: TrustedHosts
+    /// Endpoint → how often a re-login did not cure its 401 (see `authorizedGet`). Two, not one: a token can
+    /// be invalidated again right after a login (another process logging in), and that must not stop re-logins.
+    private let uncuredUnauthorized = Mutex<[String: Int]>([:])
+    static let uncuredUnauthorizedLimit = 2
     private let tokenLifetimeBounds: ClosedRange<Double>
 
     /// The `expires_in` used when the token response has none, or one outside `tokenLifetimeBounds`.
@@ -158,11 +162,16 @@ public final class RingCentralClient: Sendable {
             let response = try send(group: group, endpoint: endpoint, prepareRetry: prepareRetry) { () throws(TransportError) -> HTTPResponse in
                 var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
                 if case .file = sink { headers[1] = ("Accept", "*/*") }
+                // Redirects are followed hop by hop so that the bearer goes on to the server's sibling hosts
+                // (curl drops it on any change of host) and never to any other host.
                 return try http.perform(HTTPRequest(url: url, headers: headers,
                                                     totalTimeoutSeconds: { if case .memory = sink { return 120 } else { return nil } }()),
-                                        sink: sink)
+                                        sink: sink, keepingAuthorizationFor: trustedHosts.allows)
             }
             if response.status == 401 && !reauthenticated {
+                // Twice already a fresh login did not cure this endpoint's 401 (the retry with the new token got
+                // 401 too): more logins will not either, and RingCentral allows five a minute. Not one login per item.
+                if uncuredUnauthorized.withLock({ $0[endpoint, default: 0] }) >= Self.uncuredUnauthorizedLimit { return response }
                 // The token was invalidated (expired, revoked, session limit): log in once more and retry once.
                 logger.info("HTTP 401 from \(endpoint); logging in again")
                 reauthenticated = true
@@ -170,6 +179,7 @@ public final class RingCentralClient: Sendable {
                 token = try accessToken(forceRenewal: true, replacing: token)
                 continue
             }
+            if response.status == 401 { uncuredUnauthorized.withLock { $0[endpoint, default: 0] += 1 } }
             return response
         }
     }
