@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RinglogTestSupport"),
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport", "RinglogTestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "CurlHTTP", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveSyncTests", dependencies: [
             "ArchiveStore", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",

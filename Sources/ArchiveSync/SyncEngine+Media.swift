@@ -73,6 +73,12 @@ extension SyncEngine {
                 park(task, reason: "\(error)")  // RingCentral's pause, not the item's fault: no attempt counted
                 return .deferred
             }
+            if case .authenticationFailed = error {
+                // Refused credentials (a mailbox's own JWT revoked): the item waits for them to be fixed,
+                // no attempt counted; the refusal is reported once, for the mailbox.
+                park(task, reason: "\(error)")
+                return .deferred
+            }
             if case .transport(let transport, _) = error, transport.kind == .stalled {
                 consecutiveStalls += 1
                 if consecutiveStalls == 3 {

@@ -40,6 +40,8 @@ public final class RingCentralClient: Sendable {
     /// Endpoint → how often a re-login did not cure its 401 (see `authorizedGet`). Two, not one: a token can
     /// be invalidated again right after a login (another process logging in), and that must not stop re-logins.
     private let uncuredUnauthorized = Mutex<[String: Int]>([:])
+    /// The answer of a login RingCentral refused for the credentials (see `accessToken`).
+    private let refusedLogin = Mutex<RingCentralError?>(nil)
     static let uncuredUnauthorizedLimit = 2
     private let tokenLifetimeBounds: ClosedRange<Double>
 
@@ -89,6 +91,8 @@ public final class RingCentralClient: Sendable {
     }
 
     private func accessToken(forceRenewal: Bool = false, replacing stale: String? = nil) throws(RingCentralError) -> String {
+        // Refused credentials do not heal within a run: say so again without presenting them once per request.
+        if let refused = refusedLogin.withLock({ $0 }) { throw refused }
         if !forceRenewal, let current = session.withLock({ $0 }), current.refreshAt > monotonicSeconds() {
             return current.accessToken
         }
@@ -113,8 +117,10 @@ public final class RingCentralClient: Sendable {
             let body = APIErrorBody(bytes: response.body)
             // Only an OAuth error is about the credentials; anything else means the URL is wrong.
             if response.status == 400 || response.status == 401, let body, body.isOAuthError {
-                throw .authenticationFailed(status: response.status, body: body, server: credentials.serverURL,
-                                            source: credentials.source)
+                let refused = RingCentralError.authenticationFailed(status: response.status, body: body, server: credentials.serverURL,
+                                                                   source: credentials.source)
+                refusedLogin.withLock { $0 = refused }
+                throw refused
             }
             if let body, body.looksLikeRingCentral { throw .http(status: response.status, body: body, endpoint: endpoint) }
             throw .notRingCentral(server: credentials.serverURL, status: response.status, endpoint: endpoint, detail: nil)
