@@ -223,6 +223,10 @@ public final class RingCentralClient: Sendable {
             case 429:
                 throttled += 1
                 guard throttled < retry.maximumThrottledAttempts else {
+                    // Throttled through a whole budget although every penalty was sat out: more requests in
+                    // this group would only meet the same answer (minutes each when 429s carry no headers),
+                    // so the group stops for the run; its other work waits for the next run.
+                    governor.stop(group, forSeconds: governor.statistics[group]?.window ?? RateGovernor.documentedLimits[group]?.window ?? 60)
                     throw .retriesExhausted(status: 429, attempts: throttled, endpoint: endpoint)
                 }
                 logger.notice("\(endpoint): HTTP 429; \(group.rawValue) group paused for its penalty")

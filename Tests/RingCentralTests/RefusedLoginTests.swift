@@ -25,3 +25,26 @@ import Testing
         #expect(server.count("GET /restapi/v1.0/account/~/extension/1/message-store/2/content/3") == 0)
     }
 }
+
+/// A server that answers 429 to every request, however long ringlog waits (no or tiny penalties):
+/// after the throttle budget of one request is spent, the group stops for the run, so each further
+/// item does not spend the same eight requests and eight penalties (minutes each without headers).
+@Suite struct PersistentThrottleTests {
+    @Test func aGroupThrottledThroughAWholeRetryBudgetStopsForTheRun() async throws {
+        let media = "/restapi/v1.0/account/~/extension/1/message-store/2/content/3"
+        let server = try ScriptedServer { _, path, _ in
+            path == "/restapi/oauth/token" ? .token()
+                : .json(429, #"{"errorCode":"CMN-301","message":"Request rate exceeded","errors":[{"errorCode":"CMN-301","message":"Request rate exceeded"}]}"#,
+                        headers: [("Retry-After", "0"), ("X-Rate-Limit-Group", "medium"), ("X-Rate-Limit-Limit", "1000"), ("X-Rate-Limit-Window", "1")])
+        }
+        let client = ServerNumberTests.client(server)
+        var errors: [String] = []
+        for _ in 0..<5 {
+            do { _ = try await blocking { try client.downloadAttachment(uri: server.baseURL + media, to: -1) } } catch { errors.append("\(error)") }
+        }
+        let budget = RetryPolicy().maximumThrottledAttempts
+        #expect(server.count("GET \(media)") == budget, "one request's throttle budget, then nothing: \(server.count("GET \(media)"))")
+        #expect(errors.count == 5 && errors[0].contains("429") && errors.dropFirst().allSatisfy { $0.contains("this run stops that work") }, "\(errors)")
+        #expect(client.governor.stoppedFor(.medium) != nil && client.governor.stoppedFor(.light) == nil, "only that group stops")
+    }
+}
