@@ -1,0 +1,93 @@
+import ArchiveStore
+import ArchiveSync
+import Foundation
+import RingCentral
+import RinglogSupport
+import RinglogTestSupport
+import Synchronization
+import Testing
+
+/// A source whose sync time and call list a test moves between runs, with an ISync that never re-sends
+/// a record (RingCentral documents ISync as returning "new records").
+final class ClockedSource: ArchiveSource {
+    let syncTime: Mutex<String>
+    let calls: Mutex<[JSON]>
+    /// Records the next ISync returns (then none).
+    let newRecords = Mutex<[JSON]>([])
+    let listed = Mutex<[(Timestamp, Timestamp)]>([])
+    let inner: ScriptedSource
+
+    init(syncTime: String, calls: [JSON] = []) {
+        self.syncTime = Mutex(syncTime)
+        self.calls = Mutex(calls)
+        inner = ScriptedSource(calls: [])
+    }
+
+    var now: Timestamp { Timestamp(iso8601: syncTime.withLock { $0 })! }
+    func decoded(_ records: [JSON]) -> [CallLogRecord] { records.compactMap { try? CallLogRecord(json: $0) } }
+
+    func accountInfo() throws(RingCentralError) -> AccountInfo { try inner.accountInfo() }
+    func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { try inner.extensions(perPage: perPage) }
+    func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
+        listed.withLock { $0.append((dateFrom, dateTo)) }
+        return Page(records: decoded(calls.withLock { $0 }).filter { $0.startTime >= dateFrom && $0.startTime < dateTo }, nextPageURI: nil)
+    }
+    func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+        if case .incremental = request {
+            let records = newRecords.withLock { records in defer { records = [] }; return records }
+            return SyncResult(records: decoded(records), syncToken: "token", syncTime: now, syncType: "ISync", olderRecordsExist: false)
+        }
+        return SyncResult(records: decoded(calls.withLock { $0 }), syncToken: "token", syncTime: now, syncType: "FSync", olderRecordsExist: false)
+    }
+    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
+    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        SyncResult(records: [], syncToken: "vm", syncTime: now, syncType: "FSync", olderRecordsExist: false)
+    }
+    func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        try inner.downloadRecording(contentURI: contentURI, to: descriptor)
+    }
+    func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        try inner.downloadAttachment(uri: uri, to: descriptor)
+    }
+    func revoke() {}
+    var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { [:] }
+}
+
+/// The reconcile window exists for records that were incomplete when a run saw them (a recording
+/// attached minutes later, a result finalised). Such a record is at most `--reconcile-hours` older
+/// than the sync that brought it, so the window must reach back from the *previous* sync's time, not
+/// from this one's: with runs 8 hours apart, a window of the last 4 hours never saw the call that
+/// the previous run met without its recording (only the daily deep reconcile would, a day later, or
+/// never with --deep-reconcile-days 0).
+@Suite struct ReconcileAnchorTests {
+    @Test func theWindowReachesBackFromThePreviousSyncWhenRunsAreFurtherApartThanIt() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-20T00:00:00Z"))
+        var options = SyncOptions()
+        options.deepReconcileDays = 0  // the hourly window alone
+        let source = ClockedSource(syncTime: "2026-11-20T10:00:00.000Z")
+        _ = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()  // first run: full sync
+
+        // Two hours later a call that started five minutes ago comes through ISync, its recording not there yet.
+        source.syncTime.withLock { $0 = "2026-11-20T12:00:00.000Z" }
+        let start = "2026-11-20T11:55:00.000Z"
+        source.newRecords.withLock { $0 = [callRecord(id: "Late", start: start)] }
+        source.calls.withLock { $0 = [callRecord(id: "Late", start: start)] }
+        _ = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()
+
+        // The recording is attached; ISync does not send the record again. The next run is 8 hours later.
+        source.calls.withLock { $0 = [callRecord(id: "Late", start: start, recordingId: "1662272301",
+                                                  extra: [("lastModifiedTime", "2026-11-20T12:10:00.000Z")])] }
+        source.syncTime.withLock { $0 = "2026-11-20T20:00:00.000Z" }
+        source.listed.withLock { $0 = [] }
+        let report = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()
+        #expect(report.counts["recordings", default: 0] == 1, "the late recording is archived: \(report.counts) lists \(source.listed.withLock { $0 })")
+        let window = try #require(source.listed.withLock { $0 }.first)
+        #expect(abs(window.0.secondsSinceEpoch - Timestamp(iso8601: "2026-11-20T08:00:00Z")!.secondsSinceEpoch) <= 1,
+                "from the previous sync (12:00) minus 4 h: \(window.0.iso8601)")
+    }
+}
