@@ -91,3 +91,68 @@ final class ClockedSource: ArchiveSource {
                 "from the previous sync (12:00) minus 4 h: \(window.0.iso8601)")
     }
 }
+
+/// RingCentral: "Content URLs should be fetched from a response payload directly as they are subject
+/// to change". A recording waiting in the pending queue is retried at the URL its record gives now,
+/// not forever at the one it had when it was first met.
+final class MovedMediaSource: ArchiveSource {
+    let inner: ScriptedSource
+    let downloaded = Mutex<[String]>([])
+    init(_ inner: ScriptedSource) { self.inner = inner }
+    func accountInfo() throws(RingCentralError) -> AccountInfo { try inner.accountInfo() }
+    func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { try inner.extensions(perPage: perPage) }
+    func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
+        try inner.callLogPage(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view, nextPageURI: nextPageURI)
+    }
+    func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+        try inner.callLogSync(request, view: view)
+    }
+    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
+        try inner.voicemailPage(extensionId: extensionId, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
+    }
+    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try inner.voicemailSync(extensionId: extensionId, request)
+    }
+    /// The old media host no longer serves anything.
+    func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        downloaded.withLock { $0.append(contentURI) }
+        if contentURI.contains("old-media") { throw .http(status: 404, body: nil, endpoint: "content") }
+        return try inner.downloadRecording(contentURI: contentURI, to: descriptor)
+    }
+    func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        try inner.downloadAttachment(uri: uri, to: descriptor)
+    }
+    func revoke() {}
+    var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { [:] }
+}
+
+@Suite struct MovedContentURITests {
+    static func call(contentUri: String) -> JSON {
+        var record = callRecord(id: "Moved", recordingId: "1662272401").objectValue!
+        record["recording"] = ["id": "1662272401", "uri": "https://platform.example/recording/1662272401", "type": "Automatic",
+                               "contentUri": .string(contentUri)]
+        return .object(record)
+    }
+
+    @Test func aPendingRecordingIsRetriedAtTheURLItsRecordNowGives() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        var options = SyncOptions()
+        options.retryPendingNow = true
+        let old = MovedMediaSource(ScriptedSource(calls: [Self.call(contentUri: "https://old-media.example/recording/1662272401/content")]))
+        _ = try SyncEngine(root: root, tenant: tenant, source: old, options: options).run()
+        #expect(try root.store(for: tenant.tenantId).loadPending().pending.count == 1)
+        // The record now names another URL (and it is listed again, as the reconcile window or a revision does).
+        let moved = MovedMediaSource(ScriptedSource(calls: [Self.call(contentUri: "https://media.example/recording/1662272401/content")]))
+        var recordings = 0
+        for _ in 0..<2 {
+            recordings += try SyncEngine(root: root, tenant: tenant, source: moved, options: options).run().counts["recordings", default: 0]
+        }
+        #expect(recordings == 1, "archived from the new URL: \(moved.downloaded.withLock { $0 })")
+        #expect(try root.store(for: tenant.tenantId).loadPending().pending.isEmpty)
+    }
+}
