@@ -156,3 +156,30 @@ final class MovedMediaSource: ArchiveSource {
         #expect(try root.store(for: tenant.tenantId).loadPending().pending.isEmpty)
     }
 }
+
+/// Finding (left open): a recording is stored once, with the first record that referenced it. While it
+/// waits in the pending queue for that record's sidecar, a second record referencing it names that
+/// sidecar (`storedWith`) and does not fetch it. If the first sidecar then cannot be read (damaged,
+/// or written by a newer ringlog), the pending entry stays with an item error each run (§8.2) and no
+/// other record takes the recording over: it is archived nowhere until the sidecar is repaired, and
+/// RingCentral deletes it after 90 days (the horizon warning is the only other sign).
+@Suite struct UnreadableRecordingHomeTests {
+    @Test(.disabled("finding: a shared recording pending for an unreadable sidecar is never taken over by another record"))
+    func aSharedRecordingWhoseHomeSidecarBecameUnreadableIsStillArchived() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        var options = SyncOptions()
+        options.retryPendingNow = true
+        let first = callRecord(id: "TransferA", start: "2026-11-19T15:00:00.000Z", recordingId: "1662272501")
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [first], mediaStatus: 404), options: options).run()
+        let store = root.store(for: tenant.tenantId)
+        let home = try #require(store.loadPending().pending.first?.sidecar)
+        try Data("{ damaged".utf8).write(to: URL(fileURLWithPath: root.tenantDirectory(tenant.tenantId) + "/" + home))
+        // The transfer's second record, referencing the same recording, arrives; the media host now serves it.
+        let second = callRecord(id: "TransferB", start: "2026-11-19T15:03:00.000Z", recordingId: "1662272501")
+        let report = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [first, second]), options: options).run()
+        #expect(report.counts["recordings", default: 0] == 1, "the recording is archived with a record that can hold it: \(report.errors)")
+    }
+}
