@@ -115,8 +115,9 @@ public final class RingCentralClient: Sendable {
         let endpoint = "POST /restapi/oauth/token"
         guard response.isSuccess else {
             let body = APIErrorBody(bytes: response.body)
-            // Only an OAuth error is about the credentials; anything else means the URL is wrong.
-            if response.status == 400 || response.status == 401, let body, body.isOAuthError {
+            // Only an OAuth error is about the credentials; anything else means the URL is wrong. RingCentral's
+            // error table gives grant and login refusals (OAU-112, OAU-105) as 403.
+            if [400, 401, 403].contains(response.status), let body, body.isOAuthError {
                 let refused = RingCentralError.authenticationFailed(status: response.status, body: body, server: credentials.serverURL,
                                                                    source: credentials.source)
                 refusedLogin.withLock { $0 = refused }

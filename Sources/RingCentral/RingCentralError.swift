@@ -84,6 +84,9 @@ public struct APIErrorBody: Sendable, Equatable {
         case "unauthorized_client", "unsupported_grant_type":
             return "the app may not use the JWT grant: enable the JWT auth flow in the app's settings in the RingCentral Developer Console"
         default:
+            if codes.contains("OAU-105") {
+                return "the JWT belongs to an extension that may not log in (RingCentral refuses its type): use the JWT of a user"
+            }
             if codes.contains(where: { ["OAU-112", "OAU-125"].contains($0) }) {
                 return "the app may not use the JWT grant: enable the JWT auth flow in the app's settings in the RingCentral Developer Console"
             }
