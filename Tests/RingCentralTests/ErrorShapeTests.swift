@@ -68,6 +68,20 @@ import Testing
         #expect(error.description.contains("OAU-105") && error.description.contains("JWT of a user"), "\(error)")
     }
 
+    /// Verbatim token-endpoint answers quoted in public RingCentral threads: ringcentral-api-docs PR #33
+    /// (2018-04-13, sandbox, `invalid_client` with OAU-123 "Client authentication is required") and
+    /// ringcentral-php issue #41 (2017-02-08, top-level OAU-123 "Authorization header is not specified").
+    @Test(arguments: [
+        (400, #"{"error" : "invalid_client", "error_description" : "Client authentication is required", "errors" : [ { "errorCode" : "OAU-123", "message" : "Client authentication is required" } ] }"#,
+         "client id and client secret"),
+        (401, #"{ "errorCode" : "OAU-123", "message" : "Authorization header is not specified" }"#, "client id and client secret"),
+    ])
+    func publicTokenEndpointAnswersAreLoginFailuresNamingTheCredential(status: Int, body: String, advice: String) async throws {
+        let error = try await Self.loginError(.json(status, body))
+        guard case .authenticationFailed = error else { Issue.record("not a login failure: \(error)"); return }
+        #expect(error.description.contains(advice) && error.description.contains("OAU-123"), "\(error)")
+    }
+
     @Test func anAppWithoutTheJWTGrantIsToldToEnableIt() async throws {
         let body = #"{"error":"unauthorized_client","errors":[{"errorCode":"OAU-251","message":"Unauthorized for this grant type"}],"error_description":"Unauthorized for this grant type"}"#
         let error = try await Self.loginError(.json(400, body))
