@@ -193,3 +193,23 @@ final class RefusedLoginSource: ArchiveSource {
         #expect(pending.pending.count == 3 && pending.pending.allSatisfy { $0.attempts == 1 }, "\(pending.pending.map(\.attempts))")
     }
 }
+
+@Suite struct WrongMailboxLoginTests {
+    /// A mailbox given its own JWT that is refused the mailbox as well (the JWT is another user's) is an
+    /// item error naming the secrets-file entry, not lumped into the warning that says to add such a JWT.
+    @Test func aMailboxWhoseOwnJWTIsAnotherUsersIsNamedAsSuch() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        let inner = ScriptedSource(calls: [], messages: [voicemailRecord(id: "500001", extensionId: "102000")],
+                                   extensions: MailboxAccessTests.extensions, messagesMailbox: "102000")
+        let main = MailboxGateSource(inner, refusing: ["102000", "103000"])
+        let anotherUsers = MailboxGateSource(inner, refusing: ["102000"])
+        let report = try SyncEngine(root: root, tenant: tenant, source: main, mailboxSources: ["102000": anotherUsers], options: SyncOptions()).run()
+        let named = report.errors.filter { $0.contains("102000") && $0.contains("\"mailboxes\"") && $0.contains("mailbox's own user") }
+        #expect(named.count == 1, "\(report.errors)")
+        let warning = report.warnings.first { $0.contains("CMN-404") } ?? ""
+        #expect(warning.contains("103 (id 103000)") && !warning.contains("102 (id 102000)"), "\(warning)")
+    }
+}
