@@ -193,7 +193,8 @@ extension SyncEngine {
     private func legRecordings(_ record: CallLogRecord) -> [RecordingReference] {
         guard let legs = record.raw["legs"] else { return [] }
         guard let array = legs.arrayValue else {
-            itemError("call \(record.id): `legs` is not an array; its recordings cannot be read", ids: ["callId": .string(String(record.id.prefix(80)))])
+            itemError("call \(String(record.id.prefix(80)).debugDescription): `legs` is not an array; its recordings cannot be read",
+                      ids: ["callId": .string(String(record.id.prefix(80)))])
             return []
         }
         return array.enumerated().compactMap { index, leg in
@@ -201,7 +202,7 @@ extension SyncEngine {
             guard let id = recording["id"]?.stringValue ?? recording["id"]?.int64Value.map(String.init),
                 let uri = recording["contentUri"]?.stringValue
             else {
-                itemError("call \(record.id): legs[\(index)].recording lacks a usable id or contentUri: \(String(recording.serialized().prefix(200)))",
+                itemError("call \(String(record.id.prefix(80)).debugDescription): legs[\(index)].recording lacks a usable id or contentUri: \(String(recording.serialized().prefix(200)))",
                           ids: ["callId": .string(String(record.id.prefix(80)))])
                 return nil
             }
