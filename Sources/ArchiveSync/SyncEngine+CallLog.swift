@@ -48,8 +48,11 @@ extension SyncEngine {
     /// apart runs are.
     private func reconcileCallLog(until end: Timestamp, previousSync: Timestamp?) throws {
         var hours = options.reconcileHours
+        // Due once the interval has passed, less a little slack (an hour at most): a daily cron's run reaches this
+        // step a few seconds earlier or later each day, and a strict comparison skipped every other day.
+        let interval = options.deepReconcileIntervalHours * 3600
         let deepDue = options.deepReconcileDays > 0
-            && state.callLog.deepReconciledAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch >= options.deepReconcileIntervalHours * 3600 } ?? true
+            && state.callLog.deepReconciledAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch >= interval - min(3600, interval * 0.1) } ?? true
         if deepDue { hours = max(hours, options.deepReconcileDays * 24) }
         guard hours > 0 else { return }
         let to = end.adding(seconds: 1)

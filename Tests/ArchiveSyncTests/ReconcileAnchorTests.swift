@@ -183,3 +183,29 @@ final class MovedMediaSource: ArchiveSource {
         #expect(report.counts["recordings", default: 0] == 1, "the recording is archived with a record that can hold it: \(report.errors)")
     }
 }
+
+/// "Once every 24 hours" must not become every other day under a daily cron: the run 24 hours later
+/// reaches its reconcile step a few seconds earlier or later than the last one did, so a strict
+/// `elapsed >= 24 h` skips the deep reconcile whenever today's run is a little faster.
+@Suite struct DeepReconcileCadenceTests {
+    @Test func aDailyRunSlightlyEarlierThanTwentyFourHoursStillDoesTheDeepReconcile() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        let source = ScriptedSource(calls: [callRecord(id: "One")], incrementalIsEmpty: true)
+        _ = try SyncEngine(root: root, tenant: tenant, source: source, options: SyncOptions()).run()
+        // The last deep reconcile completed 23 h 59 min 50 s ago.
+        let store = root.store(for: tenant.tenantId)
+        let statePath = store.directory + "/.ringlog/state.json"
+        var state = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: statePath)))).objectValue!
+        var callLog = state["callLog"]!.objectValue!
+        callLog["deepReconciledAt"] = .string(Timestamp.now().adding(seconds: -(86_400 - 10)).iso8601)
+        state["callLog"] = .object(callLog)
+        try Data(JSON.object(state).serialized().utf8).write(to: URL(fileURLWithPath: statePath))
+        source.listed.withLock { $0 = [] }
+        _ = try SyncEngine(root: root, tenant: tenant, source: source, options: SyncOptions()).run()
+        let window = try #require(source.listed.withLock { $0 }.first)
+        #expect(window.1.secondsSinceEpoch - window.0.secondsSinceEpoch >= 7 * 86_400 - 1, "the deep window (7 days): \(window.0.iso8601) → \(window.1.iso8601)")
+    }
+}
