@@ -232,7 +232,9 @@ public final class RingCentralClient: Sendable {
                 }
                 logger.notice("\(endpoint): HTTP 429; \(group.rawValue) group paused for its penalty")
                 prepareRetry()
-            case 408, 500, 502...599:  // 501 Not Implemented is not transient: it is not RingCentral
+            // 501 Not Implemented is not transient: it is not RingCentral. A redirect that reaches here had no
+            // Location; RingCentral's guide says to repeat the request then.
+            case 408, 500, 502...599, 301, 302, 303, 307, 308:
                 // A Retry-After beyond the governor's maximum stops the group: do not sleep it out.
                 let retryAfter = ServerNumber.seconds(response.headers["Retry-After"])
                 if let retryAfter, retryAfter > governor.maximumPenaltySeconds { governor.stop(group, forSeconds: retryAfter) }

@@ -48,3 +48,22 @@ import Testing
         #expect(client.governor.stoppedFor(.medium) != nil && client.governor.stoppedFor(.light) == nil, "only that group stops")
     }
 }
+
+/// RingCentral's guide (basics/formats/responses): for 301, 302, 303, 307 and 308 "client must support
+/// automatic redirection to new URL returned in Location header ... If by some reason Location header
+/// is not returned, the client should repeat request to the same URL."
+@Suite struct RedirectWithoutLocationTests {
+    @Test func aRedirectWithoutLocationIsAskedAgain() async throws {
+        let server = try ScriptedServer { _, path, count in
+            switch path {
+            case "/restapi/oauth/token": return .token()
+            case "/restapi/v1.0/account/~": return count <= 2 ? ScriptedServer.Reply(302) : .account
+            default: return .json(404, #"{"errors":[{"errorCode":"CMN-102","message":"not found"}]}"#)
+            }
+        }
+        let client = ServerNumberTests.client(server)
+        let account = try await blocking { try client.accountInfo() }
+        #expect(account.id == "400131000008")
+        #expect(server.count("GET /restapi/v1.0/account/~") == 3)
+    }
+}
