@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "RinglogSupportTests", dependencies: ["RinglogSupport"]),
         // The calculator against published vectors and exact arithmetic; the reports through the CLI's own functions.
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "ringlog", "ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "RinglogSupport", "RinglogTestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "CurlHTTP", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchivePassesTests", dependencies: [
             "ArchivePasses", "ArchiveStore", "RinglogSupport", "RinglogTestSupport",

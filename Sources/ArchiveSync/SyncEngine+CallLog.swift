@@ -19,6 +19,7 @@ extension SyncEngine {
             beginPhase("call log, incremental", total: result.records.count)
             try archiveRejected(result.rejected, kind: "call")
             try archiveCalls(result.records)
+            let previousSync = state.callLog.syncTime
             report.widen(state.callLog.syncTime ?? result.syncTime, result.syncTime)
             state.callLog.syncToken = result.syncToken
             state.callLog.syncTime = result.syncTime
@@ -26,7 +27,7 @@ extension SyncEngine {
             if listedEverything {
                 state.callLog.deepReconciledAt = state.callLog.deepReconciledAt ?? now
             } else {
-                try reconcileCallLog(until: result.syncTime)
+                try reconcileCallLog(until: result.syncTime, previousSync: previousSync)
             }
         } catch RingCentralError.syncTokenRejected(let body, _) {
             let reason = body?.summary ?? "rejected"
@@ -41,14 +42,22 @@ extension SyncEngine {
     /// Re-lists the trailing reconcile window (and, once a day, the last days) through the list API:
     /// whatever ISync does not re-send (a recording attached late, a result finalised) is archived
     /// here. One Heavy request per 1000 calls in the window; unchanged records write nothing.
-    private func reconcileCallLog(until end: Timestamp) throws {
+    ///
+    /// The window reaches `reconcileHours` back from the *previous* sync's time: a record that was
+    /// incomplete when a run met it started at most that long before that run's sync, however far
+    /// apart runs are.
+    private func reconcileCallLog(until end: Timestamp, previousSync: Timestamp?) throws {
         var hours = options.reconcileHours
+        // Due once the interval has passed, less a little slack (an hour at most): a daily cron's run reaches this
+        // step a few seconds earlier or later each day, and a strict comparison skipped every other day.
+        let interval = options.deepReconcileIntervalHours * 3600
         let deepDue = options.deepReconcileDays > 0
-            && state.callLog.deepReconciledAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch >= options.deepReconcileIntervalHours * 3600 } ?? true
+            && state.callLog.deepReconciledAt.map { now.secondsSinceEpoch - $0.secondsSinceEpoch >= interval - min(3600, interval * 0.1) } ?? true
         if deepDue { hours = max(hours, options.deepReconcileDays * 24) }
         guard hours > 0 else { return }
         let to = end.adding(seconds: 1)
-        let from = max(since, to.adding(seconds: -hours * 3600))
+        let anchor = min(previousSync ?? end, end).adding(seconds: 1)
+        let from = max(since, min(anchor.adding(seconds: -options.reconcileHours * 3600), to.adding(seconds: -hours * 3600)))
         guard from < to else { return }
         var next: String?
         var pageNumber = 1
@@ -200,7 +209,8 @@ extension SyncEngine {
     private func legRecordings(_ record: CallLogRecord) -> [RecordingReference] {
         guard let legs = record.raw["legs"] else { return [] }
         guard let array = legs.arrayValue else {
-            itemError("call \(record.id): `legs` is not an array; its recordings cannot be read", ids: ["callId": .string(String(record.id.prefix(80)))])
+            itemError("call \(String(record.id.prefix(80)).debugDescription): `legs` is not an array; its recordings cannot be read",
+                      ids: ["callId": .string(String(record.id.prefix(80)))])
             return []
         }
         return array.enumerated().compactMap { index, leg in
@@ -208,7 +218,7 @@ extension SyncEngine {
             guard let id = recording["id"]?.stringValue ?? recording["id"]?.int64Value.map(String.init),
                 let uri = recording["contentUri"]?.stringValue
             else {
-                itemError("call \(record.id): legs[\(index)].recording lacks a usable id or contentUri: \(String(recording.serialized().prefix(200)))",
+                itemError("call \(String(record.id.prefix(80)).debugDescription): legs[\(index)].recording lacks a usable id or contentUri: \(String(recording.serialized().prefix(200)))",
                           ids: ["callId": .string(String(record.id.prefix(80)))])
                 return nil
             }

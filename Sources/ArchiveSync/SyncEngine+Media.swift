@@ -44,6 +44,11 @@ extension SyncEngine {
                 return .archived(entry)
             }
         }
+        // RingCentral's content URLs are "subject to change": a waiting item is retried at the URL its
+        // record gives now, not forever at the one it had when first met.
+        let current = strippingAccessTokens(.string(task.uri)).stringValue ?? task.uri
+        for index in pendingQueue.pending.indices where pendingQueue.pending[index].key == task.key { pendingQueue.pending[index].uri = current }
+        for index in pendingQueue.quarantined.indices where pendingQueue.quarantined[index].key == task.key { pendingQueue.quarantined[index].uri = current }
         // One attempt per item per run: the same call can arrive from FSync, the list and ISync.
         guard attemptedThisRun.insert(task.key).inserted else { return .deferred }
         if let waiting = pendingQueue.pending.first(where: { $0.key == task.key }), !options.retryPendingNow, waiting.nextAttemptAt > now {
@@ -72,6 +77,12 @@ extension SyncEngine {
             }
             if case .penaltyTooLong = error {
                 park(task, reason: "\(error)")  // RingCentral's pause, not the item's fault: no attempt counted
+                return .deferred
+            }
+            if case .authenticationFailed = error {
+                // Refused credentials (a mailbox's own JWT revoked): the item waits for them to be fixed,
+                // no attempt counted; the refusal is reported once, for the mailbox.
+                park(task, reason: "\(error)")
                 return .deferred
             }
             if case .transport(let transport, _) = error, transport.kind == .stalled {

@@ -18,6 +18,13 @@ extension SyncEngine {
             } catch let error as RunFatalError {
                 throw error
             } catch RingCentralError.http(403, let body?, _) where body.isAnotherExtensionsData {
+                guard mailboxSources[ext.id] == nil else {
+                    // Its own login is refused too: that JWT is another user's, and the general advice would not help.
+                    itemError("voicemail of extension \(ext.id): the JWT given for it in the tenant's secrets file (\"mailboxes\": "
+                              + "\"\(ext.id)\") belongs to a user who may not read this mailbox (403 CMN-404 Attempt to access another "
+                              + "extension): give it the JWT of the mailbox's own user", ids: ["extensionId": .string(ext.id)])
+                    continue
+                }
                 unreadable.append(ext)
             } catch let error as RingCentralError {
                 if case .authenticationFailed = error, mailboxSources[ext.id] != nil {

@@ -12,7 +12,7 @@ public struct SyncOptions: Sendable {
     public var overlapSeconds = 86_400.0
     /// Backfill start when the tenant has no `since`: older than anything RingCentral keeps (12 months).
     public var defaultHistoryDays = 400
-    /// Every run re-lists this many hours before the last sync through the list API (0: never), so
+    /// Every run re-lists from this many hours before the previous sync's time through the list API (0: never), so
     /// recordings attached and results finalised late are archived whether or not ISync re-sends the
     /// record (RingCentral documents ISync as returning "new records"; its own Archiver waits 2 hours).
     public var reconcileHours = 4.0

@@ -40,6 +40,8 @@ public final class RingCentralClient: Sendable {
     /// Endpoint → how often a re-login did not cure its 401 (see `authorizedGet`). Two, not one: a token can
     /// be invalidated again right after a login (another process logging in), and that must not stop re-logins.
     private let uncuredUnauthorized = Mutex<[String: Int]>([:])
+    /// The answer of a login RingCentral refused for the credentials (see `accessToken`).
+    private let refusedLogin = Mutex<RingCentralError?>(nil)
     static let uncuredUnauthorizedLimit = 2
     private let tokenLifetimeBounds: ClosedRange<Double>
 
@@ -89,6 +91,8 @@ public final class RingCentralClient: Sendable {
     }
 
     private func accessToken(forceRenewal: Bool = false, replacing stale: String? = nil) throws(RingCentralError) -> String {
+        // Refused credentials do not heal within a run: say so again without presenting them once per request.
+        if let refused = refusedLogin.withLock({ $0 }) { throw refused }
         if !forceRenewal, let current = session.withLock({ $0 }), current.refreshAt > monotonicSeconds() {
             return current.accessToken
         }
@@ -111,10 +115,13 @@ public final class RingCentralClient: Sendable {
         let endpoint = "POST /restapi/oauth/token"
         guard response.isSuccess else {
             let body = APIErrorBody(bytes: response.body)
-            // Only an OAuth error is about the credentials; anything else means the URL is wrong.
-            if response.status == 400 || response.status == 401, let body, body.isOAuthError {
-                throw .authenticationFailed(status: response.status, body: body, server: credentials.serverURL,
-                                            source: credentials.source)
+            // Only an OAuth error is about the credentials; anything else means the URL is wrong. RingCentral's
+            // error table gives grant and login refusals (OAU-112, OAU-105) as 403.
+            if [400, 401, 403].contains(response.status), let body, body.isOAuthError {
+                let refused = RingCentralError.authenticationFailed(status: response.status, body: body, server: credentials.serverURL,
+                                                                   source: credentials.source)
+                refusedLogin.withLock { $0 = refused }
+                throw refused
             }
             if let body, body.looksLikeRingCentral { throw .http(status: response.status, body: body, endpoint: endpoint) }
             throw .notRingCentral(server: credentials.serverURL, status: response.status, endpoint: endpoint, detail: nil)
@@ -217,11 +224,17 @@ public final class RingCentralClient: Sendable {
             case 429:
                 throttled += 1
                 guard throttled < retry.maximumThrottledAttempts else {
+                    // Throttled through a whole budget although every penalty was sat out: more requests in
+                    // this group would only meet the same answer (minutes each when 429s carry no headers),
+                    // so the group stops for the run; its other work waits for the next run.
+                    governor.stop(group, forSeconds: governor.statistics[group]?.window ?? RateGovernor.documentedLimits[group]?.window ?? 60)
                     throw .retriesExhausted(status: 429, attempts: throttled, endpoint: endpoint)
                 }
                 logger.notice("\(endpoint): HTTP 429; \(group.rawValue) group paused for its penalty")
                 prepareRetry()
-            case 408, 500, 502...599:  // 501 Not Implemented is not transient: it is not RingCentral
+            // 501 Not Implemented is not transient: it is not RingCentral. A redirect that reaches here had no
+            // Location; RingCentral's guide says to repeat the request then.
+            case 408, 500, 502...599, 301, 302, 303, 307, 308:
                 // A Retry-After beyond the governor's maximum stops the group: do not sleep it out.
                 let retryAfter = ServerNumber.seconds(response.headers["Retry-After"])
                 if let retryAfter, retryAfter > governor.maximumPenaltySeconds { governor.stop(group, forSeconds: retryAfter) }

@@ -84,6 +84,9 @@ public struct APIErrorBody: Sendable, Equatable {
         case "unauthorized_client", "unsupported_grant_type":
             return "the app may not use the JWT grant: enable the JWT auth flow in the app's settings in the RingCentral Developer Console"
         default:
+            if codes.contains("OAU-105") {
+                return "the JWT belongs to an extension that may not log in (RingCentral refuses its type): use the JWT of a user"
+            }
             if codes.contains(where: { ["OAU-112", "OAU-125"].contains($0) }) {
                 return "the app may not use the JWT grant: enable the JWT auth flow in the app's settings in the RingCentral Developer Console"
             }
@@ -137,7 +140,7 @@ public enum RingCentralError: Error, Sendable, CustomStringConvertible {
                 + "this run stops that work, the next scheduled run resumes"
         case .retriesExhausted(let status, let attempts, let endpoint): "HTTP \(status) from \(endpoint) persisted after \(attempts) attempts"
         case .invalidResponse(let endpoint, let reason): "unexpected response from \(endpoint): \(reason)"
-        case .untrustedURL(let url): "refusing to send credentials to \(url): not on the RingCentral server's domain"
+        case .untrustedURL(let url): "refusing to send credentials to \(RingCentralError.shown(url)): not on the RingCentral server's domain"
         }
     }
 
@@ -151,6 +154,22 @@ public enum RingCentralError: Error, Sendable, CustomStringConvertible {
             return "; the user the JWT belongs to may not read this extension's data: use an admin's JWT, or give the mailbox its own JWT in the tenant's secrets file (\"mailboxes\")"
         }
         return ""
+    }
+
+    /// A URL a payload gave, as a message shows it: control characters escaped (a CR/LF in a hostile
+    /// `contentUri` forged a line in `ringlog pending` and the logs; an ESC could drive the terminal), and
+    /// at most 300 characters (a payload's 200,000-character URL was printed whole).
+    static func shown(_ url: String) -> String {
+        let limit = 300
+        var text = ""
+        for scalar in url.unicodeScalars.prefix(limit) {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                text += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        return url.unicodeScalars.count > limit ? text + "…" : text
     }
 
     /// "N minutes" (rounded up), or "more than a year"; never traps on huge or odd values.

@@ -22,9 +22,10 @@ struct Sync: ParsableCommand {
             finished processing wait in a pending queue (see `ringlog pending`). A run
             with nothing new rewrites nothing but appends its line to logs/runs.jsonl.
 
-            Every incremental run also re-lists the last --reconcile-hours through the
-            call-log list API, and once a day the last --deep-reconcile-days: RingCentral
-            documents its incremental sync as returning new records, so a recording
+            Every incremental run also re-lists, through the call-log list API, from
+            --reconcile-hours before the previous run's sync up to now, and once a day
+            the last --deep-reconcile-days: RingCentral documents its incremental sync
+            as returning new records, so a recording
             attached or a result finalised later is picked up here whatever it does (one
             Heavy request per 1000 calls in the window; unchanged calls write nothing).
 
@@ -48,7 +49,7 @@ struct Sync: ParsableCommand {
     @Flag(help: "Show progress on stderr even when it is not a terminal (it is shown on a terminal anyway).")
     var progress = false
     @Flag(help: "Log each request and decision to stderr (never a secret).") var verbose = false
-    @Option(help: "Hours before the last sync that every run re-lists (0: never).") var reconcileHours = 4.0
+    @Option(help: "Every run re-lists from this many hours before the previous run's sync (0: never).") var reconcileHours = 4.0
     @Option(help: "Days re-listed once a day (0: never).") var deepReconcileDays = 7.0
 
     func validate() throws {

@@ -175,3 +175,48 @@ import Testing
         #expect(record.extensionId == (expected?.stringValue ?? expected.flatMap { if case .number(let n) = $0 { n } else { nil } }))
     }
 }
+
+/// Hostile leg shapes: each fails only what it must, the record is archived, names stay escaped.
+@Suite struct HostileLegsTests {
+    @Test func hostileLegsFailOnlyThemselves() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        func record(_ id: String, legs: JSON, start: String = "2026-11-19T15:00:00.000Z") -> JSON {
+            var object = callRecord(id: id, start: start).objectValue!
+            object["extension"] = nil
+            object["legs"] = legs
+            return .object(object)
+        }
+        let many = (0..<300).map { LegsAndSessionsTests.leg(extensionId: "101000", master: $0 == 0, recording: LegsAndSessionsTests.recording("16622730\(String(format: "%02d", $0 % 100))\($0 / 100)")) }
+        let calls = [
+            record("LegsNotArray", legs: ["recording": LegsAndSessionsTests.recording("1662272601")]),
+            record("LegNoUri", legs: [["master": true, "extension": ["id": 101_000], "recording": ["id": "1662272602"]]],
+                   start: "2026-11-19T15:01:00.000Z"),
+            record("LegHostileExtension", legs: [["master": true, "extension": ["id": "../../etc"], "recording": LegsAndSessionsTests.recording("1662272603")]],
+                   start: "2026-11-19T15:02:00.000Z"),
+            record("ThreeHundredLegs", legs: .array(many), start: "2026-11-19T15:03:00.000Z"),
+            // One id, two URLs: the first reference wins, stored once.
+            record("SameIdTwoUris", legs: [LegsAndSessionsTests.leg(extensionId: "101000", master: true, recording: LegsAndSessionsTests.recording("1662272604")),
+                                          ["extension": ["id": 101_000], "recording": ["id": "1662272604", "contentUri": "https://media.example/other/1662272604/content"]]],
+                   start: "2026-11-19T15:04:00.000Z"),
+            callRecord(id: "Bad\r\nId", start: "2026-11-19T15:05:00.000Z", extra: [("legs", "nope")]),
+        ]
+        var options = SyncOptions()
+        options.defaultHistoryDays = 30
+        let source = ScriptedSource(calls: calls)
+        let report = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()
+        #expect(report.failure == nil)
+        #expect(report.counts["calls"] == 5, "every nameable record is archived: \(report.counts) \(report.errors)")
+        #expect(report.counts["recordings"] == 302, "300 leg recordings, the hostile-extension leg's, one of the shared id: \(report.counts)")
+        #expect(source.downloaded.withLock { $0 }.filter { $0.contains("1662272604") } == ["https://media.example:443/restapi/v1.0/account/1/recording/1662272604/content"])
+        #expect(report.errors.contains { $0.contains("LegsNotArray") && $0.contains("not an array") })
+        #expect(report.errors.contains { $0.contains("LegNoUri") && $0.contains("legs[0].recording lacks") })
+        #expect(report.errors.allSatisfy { !$0.contains("\r\n") }, "no raw control characters in messages: \(report.errors)")
+        #expect(try LegsAndSessionsTests().sidecar(root, tenant, callId: "SameIdTwoUris")["archive"]?["recordings"] == .array([["id": "1662272604"]]))
+        #expect(try LegsAndSessionsTests().sidecar(root, tenant, callId: "ThreeHundredLegs")["archive"]?["recordings"]?.arrayValue?.count == 300)
+        let hostile = try LegsAndSessionsTests().sidecar(root, tenant, callId: "LegHostileExtension")
+        #expect(hostile["archive"]?["item"]?["extensionFolder"]?.stringValue == "_account", "a hostile leg extension id is passed over")
+    }
+}

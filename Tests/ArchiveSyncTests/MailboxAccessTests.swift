@@ -136,3 +136,80 @@ func voicemailRecord(id: String, extensionId: String, created: String = "2026-11
         withExtendedLifetime(scratch) {}
     }
 }
+
+/// A mailbox login that is refused (its own JWT revoked or mistyped) says nothing about its pending
+/// attachments: they wait for the credentials to be fixed, with no attempt counted, so a week of a bad
+/// JWT does not quarantine them (8 attempts), and the refusal is reported once for the mailbox.
+final class RefusedLoginSource: ArchiveSource {
+    let inner: ScriptedSource
+    let downloads = Mutex(0)
+    init(_ inner: ScriptedSource) { self.inner = inner }
+    static let refused = RingCentralError.authenticationFailed(
+        status: 400, body: APIErrorBody(bytes: Array(#"{"error":"invalid_grant","error_description":"Invalid token"}"#.utf8)),
+        server: "https://platform.example", source: "secrets file x.json, mailboxes.102000")
+    func accountInfo() throws(RingCentralError) -> AccountInfo { throw Self.refused }
+    func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { throw Self.refused }
+    func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> { throw Self.refused }
+    func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> { throw Self.refused }
+    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { throw Self.refused }
+    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> { throw Self.refused }
+    func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload { throw Self.refused }
+    func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
+        downloads.withLock { $0 += 1 }
+        throw Self.refused
+    }
+    func revoke() {}
+    var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { [:] }
+}
+
+@Suite struct RefusedMailboxLoginTests {
+    @Test func pendingAttachmentsOfAMailboxWhoseLoginIsRefusedAreNotChargedAnAttempt() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        let messages = (1...3).map { voicemailRecord(id: "50000\($0)", extensionId: "102000") }
+        let main = MailboxGateSource(ScriptedSource(calls: [], messages: messages, extensions: MailboxAccessTests.extensions,
+                                                    messagesMailbox: "102000"), refusing: ["102000", "103000"])
+        // First run: the mailbox's own login works, the attachments are not ready yet (404): pending.
+        let notReady = ScriptedSource(calls: [], messages: messages, mediaStatus: 404, extensions: MailboxAccessTests.extensions,
+                                      messagesMailbox: "102000")
+        var options = SyncOptions()
+        options.retryPendingNow = true
+        _ = try SyncEngine(root: root, tenant: tenant, source: main, mailboxSources: ["102000": notReady], options: options).run()
+        let store = root.store(for: tenant.tenantId)
+        #expect(try store.loadPending().pending.count == 3)
+        // Then the mailbox's JWT is revoked, for more runs than the quarantine allows attempts.
+        let refused = RefusedLoginSource(notReady)
+        for _ in 0..<(options.pendingMaximumAttempts + 1) {
+            let report = try SyncEngine(root: root, tenant: tenant, source: main, mailboxSources: ["102000": refused], options: options).run()
+            #expect(report.errors.filter { $0.contains("login failed") || $0.contains("refused the credentials") }.count == 1,
+                    "the refusal is reported once, for the mailbox: \(report.errors)")
+        }
+        let pending = try store.loadPending()
+        #expect(pending.quarantined.isEmpty, "a refused login quarantines nothing: \(pending.quarantined.map(\.lastError))")
+        #expect(pending.pending.count == 3 && pending.pending.allSatisfy { $0.attempts == 1 }, "\(pending.pending.map(\.attempts))")
+    }
+}
+
+@Suite struct WrongMailboxLoginTests {
+    /// A mailbox given its own JWT that is refused the mailbox as well (the JWT is another user's) is an
+    /// item error naming the secrets-file entry, not lumped into the warning that says to add such a JWT.
+    @Test func aMailboxWhoseOwnJWTIsAnotherUsersIsNamedAsSuch() throws {
+        let scratch = ScratchDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
+        let inner = ScriptedSource(calls: [], messages: [voicemailRecord(id: "500001", extensionId: "102000")],
+                                   extensions: MailboxAccessTests.extensions, messagesMailbox: "102000")
+        let main = MailboxGateSource(inner, refusing: ["102000", "103000"])
+        let anotherUsers = MailboxGateSource(inner, refusing: ["102000"])
+        let report = try SyncEngine(root: root, tenant: tenant, source: main, mailboxSources: ["102000": anotherUsers], options: SyncOptions()).run()
+        let named = report.errors.filter { $0.contains("102000") && $0.contains("\"mailboxes\"") && $0.contains("mailbox's own user") }
+        #expect(named.count == 1, "\(report.errors)")
+        let warning = report.warnings.first { $0.contains("CMN-404") } ?? ""
+        #expect(warning.contains("103 (id 103000)") && !warning.contains("102 (id 102000)"), "\(warning)")
+    }
+}

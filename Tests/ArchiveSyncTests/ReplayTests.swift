@@ -70,3 +70,45 @@ import Testing
         withExtendedLifetime(scratch) {}
     }
 }
+
+/// RingCentral's 2016 sandbox payload, unsnipped (ringcentral-api-docs, details.md at 8df5a384; see
+/// Tests/Fixtures/rc_replay_devtest.py): sandbox hosts with `:443` written out, no top-level `extension`,
+/// legs without `master`, the recording repeated on every leg. Every call and every recording is archived,
+/// each recording once, from media.devtest.ringcentral.com with the bearer.
+@Suite struct SandboxReplayTests {
+    @Test func theSandboxDetailedSampleArchivesEveryCallAndRecording() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let server = try FixtureProcess(script: "rc_replay_devtest.py",
+                                        arguments: [fixtures.appendingPathComponent("payloads/call-log-detailed-devtest-2016.json").path])
+        let port = server.startup["port"]?.int64Value ?? 0
+        var configuration = CurlConfiguration()
+        configuration.caBundlePath = server["ca"]
+        configuration.connectTo = ["platform.devtest.ringcentral.com:443:127.0.0.1:\(port)", "media.devtest.ringcentral.com:443:127.0.0.1:\(port)"]
+        var retry = RetryPolicy()
+        retry.maximumAttempts = 2
+        let serverURL = "https://platform.devtest.ringcentral.com"
+        let client = RingCentralClient(credentials: RingCentralCredentials(serverURL: serverURL, clientId: "id", clientSecret: "secret", jwt: "a.b.c"),
+                                       http: CurlHTTPClient(configuration: configuration), retry: retry)
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "sandbox", server: serverURL, since: Timestamp(iso8601: "2016-01-01T00:00:00Z"))
+        var options = SyncOptions()
+        options.windowDays = 4000
+        let report = try SyncEngine(root: root, tenant: tenant, source: client, options: options).run()
+        #expect(report.failure == nil && report.errors.isEmpty, "\(report.failure ?? "") \(report.errors)")
+        let files = (FileManager.default.enumerator(atPath: root.tenantDirectory(tenant.tenantId))?.allObjects as? [String]) ?? []
+        for call in ["asaxddksz5s42ma", "asaosc9fimaof24", "asaolzriqjlafyu"] {
+            #expect(files.contains { $0.hasPrefix("101/2016-06-06/") && $0.contains("_call.\(call)") }, "the legs' extension files call \(call): \(files)")
+        }
+        for recording in ["1662272004", "1659910004", "1659903004"] {
+            #expect(files.filter { $0.hasSuffix("_\(recording).mp3") }.count == 1, "recording \(recording) once: \(files)")
+        }
+        #expect(report.counts["recordings"] == 3 && report.pending == 0, "\(report.counts)")
+        let served = try String(contentsOfFile: server["served"], encoding: .utf8).split(separator: "\n").compactMap { try? JSON.parse(Array($0.utf8)) }
+        let media = served.filter { $0["path"]?.stringValue?.contains("/content") == true }
+        #expect(media.count == 3 && media.allSatisfy { $0["authorized"] == .bool(true) && $0["host"]?.stringValue?.hasPrefix("media.devtest.ringcentral.com") == true },
+                "\(media)")
+        withExtendedLifetime(scratch) {}
+    }
+}
+

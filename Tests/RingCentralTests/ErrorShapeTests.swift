@@ -47,6 +47,41 @@ import Testing
         #expect(!error.description.contains("client id"), "the app credentials are not blamed: \(error)")
     }
 
+    /// RingCentral's error table (developers.ringcentral.com/guide/basics/errors) gives the token endpoint's
+    /// grant and login refusals as HTTP 403: OAU-112 "The client is unauthorized for the required grant type:
+    /// [${grant_type}]", OAU-105 "Login for ${extensionType} extension is not allowed." They are refused
+    /// credentials (exit 3, with the advice), not a server error.
+    @Test(arguments: [
+        #"{"errors":[{"errorCode":"OAU-112","message":"The client is unauthorized for the required grant type: [urn:ietf:params:oauth:grant-type:jwt-bearer]"}]}"#,
+        #"{"error":"unauthorized_client","error_description":"The client is unauthorized for the required grant type: [urn:ietf:params:oauth:grant-type:jwt-bearer]","errors":[{"errorCode":"OAU-112","message":"The client is unauthorized for the required grant type: [urn:ietf:params:oauth:grant-type:jwt-bearer]"}]}"#,
+    ])
+    func aGrantRefusedWith403IsALoginFailureThatSaysToEnableTheJWTFlow(body: String) async throws {
+        let error = try await Self.loginError(.json(403, body))
+        guard case .authenticationFailed = error else { Issue.record("not a login failure: \(error)"); return }
+        #expect(error.description.contains("JWT auth flow"), "\(error)")
+    }
+
+    @Test func aLoginRefusedForTheExtensionTypeIsALoginFailure() async throws {
+        let body = #"{"errors":[{"errorCode":"OAU-105","message":"Login for Department extension is not allowed."}]}"#
+        let error = try await Self.loginError(.json(403, body))
+        guard case .authenticationFailed = error else { Issue.record("not a login failure: \(error)"); return }
+        #expect(error.description.contains("OAU-105") && error.description.contains("JWT of a user"), "\(error)")
+    }
+
+    /// Verbatim token-endpoint answers quoted in public RingCentral threads: ringcentral-api-docs PR #33
+    /// (2018-04-13, sandbox, `invalid_client` with OAU-123 "Client authentication is required") and
+    /// ringcentral-php issue #41 (2017-02-08, top-level OAU-123 "Authorization header is not specified").
+    @Test(arguments: [
+        (400, #"{"error" : "invalid_client", "error_description" : "Client authentication is required", "errors" : [ { "errorCode" : "OAU-123", "message" : "Client authentication is required" } ] }"#,
+         "client id and client secret"),
+        (401, #"{ "errorCode" : "OAU-123", "message" : "Authorization header is not specified" }"#, "client id and client secret"),
+    ])
+    func publicTokenEndpointAnswersAreLoginFailuresNamingTheCredential(status: Int, body: String, advice: String) async throws {
+        let error = try await Self.loginError(.json(status, body))
+        guard case .authenticationFailed = error else { Issue.record("not a login failure: \(error)"); return }
+        #expect(error.description.contains(advice) && error.description.contains("OAU-123"), "\(error)")
+    }
+
     @Test func anAppWithoutTheJWTGrantIsToldToEnableIt() async throws {
         let body = #"{"error":"unauthorized_client","errors":[{"errorCode":"OAU-251","message":"Unauthorized for this grant type"}],"error_description":"Unauthorized for this grant type"}"#
         let error = try await Self.loginError(.json(400, body))

@@ -44,4 +44,14 @@ import Testing
     func mediaOriginsAreComparedWithTheDefaultPortFilledIn(server: String, url: String, allowed: Bool) {
         #expect(TrustedHosts(serverURL: server).allows(url) == allowed)
     }
+
+    /// A refused URL is shown with its control characters escaped and cut at 300 characters: a CR/LF in a
+    /// hostile contentUri forged a line in `ringlog pending`; a 200,000-character one was printed whole.
+    @Test func aRefusedURLIsShownWithoutControlCharactersAndBounded() {
+        let forged = RingCentralError.untrustedURL("https://evil.example/x\r\nX-Injected: 1\u{1B}]0;title\u{07}").description
+        #expect(!forged.contains("\r") && !forged.contains("\n") && !forged.contains("\u{1B}") && !forged.contains("\u{07}"), "\(forged)")
+        #expect(forged.contains("evil.example/x\\u{d}\\u{a}X-Injected"), "\(forged)")
+        let long = RingCentralError.untrustedURL("https://evil.example/" + String(repeating: "a", count: 200_000)).description
+        #expect(long.count < 500, "\(long.count)")
+    }
 }
