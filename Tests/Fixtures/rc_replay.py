@@ -9,24 +9,11 @@ Only the envelopes the guide does not print are built here (account info, the me
 around the verbatim voicemail record, media bytes); every record is served byte-for-byte as published.
 Prints one JSON line: {"port": P, "ca": PATH, "served": PATH-of-request-log}.
 """
-import http.server, json, os, ssl, subprocess, sys, tempfile, threading, urllib.parse
+import json, os, sys, urllib.parse
+from tls_standin import RecordingHandler, make_certificate, now_iso, serve
 
 examples = sys.argv[1]
-work = tempfile.mkdtemp(prefix="rc-replay-")
-ca_key, ca_cert = os.path.join(work, "ca.key"), os.path.join(work, "ca.pem")
-key, csr, cert = os.path.join(work, "srv.key"), os.path.join(work, "srv.csr"), os.path.join(work, "srv.pem")
-ext = os.path.join(work, "ext.cnf")
-quiet = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=replay test CA",
-                "-keyout", ca_key, "-out", ca_cert], **quiet)
-subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=platform.ringcentral.com", "-keyout", key, "-out", csr], **quiet)
-open(ext, "w").write("subjectAltName=DNS:platform.ringcentral.com,DNS:media.ringcentral.com\n")
-subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
-                "-extfile", ext, "-out", cert], **quiet)
-
-def now_iso():
-    import datetime
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+work, ca_cert, cert, key = make_certificate("rc-replay-", ["platform.ringcentral.com", "media.ringcentral.com"])
 
 def load(name):
     return json.load(open(os.path.join(examples, name)))
@@ -38,26 +25,8 @@ voicemail = load("message-store-voicemail-record.json")
 simple_list = load("call-log-list-response-simple.json")
 detailed = load("call-log-record-detailed-with-legs.json")
 listed = [detailed] + [r for r in simple_list["records"] if r["id"] != detailed["id"]] + [load("call-log-record-simple-with-recording.json")]
-log_path = os.path.join(work, "requests.jsonl")
-log = open(log_path, "a")
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args): pass
-
-    def reply(self, status, body, content_type="application/json"):
-        if isinstance(body, (dict, list)): body = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def record(self):
-        log.write(json.dumps({"method": self.command, "host": self.headers.get("Host"), "path": self.path,
-                              "authorized": (self.headers.get("Authorization") or "").startswith("Bearer ")}) + "\n")
-        log.flush()
-
+class Handler(RecordingHandler):
     def do_POST(self):
         self.record()
         length = int(self.headers.get("Content-Length") or 0)
@@ -111,9 +80,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, raw_text("message-store-list-response-sms.json"))
         self.reply(404, {"errors": [{"errorCode": "CMN-102", "message": "Resource for parameter [uri] is not found"}]})
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-print(json.dumps({"port": server.server_address[1], "ca": ca_cert, "served": log_path}), flush=True)
-server.serve_forever()
+serve(Handler, work, ca_cert, cert, key)

@@ -11,42 +11,13 @@ three Detailed records of account 133128004 with no top-level `extension`, legs 
 record's recording repeated on every leg. FSync and the list serve those records; ISync none; the
 envelope's syncTime is now. Prints one JSON line: {"port": P, "ca": PATH, "served": PATH-of-request-log}.
 """
-import datetime, http.server, json, os, ssl, subprocess, sys, tempfile, urllib.parse
+import json, sys, urllib.parse
+from tls_standin import RecordingHandler, make_certificate, now_iso, serve
 
 payload = json.load(open(sys.argv[1]))
-work = tempfile.mkdtemp(prefix="rc-replay-devtest-")
-ca_key, ca_cert = os.path.join(work, "ca.key"), os.path.join(work, "ca.pem")
-key, csr, cert, ext = [os.path.join(work, n) for n in ("srv.key", "srv.csr", "srv.pem", "ext.cnf")]
-quiet = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=replay test CA",
-                "-keyout", ca_key, "-out", ca_cert], **quiet)
-subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=platform.devtest.ringcentral.com", "-keyout", key, "-out", csr], **quiet)
-open(ext, "w").write("subjectAltName=DNS:platform.devtest.ringcentral.com,DNS:media.devtest.ringcentral.com\n")
-subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
-                "-extfile", ext, "-out", cert], **quiet)
-log_path = os.path.join(work, "requests.jsonl")
-log = open(log_path, "a")
+work, ca_cert, cert, key = make_certificate("rc-replay-devtest-", ["platform.devtest.ringcentral.com", "media.devtest.ringcentral.com"])
 
-def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args): pass
-
-    def reply(self, status, body, content_type="application/json"):
-        if isinstance(body, (dict, list)): body = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def record(self):
-        log.write(json.dumps({"method": self.command, "host": self.headers.get("Host"), "path": self.path,
-                              "authorized": (self.headers.get("Authorization") or "").startswith("Bearer ")}) + "\n")
-        log.flush()
-
+class Handler(RecordingHandler):
     def do_POST(self):
         self.record()
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -84,9 +55,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, {"records": [], "paging": {"page": 1}, "navigation": {}})
         self.reply(404, {"errors": [{"errorCode": "CMN-102", "message": "Resource for parameter [uri] is not found"}]})
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-print(json.dumps({"port": server.server_address[1], "ca": ca_cert, "served": log_path}), flush=True)
-server.serve_forever()
+serve(Handler, work, ca_cert, cert, key)
