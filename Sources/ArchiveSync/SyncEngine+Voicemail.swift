@@ -13,6 +13,7 @@ extension SyncEngine {
     func syncVoicemail() throws {
         var unreadable: [ExtensionInfo] = []
         for ext in extensions.values.sorted(by: { $0.id < $1.id }) where isMailbox(ext) {
+            if let interruption = interruption() { throw interruption }  // a signal, or the call-log part failed
             do {
                 try syncMailbox(ext)
             } catch let error as RunFatalError {

@@ -39,14 +39,21 @@ public final class SyncEngine {
     /// Exclusion rules and tombstones, loaded once per run (SyncEngine+Governance.swift).
     var governance: TenantGovernance?
     var governanceSkipped = Set<String>()
+    /// Held by whichever part of the run does local work while the rate groups run concurrently
+    /// (SyncEngine+Groups.swift); the sources release it only while a request is on the network.
+    let engineLock: EngineLock
+    /// Raised when one concurrent part failed: the other stops at its next item.
+    let groupStop = CancellationFlag()
 
     public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, mailboxSources: [String: any ArchiveSource] = [:],
                 options: SyncOptions = SyncOptions(), logger: Logger = Logger(label: "ringlog.sync")) {
         self.root = root
         self.tenant = tenant
         self.store = root.store(for: tenant.tenantId)
-        self.source = source
-        self.mailboxSources = mailboxSources
+        let lock = EngineLock()
+        engineLock = lock
+        self.source = LockReleasingSource(inner: source, lock: lock)
+        self.mailboxSources = mailboxSources.mapValues { LockReleasingSource(inner: $0, lock: lock) }
         self.options = options
         self.logger = logger
         report = SyncReport(tenantId: tenant.tenantId, startedAt: Timestamp.now())
@@ -78,14 +85,19 @@ public final class SyncEngine {
             try bindAccount()
             try loadExtensions()
             try retryPending()
-            try stoppingOnLongPenalty("call log and recordings") { try syncCallLog() }
-            try syncVoicemail()
+            // The call log with its recordings (Heavy) and the messages (Light, Medium) drain their own
+            // budgets at the same time (SyncEngine+Groups.swift).
+            try runGroupsConcurrently(heavy: {
+                try stoppingOnLongPenalty("call log and recordings") { try syncCallLog() }
+            }, others: { [self] in
+                try syncVoicemail()
+            })
             try checkpoint()
         } catch {
             // A lost lease is the cause of whatever failed after it (an aborted transfer, a refused write);
             // else a raised stop flag is a signal's doing.
             var cause = error
-            if let interruption = interruption() { cause = interruption }
+            if let interruption = signalInterruption() { cause = interruption }
             do { try writer.check() } catch { cause = error }
             fail(cause)
             // Whatever completed before a RingCentral failure is durable; record it. After a disk, lease
@@ -257,8 +269,16 @@ public final class SyncEngine {
         try? writer.appendRunLine(line)
     }
 
-    /// The stop flag raised by a signal (not by a lost lease), as the error that ends the run.
+    /// The stop flag raised by a signal (not by a lost lease), as the error that ends the run; or the
+    /// other concurrent part's failure, which stops this one too (its own error is the run's cause).
     func interruption() -> RunInterrupted? {
+        if let interrupted = signalInterruption() { return interrupted }
+        guard groupStop.isCancelled else { return nil }
+        return RunInterrupted(reason: groupStop.reason ?? "the other part of the run stopped", signal: nil)
+    }
+
+    /// The stop flag raised by a signal (not by a lost lease), as the error that ends the run.
+    func signalInterruption() -> RunInterrupted? {
         guard let flag = options.cancellation, flag.isCancelled, !writer.lease.isFenced else { return nil }
         return RunInterrupted(reason: flag.reason ?? "interrupted", signal: options.interruptingSignal?() )
     }

@@ -78,16 +78,22 @@ public final class RateGovernor: Sendable {
     ]
 
     /// Margin on learned intervals and windows: covers the latency between our clock and the server's.
+    /// A window counts as `window × (1 + margin) + absoluteMargin`: a request reaches the server a few
+    /// milliseconds after we count it, and that delay does not grow with the window, so most of the
+    /// margin is absolute (pacing at L per 1.1 W left a tenth of the Heavy budget, which bounds how
+    /// fast a recording backlog drains, unused).
     let margin: Double
+    let absoluteMargin: Double
     let defaultRetryAfter: Double
     let burst: Double
     /// The longest wait the governor sits out; a longer one stops the group for the run.
     public let maximumPenaltySeconds: Double
     private let groups = Mutex<[RateLimitGroup: GroupState]>([:])
 
-    public init(margin: Double = 0.1, defaultRetryAfterSeconds: Double = 30, burst: Int = 2,
+    public init(margin: Double = 0.03, absoluteMargin: Double = 0.1, defaultRetryAfterSeconds: Double = 30, burst: Int = 2,
                 maximumPenaltySeconds: Double = 900) {
-        self.margin = margin.isFinite ? min(max(margin, 0), 1) : 0.1
+        self.margin = margin.isFinite ? min(max(margin, 0), 1) : 0.03
+        self.absoluteMargin = absoluteMargin.isFinite ? min(max(absoluteMargin, 0), 10) : 0.1
         self.burst = Double(max(1, burst))
         self.defaultRetryAfter = defaultRetryAfterSeconds.isFinite ? min(max(defaultRetryAfterSeconds, 0), 900) : 30
         self.maximumPenaltySeconds = maximumPenaltySeconds.isFinite ? max(maximumPenaltySeconds, 0) : 900
@@ -152,7 +158,7 @@ public final class RateGovernor: Sendable {
             if available < 1 { earliest = max(earliest, now + (1 - available) / rate) }
         }
         if let limit = state.limit, let window = state.window, limit > 0 {
-            let span = window * (1 + margin)
+            let span = span(window)
             let recent = state.sendTimes.filter { $0 > now - span }
             if recent.count >= limit { earliest = max(earliest, recent[recent.count - limit] + span) }
         }
@@ -162,8 +168,11 @@ public final class RateGovernor: Sendable {
     /// Requests per second the bucket refills at, once the budget is known.
     private func refillRate(_ state: GroupState) -> Double? {
         guard let limit = state.limit, let window = state.window, limit > 0, window > 0 else { return nil }
-        return Double(limit) / (window * (1 + margin))
+        return Double(limit) / span(window)
     }
+
+    /// A learned window stretched by the margins (see `margin`).
+    private func span(_ window: Double) -> Double { window * (1 + margin) + absoluteMargin }
 
     /// Records the outcome of the request that `acquire` admitted. `headers` are the response's
     /// (nil after a transport failure).
@@ -174,7 +183,7 @@ public final class RateGovernor: Sendable {
             state.inFlight = false
             let now = monotonicSeconds()
             if let window = state.window {
-                state.sendTimes.removeAll { $0 <= now - window * (1 + margin) * 2 }
+                state.sendTimes.removeAll { $0 <= now - span(window) * 2 }
             } else if state.sendTimes.count > 10_000 {
                 state.sendTimes.removeFirst(state.sendTimes.count - 10_000)  // no window learned: keep it bounded
             }
@@ -191,9 +200,9 @@ public final class RateGovernor: Sendable {
                 // The budget is gone and more of it was spent than we sent ourselves (allowing one for
                 // clock skew at the window's edge): another client shares it, so wait a whole window.
                 if remaining <= 0, let limit = state.limit, let window = state.window,
-                    limit - remaining > state.sendTimes.filter({ $0 > now - window * (1 + margin) }).count + 1
+                    limit - remaining > state.sendTimes.filter({ $0 > now - span(window) }).count + 1
                 {
-                    state.waitForWindowUntil = now + window * (1 + margin)
+                    state.waitForWindowUntil = now + span(window)
                 }
             }
             state.statistics.limit = state.limit
@@ -208,7 +217,7 @@ public final class RateGovernor: Sendable {
             } else if status == 429 {
                 // RingCentral's limits that answer without headers (account-level, defensive, per-service)
                 // still mean a penalty: without `Retry-After`, sit out the group's window, else the default.
-                state.penaltyUntil = now + (retryAfter ?? state.window ?? defaultRetryAfter) * (1 + margin / 2) + 0.05
+                state.penaltyUntil = now + (retryAfter ?? state.window ?? defaultRetryAfter) * (1 + margin) + absoluteMargin
                 if state.limit == nil || state.window == nil {
                     // A group that throttles before saying its budget is paced at RingCentral's documented
                     // default from now on (the guide's table), until its headers say otherwise.
