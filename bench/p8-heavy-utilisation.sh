@@ -7,7 +7,7 @@
 #   bench/p8-heavy-utilisation.sh [days] [calls-per-day] [time-scale]   (or bench/run P8)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-days=${1:-4}; per_day=${2:-40}; scale=${3:-20}
+days=${1:-7}; per_day=${2:-40}; scale=${3:-20}
 bench_build
 work=$(mktemp -d); trap 'stop_simulator; rm -rf "$work"' EXIT
 "$bin/ringlog-simulator" --port 0 --seed 5 --days "$days" --calls-per-day "$per_day" --users 4 --time-scale "$scale" \

@@ -80,12 +80,9 @@ extension SyncEngine {
         beginPhase("call log, full sync", total: result.records.count)
         try archiveRejected(result.rejected, kind: "call")
         let from = min(relistFrom, state.callLog.backfill?.cursor ?? relistFrom)
-        // FSync returns the newest calls. Those the list walk below will meet again (every one from
-        // `from` on: the walk reaches the token's time) are archived then, in date order, with their
-        // media oldest first (closest to RingCentral's deletion); archiving them here too would only
-        // keep the Heavy budget idle while hundreds of sidecars are written. The state saved below
-        // covers them through the backfill range, so a crash before the walk loses none.
-        try archiveCalls(result.records.filter { $0.startTime < from })
+        // FSync returns the newest calls. Those the list walk below will meet again get their media
+        // then, in date order, so that downloads run oldest first (closest to RingCentral's deletion).
+        try archiveCalls(result.records, fetchMediaBefore: from)
         state.callLog.backfill = BackfillRange(from: from, to: result.syncTime.adding(seconds: 1), cursor: from)
         state.callLog.syncToken = result.syncToken
         state.callLog.syncTime = result.syncTime
@@ -132,13 +129,13 @@ extension SyncEngine {
     }
 
     /// Writes (or revises) each call's sidecar and downloads its recordings, oldest call first.
-    func archiveCalls(_ records: [CallLogRecord]) throws {
+    func archiveCalls(_ records: [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil) throws {
         // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
         for record in records.sorted(by: { $0.startTime < $1.startTime }) where tenant.since.map({ record.startTime >= $0 }) ?? true {
             // The disk, the lease or a control file failing stops the run; anything else fails this call only.
             try perItem({ ("call \(String(record.id.prefix(80)).debugDescription)", ["callId": .string(String(record.id.prefix(80)))]) }) {
                 do {
-                    try archiveCall(record)
+                    try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)
                 } catch let error as ArchiveNames.InvalidIdentifier {
                     // The call cannot be named (its id or extension): keep what RingCentral sent.
                     try writer.saveUnfiled(kind: "call", record: .object(record.raw), reason: "\(error)")
@@ -149,7 +146,7 @@ extension SyncEngine {
         }
     }
 
-    private func archiveCall(_ record: CallLogRecord) throws {
+    private func archiveCall(_ record: CallLogRecord, fetchMedia: Bool) throws {
         guard try admitsCall(record) else { return }  // excluded or removed by a pass: nothing reaches the disk
         let callId = try ArchiveNames.callId(record.id)
         let existing = try manifest.callSidecarPath(callId: callId, start: record.startTime)
@@ -175,7 +172,7 @@ extension SyncEngine {
                 continue
             }
             references.append(Sidecar.ReferencedRecording(id: reference.id))
-            guard !opened.sidecar.hasMedia(kind: .recording, id: reference.id) else { continue }
+            guard fetchMedia && !opened.sidecar.hasMedia(kind: .recording, id: reference.id) else { continue }
             // A bad recording id fails that recording only; the call's record is still archived.
             let baseName: String
             do { baseName = try ArchiveNames.recordingBaseName(start: record.startTime, recordingId: reference.id) } catch {

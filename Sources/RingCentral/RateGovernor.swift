@@ -15,8 +15,9 @@ public enum RateLimitGroup: String, Sendable, CaseIterable, Hashable {
 /// Per-group request pacing inside the client.
 ///
 /// - Paces: once a group's limit L and window W are known, a token bucket refills at L/W (less a
-///   small margin) and holds at most `burst` (2) requests, so the budget is spent evenly instead of
-///   in a burst followed by a 429, while a lone pair (log in, then revoke) is not kept waiting.
+///   small margin) and holds at most `burst` (5) requests, so the budget is spent evenly instead of
+///   in a burst followed by a 429, while the requests a stretch of local work left unsent (writing a
+///   page of sidecars keeps Heavy idle for a second) catch up instead of being lost to the budget.
 /// - Counts: a local sliding log never lets more than L requests into any window of W (stretched by
 ///   the margin, since the server sees our requests a little later than we send them).
 /// - Defers to the server: when `X-Rate-Limit-Remaining` says the budget is gone although we did not
@@ -90,7 +91,7 @@ public final class RateGovernor: Sendable {
     public let maximumPenaltySeconds: Double
     private let groups = Mutex<[RateLimitGroup: GroupState]>([:])
 
-    public init(margin: Double = 0.03, absoluteMargin: Double = 0.1, defaultRetryAfterSeconds: Double = 30, burst: Int = 2,
+    public init(margin: Double = 0.03, absoluteMargin: Double = 0.1, defaultRetryAfterSeconds: Double = 30, burst: Int = 5,
                 maximumPenaltySeconds: Double = 900) {
         self.margin = margin.isFinite ? min(max(margin, 0), 1) : 0.03
         self.absoluteMargin = absoluteMargin.isFinite ? min(max(absoluteMargin, 0), 10) : 0.1
