@@ -214,11 +214,19 @@ public enum Exclusions {
                     }
                 }
             }
-            // Items a purge moved to the trash whole.
+            // Items a purge moved to the trash whole: a hold placed since keeps them there too (§14.2:
+            // nothing an active hold covers is emptied from the trash), as `trash empty` does.
             for trashRun in store.trashRuns() {
                 let base = DurableFiles.join(store.trashDirectory, trashRun)
                 try ArchiveReader(tenantDirectory: base).forEachDayFolder { day in
-                    for (plan, _, _) in matching(day, base: base) {
+                    for (plan, identity, start) in matching(day, base: base) {
+                        let recordings = plan.files.compactMap { $0.kind == .recording ? ItemFileName($0.name) : nil }
+                        if holds.holding(extensionFolder: day.extensionFolder, start: start, latestStart: start.adding(milliseconds: 999), item: identity) != nil
+                            || references.holding(folder: day.relativePath, recordings: recordings, holds: holds) != nil
+                        {
+                            held += plan.files.count
+                            continue
+                        }
                         for file in plan.files {
                             onPlannedFile?(".trash/\(trashRun)/" + plan.path(file.name), plan.rule)
                             try writer?.deleteFromTrash(trashRun + "/" + plan.path(file.name))

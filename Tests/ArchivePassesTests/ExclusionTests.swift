@@ -128,4 +128,28 @@ import Testing
         }
         for line in try tenant.auditLines() { #expect(try Schemas.errors(line, "audit-line.schema.json").isEmpty, "\(line.serialized())") }
     }
+
+    /// An item a purge moved to the trash, and a hold placed since covers, stays in the trash when an
+    /// exclusion matching it is applied (a hold beats an exclusion, in the trash too); without the
+    /// hold it goes.
+    @Test(arguments: [true, false]) func aHeldItemInTheTrashStaysWhenAnExclusionMatchesIt(held: Bool) throws {
+        let tenant = try TestTenant()
+        let secret = "+14155550123"
+        try tenant.write { writer in
+            try tenant.addCall("TrashedSecret", folder: "103", daysAgo: 60, recordings: ["4"], from: secret, writer: writer)
+        }
+        _ = try Policy.set(store: tenant.store, changes: .init(calls: "30d", recordings: "30d"), reason: "p", context: tenant.context())
+        _ = try Purge.run(store: tenant.store, dryRun: false, maxDelete: nil, context: tenant.context())
+        #expect(tenant.itemFiles(includingTrash: true).contains { $0.contains(".trash/") && $0.contains("call.trashedsecret") })
+        if held { _ = try LegalHolds.add(store: tenant.store, scope: HoldScope(extensionFolder: "103"), reason: "matter", context: tenant.context()) }
+        _ = try Exclusions.add(store: tenant.store, target: .number("415 555 0123"), country: nil, label: "line", reason: "private", key: key,
+                               context: tenant.context())
+        let dry = try Exclusions.apply(store: tenant.store, key: key, keyPath: "k", dryRun: true, context: tenant.context())
+        #expect(dry.json["trash"]?.int64Value == (held ? 0 : 2) && dry.json["held"]?.int64Value == (held ? 2 : 0), "\(dry.json)")
+        let report = try Exclusions.apply(store: tenant.store, key: key, keyPath: "k", dryRun: false, context: tenant.context())
+        let files = tenant.itemFiles(includingTrash: true)
+        #expect(files.contains { $0.contains("call.trashedsecret") } == held, "\(files)")
+        #expect(files.contains { $0.hasSuffix("_4.mp3") } == held, "\(files)")
+        #expect((report.outcome == .partial) == held, "held items stay, exit 4")
+    }
 }
