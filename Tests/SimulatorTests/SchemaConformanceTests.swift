@@ -172,6 +172,34 @@ import Testing
         #expect(gone > 0, "deleted and purged records conform too")
     }
 
+    /// RecordingInsights (getRecordingInsights) in both revisions, SessionsInsightsResource, and the
+    /// 403 of an unlicensed account.
+    @Test func ringSenseInsightsConform() throws {
+        var driver = EngineDriver()
+        try driver.login()
+        let start = Timestamp(iso8601: "2026-11-20T23:00:00Z")!
+        let account = driver.engine.state.withLock { $0.world.accounts[0] }
+        let first = try #require(account.insights.first { $0.revisedAt != nil && $0.createdAt <= start && $0.revisedAt! > start })
+        let full = try #require(account.insights.first { ($0.revisedAt ?? $0.createdAt) <= start })
+        let path = "/ai/ringsense/v1/public/accounts/{accountId}/domains/{domain}/records/{sourceRecordId}/insights"
+        for insight in [first, full] {
+            let (status, body) = try driver.getJSON("/ai/ringsense/v1/public/accounts/~/domains/pbx/records/\(insight.recordingId)/insights")
+            #expect(status == 200)
+            try expectConforms(body, path: path)
+        }
+        let (_, session) = try driver.getJSON("/ai/ringsense/v1/public/accounts/~/domains/pbx/sessions/\(full.telephonySessionId)/insights")
+        // RSPagingModel requires sortableFields, while its EnumeratedPagingModel branch says
+        // additionalProperties: false: the spec contradicts itself, so each record is checked
+        // against RecordingInsights and the paging by hand.
+        for record in session["records"]?.arrayValue ?? [] { try expectConforms(record, path: path) }
+        let paging = try #require(session["paging"]?.objectValue)
+        #expect(["page", "perPage", "pageStart", "pageEnd", "totalElements", "sortableFields"].allSatisfy { paging[$0] != nil })
+        var unlicensed = EngineDriver { $0.ringSense.allUnlicensed = true }
+        try unlicensed.login()
+        let refused = unlicensed.get("/ai/ringsense/v1/public/accounts/~/domains/pbx/records/\(full.recordingId)/insights")
+        try expectConforms(try JSON.parse(refused.body), path: path, status: "403", tolerating: Self.errorExtras.union(["permissionName"]))
+    }
+
     @Test func errorBodies() throws {
         var driver = EngineDriver { $0.timeScale = 1 }
         try driver.login()
