@@ -67,7 +67,7 @@ struct Renderer {
         object["startTime"] = .string(call.start.iso8601)
         object["duration"] = .int(call.durationSeconds)
         object["durationMs"] = .int(Int64(call.durationSeconds) * 1000)
-        object["type"] = "Voice"
+        object["type"] = .string(call.callType)
         object["internalType"] = call.transport == "VoIP" ? "Local" : "LongDistance"
         object["direction"] = .string(call.direction)
         object["action"] = .string(call.action)
@@ -91,7 +91,7 @@ struct Renderer {
         if let messageId = call.messageId, let extensionId = call.extensionId {
             object["message"] = [
                 "uri": .string("\(accountURI)/extension/\(extensionId)/message-store/\(messageId)"),
-                "id": .string(messageId), "type": "VoiceMail",
+                "id": .string(messageId), "type": call.callType == "Fax" ? "Fax" : "VoiceMail",
             ]
         }
         object["transport"] = .string(call.transport)

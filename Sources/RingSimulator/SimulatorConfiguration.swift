@@ -84,6 +84,10 @@ public struct MessageMix: Sendable, Equatable {
     /// Extensions of type `FaxUser` per account (fax-only, inbound and outbound faxes). 0 by default:
     /// an account's extension list is otherwise unchanged from before messages were simulated.
     public var faxUsers = 0
+    /// Of faxes (not of departments): a call-log record of type `Fax` (action Incoming/Outgoing Fax)
+    /// whose `message` links the fax, as RingCentral lists faxes since API 1.0.32. 0 by default: it
+    /// adds call records (and call counts) to an account's call log.
+    public var faxCallLogShare = 0.0
 
     public init() {}
 

@@ -39,6 +39,40 @@ extension SimAccount {
         }
         messages += generator.messages
         shapeMessages(configuration: configuration)
+        addFaxCallRecords(configuration: configuration)
+    }
+
+    /// A fax's call-log record: type `Fax`, action `Incoming Fax`/`Outgoing Fax`, result `Received`,
+    /// `Sent` or `Fax Not Sent` (CallActionEnum, CallResultEnum), `message` {id, type Fax, uri}
+    /// (CallLogRecordMessage: "Linked message (Fax/Voicemail)"), about 30 s a page before the message.
+    private mutating func addFaxCallRecords(configuration: SimulatorConfiguration) {
+        guard configuration.messages.faxCallLogShare > 0 else { return }
+        var ids = Set(calls.map(\.id))
+        for position in messages.indices where messages[position].type == .fax {
+            let message = messages[position]
+            guard let owner = extensions.first(where: { $0.id == message.extensionId }), owner.type != "Department" else { continue }
+            var random = SeededRandom(seed: configuration.seed, 10, UInt64(index), MediaBytes.fnv1a(message.id))
+            guard random.chance(configuration.messages.faxCallLogShare) else { continue }
+            var id = SimAccount.callId(&random)
+            while ids.contains(id) { id = SimAccount.callId(&random) }
+            ids.insert(id)
+            let inbound = message.direction == "Inbound"
+            let duration = 20 + 30 * (message.faxPageCount ?? 1)
+            let failed = message.changes.contains { $0.messageStatus == "SendingFailed" }
+            let local = SimParty(phoneNumber: directNumber(owner), extensionNumber: owner.number, extensionId: owner.id, name: owner.name, location: nil)
+            let remote = SimParty(phoneNumber: (inbound ? message.from : message.to.first)?.phoneNumber, extensionNumber: nil,
+                                  extensionId: nil, name: nil, location: nil)
+            var call = SimCall(
+                id: id, sessionId: String(13_916_417_004 + Int64(random.int(0...899_999_999))),
+                telephonySessionId: "s-" + SimAccount.hex(&random, 20) + "z" + SimAccount.hex(&random, 10) + "0000",
+                start: message.created.adding(seconds: -Double(duration)), durationSeconds: duration,
+                direction: message.direction, action: inbound ? "Incoming Fax" : "Outgoing Fax", transport: "PSTN",
+                provisionalResult: nil, result: inbound ? "Received" : (failed ? "Fax Not Sent" : "Sent"), reason: nil, finalizedAt: nil,
+                from: inbound ? remote : local, to: inbound ? local : remote, extensionId: owner.id, recording: nil, messageId: message.id)
+            call.callType = "Fax"
+            calls.append(call)
+            messages[position].callId = id
+        }
     }
 
     /// Older shapes, unknown attachment types, and the changes over time, decided per message.

@@ -123,6 +123,8 @@ struct SimCall: Sendable {
     var recording: SimRecording?
     let messageId: String?
     var recordingPlacement = RecordingPlacement.masterLeg
+    /// CallTypeEnum: `Voice`, or `Fax` for the call-log record of a fax (its `message` the fax).
+    var callType = "Voice"
     /// `extension` only on the legs (`{id, uri}`), none on the record
     /// ([EX:call-log-record-detailed-inbound.jsonc]: the record has none, its legs do).
     var extensionOnLegsOnly = false

@@ -154,7 +154,9 @@ struct SimulatorCommand: AsyncParsableCommand {
                      outbound SourceDocument(s) + RenderedDocument, coverIndex,
                      coverPageText, Queued then Sent/Delivered/DeliveryFailed or
                      SendingFailed (faxErrorCode on the recipient); departments
-                     and --fax-users N FaxUser extensions receive faxes
+                     and --fax-users N FaxUser extensions receive faxes;
+                     --fax-call-records (0) of them also get a call-log record
+                     of type Fax (Incoming/Outgoing Fax) whose message links it
             Older shapes: --untyped-attachments (default 0.1 of attachments) and
             --untyped-voicemail-audio (0.1 of voicemails) carry contentType and
             no type; --unknown-attachment-types (0.03 of messages) adds a
@@ -252,6 +254,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Share of voicemails that are read, deleted and purged over time like other messages.")
     var voicemailChanges = SimulatorConfiguration().messages.voicemailChangeShare
     @Option(help: "FaxUser (fax-only) extensions per account.") var faxUsers = SimulatorConfiguration().messages.faxUsers
+    @Option(help: "Share of faxes with a call-log record of type Fax whose `message` links the fax.")
+    var faxCallRecords = SimulatorConfiguration().messages.faxCallLogShare
     @Option(help: "Share of user-owned recordings that get RingSense insights.") var insightsShare = SimulatorConfiguration().ringSense.insightsShare
     @Option(help: "Share of insights first published as AI Notes and revised later.")
     var insightsRevised = SimulatorConfiguration().ringSense.revisedShare
@@ -287,7 +291,8 @@ struct SimulatorCommand: AsyncParsableCommand {
         for (name, share) in [("--untyped-attachments", untypedAttachments), ("--untyped-voicemail-audio", untypedVoicemailAudio),
                               ("--unknown-attachment-types", unknownAttachmentTypes), ("--deleted-messages", deletedMessages),
                               ("--purged-of-deleted", purgedOfDeleted), ("--voicemail-changes", voicemailChanges),
-                              ("--insights-share", insightsShare), ("--insights-revised", insightsRevised)]
+                              ("--insights-share", insightsShare), ("--insights-revised", insightsRevised),
+                              ("--fax-call-records", faxCallRecords)]
         where !(0...1).contains(share) {
             throw ValidationError("\(name) is a share between 0 and 1, got \(share)")
         }
@@ -340,6 +345,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.messages.purgedShareOfDeleted = purgedOfDeleted
         configuration.messages.voicemailChangeShare = voicemailChanges
         configuration.messages.faxUsers = faxUsers
+        configuration.messages.faxCallLogShare = faxCallRecords
         configuration.ringSense.insightsShare = insightsShare
         configuration.ringSense.revisedShare = insightsRevised
         configuration.ringSense.allUnlicensed = ringsense == .unlicensed

@@ -311,4 +311,29 @@ import Testing
         #expect(group(mailbox + "/message-store/\(message.id)") == "light")
         #expect(group(mailbox + "/message-store/\(message.id)/content/\(message.attachments[0].id)") == "medium")
     }
+
+    /// `faxCallLogShare`: a fax's call-log record (type Fax) links the fax through `message`, and the
+    /// fax's truth item names the call. Off by default: the call log is then as before.
+    @Test func faxCallRecordsLinkTheirFax() throws {
+        let driver = try Self.driver { $0.messages.faxCallLogShare = 1 }
+        let (status, list) = try driver.getJSON(driver.accountPath + "/call-log", Self.since + [("perPage", "1000"), ("view", "Detailed")])
+        #expect(status == 200)
+        try SchemaConformanceTests().expectConforms(list, path: SchemaConformanceTests.account + "/call-log")
+        let faxCalls = (list["records"]?.arrayValue ?? []).filter { $0["type"] == "Fax" }
+        #expect(faxCalls.count > 3)
+        let truth = try driver.truth()
+        for call in faxCalls {
+            let link = try #require(call["message"])
+            #expect(link["type"] == "Fax")
+            #expect(["Incoming Fax", "Outgoing Fax"].contains(call["action"]?.stringValue ?? ""))
+            let id = try #require(link["id"]?.stringValue), uri = try #require(link["uri"]?.stringValue)
+            let path = String(uri.dropFirst("http://platform.sim.localhost:1".count))
+            let (messageStatus, message) = try driver.getJSON(path)
+            #expect(messageStatus == 200 && message["type"] == "Fax" && Self.id(message["id"]) == id)
+            #expect(truth.contains { $0["kind"] == "message" && $0["messageId"]?.stringValue == id && $0["callId"] == call["id"] })
+        }
+        let plain = try Self.driver()
+        let (_, before) = try plain.getJSON(plain.accountPath + "/call-log", Self.since + [("perPage", "1000")])
+        #expect((before["records"]?.arrayValue ?? []).allSatisfy { $0["type"] == "Voice" })
+    }
 }
