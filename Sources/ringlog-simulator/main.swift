@@ -175,15 +175,23 @@ struct SimulatorCommand: AsyncParsableCommand {
             --insights-share (0.3) of user-owned recordings, 10 min to 6 h after
             the recording is ready (404 before); --insights-revised (0.4) of them
             first hold AI Notes (Transcript, CallNotes) and are revised into the
-            full set 1 h to 2 days later. --ringsense unlicensed (or
-            --unlicensed-accounts 0,2) answers 403 CMN-401 [RingSense] for the
-            account (the shape is a guess).
+            full set 1 h to 2 days later; insightTypes=Summary,NextSteps
+            narrows the body; .../sessions/{telephonySessionId}/insights lists
+            a session's. --ringsense unlicensed (or --unlicensed-accounts 0,2)
+            answers 403 CMN-401 [RingSense] (InsufficientPermissions, as the
+            guide's app-permission 403; for a missing licence the shape is a
+            guess); a user other than the admin gets 403 CMN-408
+            [ReadCompanyCallRecording].
 
             Truth (/__sim/truth items): kinds call, recording, voicemail,
-            transcription as before; message (every message that exists now:
-            ids, type, direction, statuses, availability, deletedAt, purgedAt,
-            attachments with type, contentType, sha256, size, served); insight
-            (recordingId, revision, sha256 and size of the body as served now).
+            transcription as before (voicemail attachments typed or not, left
+            out once the voicemail is purged); message (every message that
+            exists now: ids, type, direction, statuses, availability,
+            deletedAt, purgedAt, attachments with type (null if none),
+            contentType, sha256, size, served); insight (recordingId,
+            revision, finalRevision, sha256 and size of the body as served
+            now, licensed accounts only); top-level accounts
+            [{accountId, ringSenseLicensed}].
 
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
