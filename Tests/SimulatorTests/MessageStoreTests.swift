@@ -145,6 +145,21 @@ import Testing
         #expect(Set(try everywhere([]).compactMap { $0["availability"]?.stringValue }) == ["Alive", "Deleted"])
     }
 
+    /// `conversationId` selects one conversation; `distinctConversations=true` returns "the latest
+    /// messages per every conversation ID" [SPEC listMessages].
+    @Test func conversationFilters() throws {
+        let driver = try Self.driver()
+        let user = try Self.busiestUser(driver)
+        let sms = try Self.list(driver, user, [("messageType", "SMS")])
+        let conversations = Dictionary(grouping: sms) { $0["conversationId"].flatMap { Self.id($0) } ?? "" }
+        let (id, members) = try #require(conversations.max { $0.value.count < $1.value.count })
+        #expect(members.count > 1)
+        #expect(try Self.list(driver, user, [("conversationId", id)]) == members)
+        let distinct = try Self.list(driver, user, [("messageType", "SMS"), ("distinctConversations", "true")])
+        #expect(distinct.count == conversations.count)
+        #expect(distinct.contains(members[0]) && !distinct.contains(members[1]), "the latest of each (newest first)")
+    }
+
     /// perPage and page per the spec; following `navigation.nextPage` visits every record once.
     @Test func pagingFollowsNextPage() throws {
         let driver = try Self.driver()
