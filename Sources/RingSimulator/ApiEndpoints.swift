@@ -66,10 +66,14 @@ extension EngineState {
             guard let message = visibleMessage(account, ext, messageId) else {
                 return notFound("messageId", messageId)
             }
-            let attachments = message.transcribedAt <= now ? [message.audio, message.transcription] : [message.audio]
-            guard let attachment = attachments.first(where: { $0.id == attachmentId }) else { return notFound("attachmentId", attachmentId) }
+            // Purged: "all attachments are already deleted" [SPEC MessageAvailabilityEnum].
+            guard let attachment = message.attachments(at: now).first(where: { $0.id == attachmentId }) else {
+                return notFound("attachmentId", attachmentId)
+            }
             return mediaResponse(kind: "attachment", accountIndex: accountIndex, id: "\(messageId).\(attachmentId)",
                                  contentType: attachment.contentType) { attachment.bytes }
+        case .insights(let domain, let id, let session):
+            return insightsEndpoint(domain: domain, id: id, session: session, request: request, token: token)
         case .messageSync(let extensionId):
             guard let ext = resolveExtension(account, extensionId, token: token) else { return notFound("extensionId", extensionId) }
             guard mayReadMailbox(ext, token: token) else { return .anotherExtension() }
@@ -281,17 +285,44 @@ extension EngineState {
 
     // MARK: Messages
 
+    /// The list filters of listMessages and syncMessages [SPEC]: each repeatable (`messageType=SMS&
+    /// messageType=Fax`) or comma-separated; a value outside the spec's enum is CMN-101 naming it.
+    func messageFilters(_ request: SimRequest) throws(SimResponseError) -> MessageFilters {
+        func values(_ name: String, allowed: [String]) throws(SimResponseError) -> Set<String> {
+            let given = request.parameters(name)
+            if let bad = given.first(where: { !allowed.contains($0) }) { throw SimResponseError(response: invalid(name, bad)) }
+            return Set(given)
+        }
+        return MessageFilters(
+            types: try values("messageType", allowed: SimMessageType.allCases.map(\.rawValue)),
+            directions: try values("direction", allowed: ["Inbound", "Outbound"]),
+            readStatuses: try values("readStatus", allowed: ["Read", "Unread"]),
+            availabilities: try values("availability", allowed: ["Alive", "Deleted", "Purged"]),
+            conversationId: request.parameter("conversationId"))
+    }
+
     func messageList(_ request: SimRequest, account: SimAccount, extensionId: String, renderer: Renderer) -> SimResponse {
         let now = self.now
         let dateFrom: Timestamp, dateTo: Timestamp
-        do { (dateFrom, dateTo) = try listRange(request) } catch { return error.response }
-        let types = request.parameters("messageType")
-        let messages = account.messages.filter { message in
-            message.extensionId == extensionId && message.created <= now && message.created >= dateFrom && message.created <= dateTo
-                && (types.isEmpty || types.contains("VoiceMail"))
+        let filters: MessageFilters
+        do {
+            (dateFrom, dateTo) = try listRange(request)
+            filters = try messageFilters(request)
+        } catch { return error.response }
+        var messages = account.messages.filter { message in
+            guard message.extensionId == extensionId, message.created >= dateFrom, message.created <= dateTo,
+                let state = message.state(at: now)
+            else { return false }
+            // Without `availability` the list shows what a mailbox shows: Alive and Deleted (the
+            // guide's example asks availability=Alive explicitly; the default is not documented).
+            return filters.matches(message, state, defaultAvailabilities: ["Alive", "Deleted"])
+        }.sorted { $0.created != $1.created ? $0.created > $1.created : $0.id > $1.id }
+        if request.parameter("distinctConversations") == "true" {
+            // "the latest messages per every conversation ID are returned" [SPEC].
+            var seen = Set<String>()
+            messages = messages.filter { $0.conversationId.map { seen.insert($0).inserted } ?? true }
         }
-        let records = messages.sorted { $0.created > $1.created }.compactMap(renderer.messageRecord)
-        return paged(request, records: records, defaultPerPage: 100, withTotals: true,
+        return paged(request, records: messages.compactMap(renderer.messageRecord), defaultPerPage: 100, withTotals: true,
                      path: renderer.accountPath + "/extension/\(extensionId)/message-store")
     }
 
@@ -299,21 +330,29 @@ extension EngineState {
         let account = world.accounts[accountIndex]
         let now = self.now
         let syncType = request.parameter("syncType") ?? "FSync"
-        let types = request.parameters("messageType")
-        let mine = account.messages.filter { $0.extensionId == extensionId && (types.isEmpty || types.contains("VoiceMail")) }
+        var filters: MessageFilters
+        do { filters = try messageFilters(request) } catch { return error.response }
         var olderRecordsExist = false
-        let records: [SimMessage]
+        var records: [JSON]
         switch syncType {
         case "FSync":
-            let dateFrom: Timestamp  // the guide: one week before dateTo by default
-            do { dateFrom = try date(request, "dateFrom") ?? now.adding(seconds: -7 * 86_400) } catch { return error.response }
-            var candidates = mine.filter { $0.created <= now && $0.created >= dateFrom }.sorted { $0.created > $1.created }
+            let dateFrom: Timestamp, dateTo: Timestamp  // the guide: dateFrom one week before dateTo by default
+            do {
+                dateTo = try date(request, "dateTo") ?? now
+                dateFrom = try date(request, "dateFrom") ?? dateTo.adding(seconds: -7 * 86_400)
+            } catch { return error.response }
+            var candidates = account.messages.filter { message in
+                guard message.extensionId == extensionId, message.created >= dateFrom, message.created <= dateTo,
+                    let state = message.state(at: now)
+                else { return false }
+                return filters.matches(message, state, defaultAvailabilities: ["Alive", "Deleted"])
+            }.sorted { $0.created != $1.created ? $0.created > $1.created : $0.id > $1.id }
             if let countText = request.parameter("recordCount") {
                 guard let count = Int(countText), count >= 1 else { return invalid("recordCount", countText) }
                 olderRecordsExist = candidates.count > count
                 candidates = Array(candidates.prefix(count))
             }
-            records = candidates
+            records = candidates.compactMap(renderer.messageRecord)
         case "ISync":
             guard let text = request.parameter("syncToken") else {
                 return .apiError(400, code: "CMN-100", message: "Parameter [syncToken] is mandatory for ISync", parameterName: "syncToken")
@@ -326,21 +365,47 @@ extension EngineState {
             guard token.generation == syncGeneration[accountIndex] else {
                 return .apiError(400, code: "MSG-333", message: "Full synchronization is required", parameterName: "syncToken")
             }
-            records = mine.filter { message in message.lastModified(at: now).map { $0 > token.time } ?? false }
-                .sorted { $0.created > $1.created }
+            // The token carries the frame's message types (as a call-log token carries its filters);
+            // types given again on ISync narrow it.
+            if filters.types.isEmpty { filters.types = MessageFilters.types(fromToken: token.view) }
+            // "ISync returns only new or changed messages" [G:messaging/message-store/message-sync]: a
+            // read, a status, a deletion re-send the message; deleted and purged ones as id + availability.
+            records = account.messages.filter { message in
+                guard message.extensionId == extensionId, let state = message.state(at: now), state.lastModified > token.time else { return false }
+                return filters.matches(message, state, defaultAvailabilities: ["Alive", "Deleted", "Purged"])
+            }.sorted { $0.created != $1.created ? $0.created > $1.created : $0.id > $1.id }
+                .compactMap(renderer.goneMessageRecord)
         default:
             return invalid("syncType", syncType)
         }
         let token = SyncToken(kind: "message", accountIndex: accountIndex, extensionId: extensionId,
-                              generation: syncGeneration[accountIndex], time: now, view: "")
+                              generation: syncGeneration[accountIndex], time: now, view: filters.types.sorted().joined(separator: ","))
         return .json(200, [
             "uri": .string(baseURL + renderer.accountPath + "/extension/\(extensionId)/message-sync"),
-            "records": .array(records.compactMap(renderer.messageRecord)),
+            "records": .array(records),
             "syncInfo": [
                 "syncType": .string(syncType), "syncToken": .string(token.encoded), "syncTime": .string(now.iso8601),
                 "olderRecordsExist": .bool(olderRecordsExist),
             ],
         ])
+    }
+}
+
+struct MessageFilters {
+    var types: Set<String>
+    var directions: Set<String>
+    var readStatuses: Set<String>
+    var availabilities: Set<String>
+    var conversationId: String?
+
+    static func types(fromToken view: String) -> Set<String> { Set(view.split(separator: ",").map(String.init)) }
+
+    func matches(_ message: SimMessage, _ state: SimMessageState, defaultAvailabilities: Set<String>) -> Bool {
+        (types.isEmpty || types.contains(message.type.rawValue))
+            && (directions.isEmpty || directions.contains(message.direction))
+            && (readStatuses.isEmpty || readStatuses.contains(state.readStatus))
+            && (availabilities.isEmpty ? defaultAvailabilities : availabilities).contains(state.availability)
+            && (conversationId == nil || conversationId == message.conversationId)
     }
 }
 

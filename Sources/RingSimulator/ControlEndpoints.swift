@@ -56,8 +56,7 @@ extension EngineState {
             }
             let message = account.messages[position]
             guard mayReadMailbox(message.extensionId, token: token) else { return .anotherExtension() }
-            let attachments = message.transcribedAt <= now ? [message.audio, message.transcription] : [message.audio]
-            guard let attachment = attachments.first(where: { $0.id == ids[1] }) else { return notFound("attachmentId", ids[1]) }
+            guard let attachment = message.attachments(at: now).first(where: { $0.id == ids[1] }) else { return notFound("attachmentId", ids[1]) }
             return SimResponse(status: 200, headers: [("Content-Type", attachment.contentType)], body: attachment.bytes)
         default:
             return notFound("uri", request.path)
@@ -101,12 +100,14 @@ extension EngineState {
                 object["size"] = .int(digest.size)
                 items.append(.object(object))
             }
-            for message in account.messages where message.created <= now {
-                let start = account.callsById[message.callId].map { account.calls[$0].start } ?? message.created
-                var attachments = [("voicemail", message.audio)]
-                if message.transcribedAt <= now { attachments.append(("transcription", message.transcription)) }
-                for (kind, attachment) in attachments {
-                    var object = base(kind, callId: message.callId, extensionId: message.extensionId, start: start)
+            for message in account.messages where message.type == .voiceMail {
+                // The voicemail kinds as before (audio and transcription, also in their older shape
+                // without `type`), while RingCentral still serves them: not once purged.
+                guard let state = message.state(at: now), state.availability != "Purged" else { continue }
+                let start = message.callId.flatMap { account.callsById[$0] }.map { account.calls[$0].start } ?? message.created
+                for attachment in message.attachments(at: now) {
+                    guard let kind = MessageTruth.voicemailKind(attachment) else { continue }
+                    var object = base(kind, callId: message.callId ?? "", extensionId: message.extensionId, start: start)
                     object["messageId"] = .string(message.id)
                     object["attachmentId"] = .string(attachment.id)
                     object["contentType"] = .string(attachment.contentType)
@@ -116,8 +117,14 @@ extension EngineState {
                     items.append(.object(object))
                 }
             }
+            items += messageTruth(account, numbers: numbers)
+            items += insightTruth(account)
         }
-        return ["now": .string(now.iso8601), "items": .array(items)]
+        // Which accounts hold the RingSense licence: an archive of an unlicensed one has no insights.
+        let accounts: [JSON] = world.accounts.filter { accountId == nil || accountId == $0.id }.map {
+            ["accountId": .string($0.id), "ringSenseLicensed": .bool(configuration.ringSense.licensed($0.index))]
+        }
+        return ["now": .string(now.iso8601), "items": .array(items), "accounts": .array(accounts)]
     }
 
     /// Every recording of every call, including those not visible yet: when the `recording` object

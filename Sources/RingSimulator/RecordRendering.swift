@@ -67,7 +67,7 @@ struct Renderer {
         object["startTime"] = .string(call.start.iso8601)
         object["duration"] = .int(call.durationSeconds)
         object["durationMs"] = .int(Int64(call.durationSeconds) * 1000)
-        object["type"] = "Voice"
+        object["type"] = .string(call.callType)
         object["internalType"] = call.transport == "VoIP" ? "Local" : "LongDistance"
         object["direction"] = .string(call.direction)
         object["action"] = .string(call.action)
@@ -91,7 +91,7 @@ struct Renderer {
         if let messageId = call.messageId, let extensionId = call.extensionId {
             object["message"] = [
                 "uri": .string("\(accountURI)/extension/\(extensionId)/message-store/\(messageId)"),
-                "id": .string(messageId), "type": "VoiceMail",
+                "id": .string(messageId), "type": call.callType == "Fax" ? "Fax" : "VoiceMail",
             ]
         }
         object["transport"] = .string(call.transport)
@@ -137,51 +137,6 @@ struct Renderer {
         other["master"] = false
         legs.append(.object(other))
         return legs
-    }
-
-    func messagePath(_ message: SimMessage) -> String {
-        "\(accountURI)/extension/\(message.extensionId)/message-store/\(message.id)"
-    }
-
-    /// The voicemail message as of `now`, or nil before it exists.
-    func messageRecord(_ message: SimMessage) -> JSON? {
-        guard let modified = message.lastModified(at: now) else { return nil }
-        let transcribed = message.transcribedAt <= now
-        var attachments: [JSON] = [attachment(message, message.audio, vmDuration: message.vmSeconds)]
-        if transcribed { attachments.append(attachment(message, message.transcription, vmDuration: nil)) }
-        var to = JSONObject()
-        if let number = message.extensionNumber { to["extensionNumber"] = .string(number) }
-        to["extensionId"] = .string(message.extensionId)
-        to["name"] = .string(account.extensions.first { $0.id == message.extensionId }?.name ?? "")
-        return [
-            "uri": .string(messagePath(message)),
-            "id": .number(message.id),
-            "extensionId": .string(message.extensionId),
-            "to": [.object(to)],
-            "from": party(message.from),
-            "type": "VoiceMail",
-            "creationTime": .string(message.created.iso8601),
-            "readStatus": "Unread",
-            "priority": "Normal",
-            "attachments": .array(attachments),
-            "direction": "Inbound",
-            "availability": "Alive",
-            "messageStatus": "Received",
-            "conversationId": .number(message.conversationId),
-            "lastModifiedTime": .string(modified.iso8601),
-            "vmTranscriptionStatus": transcribed ? "Completed" : "InProgress",
-        ]
-    }
-
-    private func attachment(_ message: SimMessage, _ item: SimAttachment, vmDuration: Int?) -> JSON {
-        var object = JSONObject()
-        object["id"] = .number(item.id)
-        object["uri"] = .string("\(mediaURL)\(accountPath)/extension/\(message.extensionId)/message-store/\(message.id)/content/\(item.id)")
-        object["type"] = .string(item.type)
-        object["contentType"] = .string(item.contentType)
-        if let vmDuration { object["vmDuration"] = .int(vmDuration) }
-        object["size"] = .int(item.bytes.count)
-        return .object(object)
     }
 }
 

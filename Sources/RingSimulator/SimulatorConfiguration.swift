@@ -46,8 +46,89 @@ public struct SimulatorConfiguration: Sendable {
     public var fsyncMaxDays = 30
     /// Whose voicemail the admin's login may read (other users' logins only ever read their own).
     public var mailboxAccess = MailboxAccess.all
+    /// SMS, MMS, pager and fax traffic beside the voicemail, with the shapes and changes over time
+    /// RingCentral's message store shows.
+    public var messages = MessageMix()
+    /// RingSense insights for a share of the recordings, and which accounts hold no RingSense licence.
+    public var ringSense = RingSenseSettings()
 
     public init() {}
+}
+
+/// What each mailbox holds besides voicemail. Chances are per User extension per day (of history and
+/// future days); decided by generators of their own, so they never shift the calls or voicemails.
+public struct MessageMix: Sendable, Equatable {
+    /// The kinds generated beside voicemail (voicemail always comes from the calls).
+    public var kinds: Set<GeneratedMessageKind> = Set(GeneratedMessageKind.allCases)
+    /// A new SMS conversation (2-8 messages both ways with one outside number).
+    public var smsConversationChance = 0.45
+    /// An inbound or outbound MMS (images, now and then a video).
+    public var mmsChance = 0.25
+    /// A pager message to another user (in both mailboxes) or to a department.
+    public var pagerChance = 0.3
+    /// A fax, inbound or outbound; departments and fax-only extensions receive faxes too.
+    public var faxChance = 0.2
+    /// Of attachments other than voicemail audio: the older shape with `contentType` and no `type`.
+    public var untypedAttachmentShare = 0.1
+    /// Of voicemails: the audio attachment without `type` (only `contentType`, e.g. `audio/x-wav`).
+    public var untypedVoicemailAudioShare = 0.1
+    /// Of messages: one more attachment of a type the spec does not list (`SomethingNew`, a vCard).
+    public var unknownAttachmentTypeShare = 0.03
+    /// Of SMS, MMS, pager and fax messages: moved to `Deleted` some time after creation.
+    public var deletedShare = 0.1
+    /// Of deleted messages: `Purged` (attachments gone) some time later.
+    public var purgedShareOfDeleted = 0.5
+    /// Of voicemails: read (and now and then unread again), deleted, purged over time, as other
+    /// messages. 0 by default: a voicemail purged before a first sync leaves nothing to fetch.
+    public var voicemailChangeShare = 0.0
+    /// Extensions of type `FaxUser` per account (fax-only, inbound and outbound faxes). 0 by default:
+    /// an account's extension list is otherwise unchanged from before messages were simulated.
+    public var faxUsers = 0
+    /// Of faxes (not of departments): a call-log record of type `Fax` (action Incoming/Outgoing Fax)
+    /// whose `message` links the fax, as RingCentral lists faxes since API 1.0.32. 0 by default: it
+    /// adds call records (and call counts) to an account's call log.
+    public var faxCallLogShare = 0.0
+
+    public init() {}
+
+    /// `sms,mms,pager,fax` or `none`.
+    public static func kinds(parsing text: String) throws(SimulatorInputError) -> Set<GeneratedMessageKind> {
+        if text == "none" { return [] }
+        var kinds = Set<GeneratedMessageKind>()
+        for item in text.split(separator: ",") {
+            guard let kind = GeneratedMessageKind(rawValue: item.trimmingSpaces) else {
+                throw SimulatorInputError("message kind \(item): expected sms, mms, pager, fax (comma-separated) or none")
+            }
+            kinds.insert(kind)
+        }
+        return kinds
+    }
+}
+
+public enum GeneratedMessageKind: String, Sendable, CaseIterable {
+    case sms, mms, pager, fax
+}
+
+/// RingSense (AI conversation insights): `GET /ai/ringsense/v1/public/accounts/~/domains/pbx/records/
+/// {recordingId}/insights` answers for a share of the recordings, some time after the recording is
+/// ready, and some are revised later.
+public struct RingSenseSettings: Sendable, Equatable {
+    /// Of recordings owned by a user: insights exist.
+    public var insightsShare = 0.3
+    /// Of insights: a first version (AI Notes: transcript and call notes) revised later into the full set.
+    public var revisedShare = 0.4
+    /// Account indexes (0-based) without the RingSense licence: every insights request answers 403.
+    public var unlicensedAccounts: Set<Int> = []
+    /// Every account unlicensed (`--ringsense unlicensed`).
+    public var allUnlicensed = false
+
+    public init() {}
+
+    func licensed(_ accountIndex: Int) -> Bool { !allUnlicensed && !unlicensedAccounts.contains(accountIndex) }
+}
+
+extension Substring {
+    var trimmingSpaces: String { String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
 }
 
 public enum MailboxAccess: String, Sendable, CaseIterable {

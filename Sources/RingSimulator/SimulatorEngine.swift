@@ -248,6 +248,8 @@ struct ApiRoute {
         case accountInfo, extensionList, extensionInfo(String), callLog, callLogRecord(String), callLogSync
         case recording(String), recordingContent(String)
         case messageList(String), message(String, String), messageContent(String, String, String), messageSync(String)
+        /// `/ai/ringsense/v1/public/accounts/{accountId}/domains/{domain}/records|sessions/{id}/insights`.
+        case insights(domain: String, id: String, session: Bool)
     }
 
     let accountSegment: String
@@ -257,7 +259,7 @@ struct ApiRoute {
         switch endpoint {
         case .callLog, .callLogRecord, .callLogSync, .recording, .recordingContent: .heavy
         case .extensionList, .messageContent: .medium
-        case .accountInfo, .extensionInfo, .messageList, .message, .messageSync: .light
+        case .accountInfo, .extensionInfo, .messageList, .message, .messageSync, .insights: .light
         }
     }
 
@@ -272,6 +274,13 @@ struct ApiRoute {
     init?(path: String, method: String) {
         guard method == "GET" else { return nil }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 12, parts[0] == "", parts[1] == "ai", parts[2] == "ringsense", parts[3] == "v1", parts[4] == "public",
+            parts[5] == "accounts", !parts[6].isEmpty, parts[7] == "domains", parts[9] == "records" || parts[9] == "sessions",
+            !parts[10].isEmpty, parts[11] == "insights" {
+            accountSegment = parts[6]
+            endpoint = .insights(domain: parts[8], id: parts[10], session: parts[9] == "sessions")
+            return
+        }
         guard parts.count >= 5, parts[0] == "", parts[1] == "restapi", parts[2] == "v1.0", parts[3] == "account",
             !parts[4].isEmpty
         else { return nil }

@@ -32,6 +32,9 @@ struct SimAccount: Sendable {
     /// is the record an archiver meets first.
     var callsByRecordingId: [String: [Int]] = [:]
     var messagesById: [String: Int] = [:]
+    /// RingSense insights, one per recording that has them.
+    var insights: [SimInsight] = []
+    var insightsByRecordingId: [String: Int] = [:]
 
     /// The extension a JWT logs in as, if it is one of this account's.
     func user(forJWT assertion: String?) -> String? {
@@ -120,6 +123,8 @@ struct SimCall: Sendable {
     var recording: SimRecording?
     let messageId: String?
     var recordingPlacement = RecordingPlacement.masterLeg
+    /// CallTypeEnum: `Voice`, or `Fax` for the call-log record of a fax (its `message` the fax).
+    var callType = "Voice"
     /// `extension` only on the legs (`{id, uri}`), none on the record
     /// ([EX:call-log-record-detailed-inbound.jsonc]: the record has none, its legs do).
     var extensionOnLegsOnly = false
@@ -140,33 +145,6 @@ struct SimCall: Sendable {
     }
 
     func lastModified(at now: Timestamp) -> Timestamp? { changeTimes.last { $0 <= now } }
-}
-
-struct SimAttachment: Sendable {
-    let id: String
-    let type: String  // AudioRecording | AudioTranscription
-    let contentType: String
-    let bytes: [UInt8]
-}
-
-struct SimMessage: Sendable {
-    let id: String
-    let conversationId: String
-    let extensionId: String
-    let extensionNumber: String?
-    let callId: String
-    let created: Timestamp
-    let from: SimParty
-    let vmSeconds: Int
-    let audio: SimAttachment
-    let transcription: SimAttachment
-    /// The transcription is `InProgress` until then, and only then gains its attachment.
-    let transcribedAt: Timestamp
-
-    func lastModified(at now: Timestamp) -> Timestamp? {
-        guard created <= now else { return nil }
-        return transcribedAt <= now ? transcribedAt : created
-    }
 }
 
 // MARK: - Generation
@@ -212,7 +190,10 @@ extension SimAccount {
         }
         account.generateCalls(configuration: configuration, start: start)
         account.shapeCalls(configuration: configuration)
+        account.addFaxUsers(configuration.messages.faxUsers)
+        account.generateMessages(configuration: configuration, start: start)
         account.buildIndexes()
+        account.generateInsights(configuration: configuration)
         return account
     }
 
@@ -317,14 +298,17 @@ extension SimAccount {
             let audioType = random.chance(0.5) ? "audio/mpeg" : "audio/x-wav"
             let audioBytes = audioType == "audio/mpeg"
                 ? MediaBytes.mp3(id: newMessageId, seconds: vmSeconds) : MediaBytes.wav(id: newMessageId, seconds: vmSeconds)
-            messages.append(SimMessage(
-                id: newMessageId, conversationId: String(6_015_823_250_778_200_000 + Int64(random.int(0...99_999))),
-                extensionId: owner.id, extensionNumber: owner.number, callId: id,
+            let conversationId = String(6_015_823_250_778_200_000 + Int64(random.int(0...99_999)))
+            let transcriptionId = String(messageCounter + 1)
+            let transcriptionBytes = MediaBytes.transcription(messageId: newMessageId, extensionNumber: owner.number)
+            let transcribedAt = end.adding(seconds: Double(random.int(40...300)))
+            messages.append(SimMessage.voicemail(
+                id: newMessageId, conversationId: conversationId, owner: owner, callId: id,
                 created: end.adding(seconds: 10), from: external, vmSeconds: vmSeconds,
-                audio: SimAttachment(id: newMessageId, type: "AudioRecording", contentType: audioType, bytes: audioBytes),
-                transcription: SimAttachment(id: String(messageCounter + 1), type: "AudioTranscription", contentType: "text/plain",
-                                             bytes: MediaBytes.transcription(messageId: newMessageId, extensionNumber: owner.number)),
-                transcribedAt: end.adding(seconds: Double(random.int(40...300)))))
+                audio: SimAttachment(id: newMessageId, type: "AudioRecording", contentType: audioType, bytes: audioBytes, vmDuration: vmSeconds),
+                transcription: SimAttachment(id: transcriptionId, type: "AudioTranscription", contentType: "text/plain",
+                                             bytes: transcriptionBytes, appearsAt: transcribedAt),
+                transcribedAt: transcribedAt))
             messageCounter += 1
         }
         let lateResult = random.chance(0.1)

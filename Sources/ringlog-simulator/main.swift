@@ -6,6 +6,10 @@ import RinglogSupport
 extension ISyncUpdates: ExpressibleByArgument {}
 extension MailboxAccess: ExpressibleByArgument {}
 
+enum RingSenseLicence: String, ExpressibleByArgument, CaseIterable {
+    case licensed, unlicensed
+}
+
 @main
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -134,6 +138,61 @@ struct SimulatorCommand: AsyncParsableCommand {
             "parameterName":"dateFrom","parameterValue":...}]} (the spec names
             no code: CMN-101 is a guess). Without dateFrom FSync has no limit.
 
+            Messages (message-store list, message-sync, single message,
+            attachment content): per mailbox, beside the voicemail of the calls,
+            --messages KINDS (default sms,mms,pager,fax; none for voicemail only):
+              sms    conversations (conversationId and conversation {id, uri})
+                     with outside E.164 numbers, both ways; subject = the text
+                     and a Text attachment (text/plain); outbound Queued, Sent,
+                     then Delivered (smsDeliveryTime) or DeliveryFailed
+              mms    type SMS with MmsAttachment images (image/jpeg, image/png,
+                     image/gif) or a video (video/mp4; one per account at least)
+              pager  between extensions by extensionNumber, one copy in each
+                     mailbox (to a department: the sender's, pgToDepartment)
+              fax    inbound Received with a RenderedDocument (application/pdf or
+                     image/tiff, faxPageCount pages, faxResolution High/Low);
+                     outbound SourceDocument(s) + RenderedDocument, coverIndex,
+                     coverPageText, Queued then Sent/Delivered/DeliveryFailed or
+                     SendingFailed (faxErrorCode on the recipient); departments
+                     and --fax-users N FaxUser extensions receive faxes;
+                     --fax-call-records (0) of them also get a call-log record
+                     of type Fax (Incoming/Outgoing Fax) whose message links it
+            Older shapes: --untyped-attachments (default 0.1 of attachments) and
+            --untyped-voicemail-audio (0.1 of voicemails) carry contentType and
+            no type; --unknown-attachment-types (0.03 of messages) adds a
+            type "SomethingNew" (text/vcard) attachment. Over time inbound
+            messages turn Read (some Unread again), statuses move on, and
+            --deleted-messages (0.1) become Deleted, --purged-of-deleted (0.5 of
+            those) Purged later (attachments gone: content 404);
+            --voicemail-changes (0) does the same to voicemails. Filters per
+            spec: messageType, direction, readStatus, availability (default
+            Alive and Deleted), conversationId, dateFrom/dateTo, paging;
+            message-sync ISync re-sends every message changed since the token,
+            deleted and purged ones as {id, availability} only.
+
+            RingSense: GET /ai/ringsense/v1/public/accounts/~/domains/pbx/records/
+            {recordingId}/insights (Light) answers RecordingInsights for
+            --insights-share (0.3) of user-owned recordings, 10 min to 6 h after
+            the recording is ready (404 before); --insights-revised (0.4) of them
+            first hold AI Notes (Transcript, CallNotes) and are revised into the
+            full set 1 h to 2 days later; insightTypes=Summary,NextSteps
+            narrows the body; .../sessions/{telephonySessionId}/insights lists
+            a session's. --ringsense unlicensed (or --unlicensed-accounts 0,2)
+            answers 403 CMN-401 [RingSense] (InsufficientPermissions, as the
+            guide's app-permission 403; for a missing licence the shape is a
+            guess); a user other than the admin gets 403 CMN-408
+            [ReadCompanyCallRecording].
+
+            Truth (/__sim/truth items): kinds call, recording, voicemail,
+            transcription as before (voicemail attachments typed or not, left
+            out once the voicemail is purged); message (every message that
+            exists now: ids, type, direction, statuses, availability,
+            deletedAt, purgedAt, attachments with type (null if none),
+            contentType, sha256, size, served); insight (recordingId,
+            revision, finalRevision, sha256 and size of the body as served
+            now, licensed accounts only); top-level accounts
+            [{accountId, ringSenseLicensed}].
+
             Simulator-only endpoints:
               GET  /__sim/truth[?account=ID]  items an archiver should hold now
               GET  /__sim/stats               requests per group, 429s, requests
@@ -189,6 +248,28 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Customised limits: GROUP=REQUESTS[/WINDOW],... (e.g. heavy=20,medium=40,light=50,auth=200).")
     var rateLimits: String?
     @Option(help: "Share of API requests answered 429 with a penalty.") var bursts429 = 0.0
+    @Option(help: "Message kinds beside voicemail: sms,mms,pager,fax (comma-separated) or none.") var messages = "sms,mms,pager,fax"
+    @Option(help: "Share of non-voicemail attachments in the older shape without `type` (contentType only).")
+    var untypedAttachments = SimulatorConfiguration().messages.untypedAttachmentShare
+    @Option(help: "Share of voicemails whose audio attachment has no `type` (contentType only).")
+    var untypedVoicemailAudio = SimulatorConfiguration().messages.untypedVoicemailAudioShare
+    @Option(help: "Share of messages with one more attachment of a type the spec does not list (SomethingNew).")
+    var unknownAttachmentTypes = SimulatorConfiguration().messages.unknownAttachmentTypeShare
+    @Option(help: "Share of SMS, MMS, pager and fax messages that become Deleted some time after creation.")
+    var deletedMessages = SimulatorConfiguration().messages.deletedShare
+    @Option(help: "Share of deleted messages that are Purged later (attachments gone).")
+    var purgedOfDeleted = SimulatorConfiguration().messages.purgedShareOfDeleted
+    @Option(help: "Share of voicemails that are read, deleted and purged over time like other messages.")
+    var voicemailChanges = SimulatorConfiguration().messages.voicemailChangeShare
+    @Option(help: "FaxUser (fax-only) extensions per account.") var faxUsers = SimulatorConfiguration().messages.faxUsers
+    @Option(help: "Share of faxes with a call-log record of type Fax whose `message` links the fax.")
+    var faxCallRecords = SimulatorConfiguration().messages.faxCallLogShare
+    @Option(help: "Share of user-owned recordings that get RingSense insights.") var insightsShare = SimulatorConfiguration().ringSense.insightsShare
+    @Option(help: "Share of insights first published as AI Notes and revised later.")
+    var insightsRevised = SimulatorConfiguration().ringSense.revisedShare
+    @Option(help: "RingSense licence of every account: licensed, or unlicensed (insights answer 403).")
+    var ringsense: RingSenseLicence = .licensed
+    @Option(help: "Account indexes (0-based, comma-separated) without the RingSense licence.") var unlicensedAccounts: String?
 
     func validate() throws {
         guard accounts >= 1, users >= 1, days >= 0, futureDays >= 0, callsPerDay >= 0 else {
@@ -213,6 +294,19 @@ struct SimulatorCommand: AsyncParsableCommand {
         }
         if let rateLimits {
             do { _ = try RateLimits(parsing: rateLimits) } catch { throw ValidationError("--rate-limits: \(error.description)") }
+        }
+        do { _ = try MessageMix.kinds(parsing: messages) } catch { throw ValidationError("--messages: \(error.description)") }
+        for (name, share) in [("--untyped-attachments", untypedAttachments), ("--untyped-voicemail-audio", untypedVoicemailAudio),
+                              ("--unknown-attachment-types", unknownAttachmentTypes), ("--deleted-messages", deletedMessages),
+                              ("--purged-of-deleted", purgedOfDeleted), ("--voicemail-changes", voicemailChanges),
+                              ("--insights-share", insightsShare), ("--insights-revised", insightsRevised),
+                              ("--fax-call-records", faxCallRecords)]
+        where !(0...1).contains(share) {
+            throw ValidationError("\(name) is a share between 0 and 1, got \(share)")
+        }
+        guard faxUsers >= 0 else { throw ValidationError("--fax-users must be 0 or more") }
+        if let unlicensedAccounts, unlicensedIndexes(unlicensedAccounts) == nil {
+            throw ValidationError("--unlicensed-accounts \(unlicensedAccounts): expected account indexes such as 0,2")
         }
         if let startTime, Timestamp(iso8601: startTime) == nil {
             throw ValidationError("--start-time \(startTime) is not an ISO 8601 instant (e.g. 2026-11-21T12:00:00Z)")
@@ -251,10 +345,33 @@ struct SimulatorCommand: AsyncParsableCommand {
         configuration.callShapes.transferShare = transfers
         configuration.callShapes.extensionOnLegsOnlyShare = legsOnlyExtensions
         configuration.callShapes.internalCallShare = internalCalls
+        configuration.messages.kinds = try MessageMix.kinds(parsing: messages)
+        configuration.messages.untypedAttachmentShare = untypedAttachments
+        configuration.messages.untypedVoicemailAudioShare = untypedVoicemailAudio
+        configuration.messages.unknownAttachmentTypeShare = unknownAttachmentTypes
+        configuration.messages.deletedShare = deletedMessages
+        configuration.messages.purgedShareOfDeleted = purgedOfDeleted
+        configuration.messages.voicemailChangeShare = voicemailChanges
+        configuration.messages.faxUsers = faxUsers
+        configuration.messages.faxCallLogShare = faxCallRecords
+        configuration.ringSense.insightsShare = insightsShare
+        configuration.ringSense.revisedShare = insightsRevised
+        configuration.ringSense.allUnlicensed = ringsense == .unlicensed
+        configuration.ringSense.unlicensedAccounts = unlicensedAccounts.flatMap(unlicensedIndexes) ?? []
         let server = try await SimulatorServer.start(configuration: configuration, port: port)
         print(server.startupLine)
         fflush(nil)  // the startup line must reach a pipe at once
         // Serve until killed.
         while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
     }
+}
+
+/// `0,2` as account indexes; nil if any item is not a non-negative integer.
+func unlicensedIndexes(_ text: String) -> Set<Int>? {
+    var indexes = Set<Int>()
+    for item in text.split(separator: ",") {
+        guard let value = Int(item.filter { $0 != " " }), value >= 0 else { return nil }
+        indexes.insert(value)
+    }
+    return indexes
 }

@@ -16,11 +16,12 @@ import Testing
         let now = Timestamp(iso8601: "2026-11-20T23:00:00Z")!
         let users = Set(driver.credentials.extensionJwts.map(\.extensionId))
         let message = try #require(account.messages.first {
-            $0.extensionId != account.ownerExtensionId && users.contains($0.extensionId) && $0.transcribedAt <= now
+            $0.type == .voiceMail && $0.extensionId != account.ownerExtensionId && users.contains($0.extensionId)
+                && ($0.transcribedAt ?? now) <= now
         })
         let jwt = try #require(driver.credentials.extensionJwts.first { $0.extensionId == message.extensionId }?.jwt)
         return (account.ownerExtensionId, message.extensionId, jwt,
-                account.messages.first { $0.extensionId == account.ownerExtensionId && $0.created <= now }, message)
+                account.messages.first { $0.type == .voiceMail && $0.extensionId == account.ownerExtensionId && $0.created <= now }, message)
     }
 
     @Test func everyUserHasAJWTAndTheOwnersIsTheAccountJWT() throws {
