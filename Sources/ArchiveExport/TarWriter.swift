@@ -1,4 +1,5 @@
 import CArchive
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -46,6 +47,14 @@ final class TarWriter {
     private let archive: OpaquePointer
     private let entry: OpaquePointer
     private var closed = false
+    /// This writer runs the system's gzip (see `programSlot`).
+    private var holdsProgramSlot = false
+
+    /// One gzip child per process at a time. libarchive's program filter creates the child's pipes
+    /// without close-on-exec, so a second child started meanwhile inherits the first one's stdin:
+    /// the first gzip never sees end of input, never exits, and both exports wait forever (seen with
+    /// two exports in one process). Serialising them costs nothing for the CLI, which runs one.
+    private static let programSlot = DispatchSemaphore(value: 1)
 
     /// Writes to `descriptor` (a temporary file or standard output); the caller closes it.
     init(descriptor: Int32, format: ExportFormat) throws(TarWriteError) {
@@ -54,46 +63,45 @@ final class TarWriter {
         }
         self.archive = archive
         self.entry = entry
-        do {
-            try check(archive_write_set_format_pax_restricted(archive), "set pax format")
-            switch format {
-            case .tar:
-                try check(archive_write_add_filter_none(archive), "no compression")
-            case .tarGzip:
-                if let gzip = TarWriter.gzipProgram {
-                    // The system's gzip in its own process (as `tar czf` does): compression runs on another
-                    // core while this one reads and hashes. `-n` keeps name and time out of the header;
-                    // the same gzip gives the same bytes, so exports stay reproducible on a machine.
-                    try check(archive_write_add_filter_program(archive, "\(gzip) -n -\(ExportFormat.gzipLevel)"), "gzip program")
-                } else {
-                    try check(archive_write_add_filter_gzip(archive), "gzip filter")
-                    try check(archive_write_set_filter_option(archive, "gzip", "compression-level", ExportFormat.gzipLevel), "gzip level")
-                    // A NULL value is libarchive's "!timestamp": MTIME 0 in the gzip header. Its gzip header
-                    // never carries a file name (FNAME is not set).
-                    try check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil), "gzip without timestamp")
-                }
-            case .tarZstd:
-                try check(archive_write_add_filter_zstd(archive), "zstd filter")
-                try check(archive_write_set_filter_option(archive, "zstd", "compression-level", ExportFormat.zstdLevel), "zstd level")
+        // A throw below still runs `deinit` (every property is set): it frees the archive and the entry
+        // and gives the gzip slot back.
+        try check(archive_write_set_format_pax_restricted(archive), "set pax format")
+        switch format {
+        case .tar:
+            try check(archive_write_add_filter_none(archive), "no compression")
+        case .tarGzip:
+            if let gzip = TarWriter.gzipProgram {
+                TarWriter.programSlot.wait()
+                holdsProgramSlot = true
+                // The system's gzip in its own process (as `tar czf` does): compression runs on another
+                // core while this one reads and hashes. `-n` keeps name and time out of the header;
+                // the same gzip gives the same bytes, so exports stay reproducible on a machine.
+                try check(archive_write_add_filter_program(archive, "\(gzip) -n -\(ExportFormat.gzipLevel)"), "gzip program")
+            } else {
+                try check(archive_write_add_filter_gzip(archive), "gzip filter")
+                try check(archive_write_set_filter_option(archive, "gzip", "compression-level", ExportFormat.gzipLevel), "gzip level")
+                // A NULL value is libarchive's "!timestamp": MTIME 0 in the gzip header. Its gzip header
+                // never carries a file name (FNAME is not set).
+                try check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil), "gzip without timestamp")
             }
-            // 10 KiB records. The end is fixed here rather than left to libarchive, which pads the last
-            // block for a terminal or fd 1 and not for a file: the bytes must not depend on where they go.
-            // A plain tar is padded to its record size like GNU tar's; a compressed stream is not padded
-            // (zeros after a gzip member make `gzip -d` warn about trailing garbage).
-            try check(archive_write_set_bytes_per_block(archive, 10240), "block size")
-            try check(archive_write_set_bytes_in_last_block(archive, format == .tar ? 0 : 1), "last block")
-            try check(archive_write_open_fd(archive, descriptor), "open")
-        } catch {
-            archive_entry_free(entry)
-            archive_write_free(archive)
-            throw error
+        case .tarZstd:
+            try check(archive_write_add_filter_zstd(archive), "zstd filter")
+            try check(archive_write_set_filter_option(archive, "zstd", "compression-level", ExportFormat.zstdLevel), "zstd level")
         }
+        // 10 KiB records. The end is fixed here rather than left to libarchive, which pads the last
+        // block for a terminal or fd 1 and not for a file: the bytes must not depend on where they go.
+        // A plain tar is padded to its record size like GNU tar's; a compressed stream is not padded
+        // (zeros after a gzip member make `gzip -d` warn about trailing garbage).
+        try check(archive_write_set_bytes_per_block(archive, 10240), "block size")
+        try check(archive_write_set_bytes_in_last_block(archive, format == .tar ? 0 : 1), "last block")
+        try check(archive_write_open_fd(archive, descriptor), "open")
     }
 
     deinit {
         if !closed { _ = archive_write_fail(archive) }
         archive_write_free(archive)  // after a fail, frees without writing the end-of-archive blocks
         archive_entry_free(entry)
+        if holdsProgramSlot { TarWriter.programSlot.signal() }  // the child has been waited for
     }
 
     /// `/usr/bin/gzip` or `/bin/gzip` when present (never a PATH lookup: what compresses an archive
