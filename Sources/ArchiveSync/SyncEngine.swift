@@ -79,7 +79,7 @@ public final class SyncEngine {
             try loadExtensions()
             try retryPending()
             try stoppingOnLongPenalty("call log and recordings") { try syncCallLog() }
-            try syncVoicemail()
+            try syncMessages()
             try checkpoint()
         } catch {
             // A lost lease is the cause of whatever failed after it (an aborted transfer, a refused write);
@@ -314,9 +314,19 @@ public final class SyncEngine {
                 report.plan.append("call log: incremental sync (ISync) from \(stream.syncTime?.iso8601 ?? "?"), then re-list the last "
                                    + "\(options.reconcileHours) h" + (options.deepReconcileDays > 0 ? " (\(options.deepReconcileDays) days once a day)" : ""))
             }
-            let mailboxes = exts.filter(isMailbox)
-            let fresh = mailboxes.filter { stored.voicemail[$0.id]?.syncToken == nil }.count
-            report.plan.append("voicemail: \(mailboxes.count) mailboxes (\(fresh) first-time full sync, \(mailboxes.count - fresh) incremental)")
+            let kinds = tenant.messageKinds
+            if kinds.kinds.isEmpty {
+                report.plan.append("messages: none (--messages none: calls only)")
+            } else {
+                let mailboxes = exts.filter(isMailbox)
+                let fresh = mailboxes.filter { stored.voicemail[$0.id]?.syncToken == nil }.count
+                let changed = mailboxes.filter { ext in
+                    stored.voicemail[ext.id].flatMap(Self.coveredTypes).map { Set($0) != Set(kinds.apiTypes) } ?? false
+                }.count
+                report.plan.append("messages (\(kinds.description)): \(mailboxes.count) mailboxes (\(fresh) first-time full sync, "
+                                   + "\(changed) with changed kinds: new token and the added kinds listed from \(since.iso8601), "
+                                   + "\(mailboxes.count - fresh - changed) incremental)")
+            }
             let due = queue.pending.filter { options.retryPendingNow || $0.nextAttemptAt <= now }
             report.plan.append("pending media: \(queue.pending.count) (\(due.count) due now), quarantined: \(queue.quarantined.count)")
             for item in due.prefix(20) { report.plan.append("  retry \(item.kind.rawValue) \(item.mediaId) for \(item.sidecar)") }

@@ -71,14 +71,14 @@ final class MessageStoreSource: ArchiveSource {
         }.compactMap { try? MessageRecord(json: $0) }
     }
 
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
         requests.withLock { $0.append("\(extensionId) list VoiceMail") }
         return Page(records: records(extensionId, types: ["VoiceMail"]).filter { $0.creationTime >= dateFrom && $0.creationTime < dateTo },
                     nextPageURI: nil)
     }
 
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         switch request {
         case .full:
             requests.withLock { $0.append("\(extensionId) FSync VoiceMail") }

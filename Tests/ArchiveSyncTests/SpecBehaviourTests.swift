@@ -68,13 +68,13 @@ final class SpecSource: ArchiveSource {
                    syncTime: syncTime, syncType: "FSync", olderRecordsExist: false)
     }
 
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
         _ = mailboxesRead.withLock { $0.insert(extensionId) }
         return Page(records: [], nextPageURI: nil)
     }
 
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         _ = mailboxesRead.withLock { $0.insert(extensionId) }
         return SyncResult(records: [], syncToken: "vm", syncTime: syncTime, syncType: "FSync", olderRecordsExist: false)
     }
