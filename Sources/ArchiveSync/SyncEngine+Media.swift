@@ -20,6 +20,8 @@ struct MediaTask {
     var mailbox: String? = nil
     /// How the file's extension is chosen (§4.5).
     var naming: MediaNaming = .strictAudioOrText
+    /// The message a message attachment belongs to (its item errors name it).
+    var messageId: String? = nil
 
     var key: String { "\(kind.rawValue):\(mediaId)" }
     var candidateExtensions: [MediaExtension] {
@@ -187,7 +189,13 @@ extension SyncEngine {
                       ids: ["kind": .string(task.kind.rawValue), "mediaId": .string(task.mediaId), "sidecar": .string(task.sidecar)])
         } else {
             pendingQueue.pending.append(item)
-            if !reason.hasPrefix("not ready") { logger.info("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)") }
+            if let messageId = task.messageId {
+                // A message attachment not archived is never silent: an item error naming the message, the attachment and why.
+                itemError("message \(messageId): attachment \(task.mediaId) (\(task.kind.rawValue)) not archived: \(reason); pending, retried after "
+                          + item.nextAttemptAt.iso8601, ids: ["messageId": .string(messageId), "attachmentId": .string(task.mediaId)])
+            } else if !reason.hasPrefix("not ready") {
+                logger.info("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)")
+            }
         }
     }
 

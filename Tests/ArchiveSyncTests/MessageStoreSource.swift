@@ -64,30 +64,31 @@ final class MessageStoreSource: ArchiveSource {
                    syncTime: syncTime, syncType: "FSync", olderRecordsExist: false)
     }
 
-    /// The mailbox's records of the asked types (a record without `type` counts as any).
+    /// The mailbox's records of the asked types (a record without `type`, or of a type no filter
+    /// names, comes whatever was asked: a server that ignores the filter for what it does not know).
     func records(_ extensionId: String, types: Set<String>) -> [MessageRecord] {
         (messages.withLock { $0[extensionId] } ?? []).filter { record in
-            record["type"]?.stringValue.map(types.contains) ?? true
+            record["type"]?.stringValue.map { types.contains($0) || !["VoiceMail", "Fax", "SMS", "Pager"].contains($0) } ?? true
         }.compactMap { try? MessageRecord(json: $0) }
     }
 
     func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
-                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
-        requests.withLock { $0.append("\(extensionId) list VoiceMail") }
-        return Page(records: records(extensionId, types: ["VoiceMail"]).filter { $0.creationTime >= dateFrom && $0.creationTime < dateTo },
+                     nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
+        requests.withLock { $0.append("\(extensionId) list \(types.joined(separator: ","))") }
+        return Page(records: records(extensionId, types: Set(types)).filter { $0.creationTime >= dateFrom && $0.creationTime < dateTo },
                     nextPageURI: nil)
     }
 
     func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         switch request {
         case .full:
-            requests.withLock { $0.append("\(extensionId) FSync VoiceMail") }
-            return SyncResult(records: records(extensionId, types: ["VoiceMail"]), syncToken: "vm", syncTime: syncTime, syncType: "FSync",
-                              olderRecordsExist: false)
-        case .incremental:
-            requests.withLock { $0.append("\(extensionId) ISync VoiceMail") }
+            requests.withLock { $0.append("\(extensionId) FSync \(types.joined(separator: ","))") }
+            return SyncResult(records: records(extensionId, types: Set(types)), syncToken: "token-" + types.joined(separator: "+"),
+                              syncTime: syncTime, syncType: "FSync", olderRecordsExist: false)
+        case .incremental(let token):
+            requests.withLock { $0.append("\(extensionId) ISync \(types.joined(separator: ",")) \(token)") }
             let changed = changes.withLock { $0.removeValue(forKey: extensionId) } ?? []
-            return SyncResult(records: changed.compactMap { try? MessageRecord(json: $0) }, syncToken: "vm", syncTime: syncTime,
+            return SyncResult(records: changed.compactMap { try? MessageRecord(json: $0) }, syncToken: token, syncTime: syncTime,
                               syncType: "ISync", olderRecordsExist: false)
         }
     }

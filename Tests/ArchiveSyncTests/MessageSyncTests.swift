@@ -15,9 +15,28 @@ struct MessageFixture {
     let tenantId: String
     var directory: String { root.tenantDirectory(tenantId) }
 
-    init(since: String = "2018-01-01T00:00:00Z") throws {
+    init(since: String = "2018-01-01T00:00:00Z", messages: MessageKinds? = nil) throws {
         root = try ArchiveRoot.initialize(scratch.path + "/archive")
-        tenantId = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: since)).tenantId
+        tenantId = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: since), messages: messages).tenantId
+    }
+
+    /// Changes the tenant's kinds as `tenant set --messages` does (the marker, rewritten).
+    func setKinds(_ kinds: MessageKinds) throws {
+        var marker = try root.store(for: tenantId).marker()
+        marker.messages = kinds
+        try DurableFiles.writeAtomically(directory + "/tenant.json", marker.bytes, owner: "test")
+    }
+
+    /// Every file's bytes and modification time: a run that writes nothing leaves this identical.
+    func snapshot() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for path in (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []) where !path.hasPrefix("logs") && !path.contains("lease") {
+            let full = directory + "/" + path
+            guard !DurableFiles.isDirectory(full) else { continue }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: full)[.modificationDate] as? Date)??.timeIntervalSince1970 ?? 0
+            result[path] = SHA256Hasher.hex(of: try DurableFiles.read(full)) + "@\(modified)"
+        }
+        return result
     }
 
     @discardableResult
@@ -37,7 +56,7 @@ struct MessageFixture {
 
     func sidecar(_ relative: String) throws -> JSON { try JSON.parse(try DurableFiles.read(directory + "/" + relative)) }
     func errorLines() throws -> [JSON] {
-        let path = directory + "/.ringlog/errors.jsonl"
+        let path = directory + "/logs/errors.jsonl"
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         return try String(decoding: try DurableFiles.read(path), as: UTF8.self).split(separator: "\n").map { try JSON.parse(String($0)) }
     }
@@ -57,5 +76,34 @@ struct MessageFixture {
         #expect(report.status == .success, "\(report.errors)")
         let sidecar = try fixture.sidecar(stem + ".json")
         #expect(sidecar["archive"]?["media"]?[0]?["id"] == "402406985008")
+    }
+}
+
+@Suite struct MessageKindTests {
+    @Test func kindsParseAndABadWordIsRefusedByName() throws {
+        #expect(try MessageKinds(parsing: "sms,voicemail").description == "voicemail,sms")
+        #expect(try MessageKinds(parsing: "voicemail,fax,sms,pager") == .all)
+        #expect(try MessageKinds(parsing: "none") == .none)
+        #expect(MessageKinds.none.description == "none")
+        #expect(MessageKinds.all.apiTypes == ["VoiceMail", "Fax", "SMS", "Pager"])
+        for bad in ["sms,faxes", "email", "sms,", "none,sms"] {
+            #expect {
+                try MessageKinds(parsing: bad)
+            } throws: { error in
+                let word = bad.split(separator: ",", omittingEmptySubsequences: false).first { MessageKind(rawValue: String($0)) == nil }.map(String.init) ?? ""
+                return "\(error)".contains(word.isEmpty ? "an empty word" : "\"\(word)\"")
+            }
+        }
+    }
+
+    @Test func aMarkerWithoutMessagesMeansEveryKindAndTheKeyRoundTrips() throws {
+        let fixture = try MessageFixture()
+        let marker = try fixture.root.store(for: fixture.tenantId).marker()
+        #expect(marker.messages == nil && marker.messageKinds == .all)
+        #expect(!String(decoding: try DurableFiles.read(fixture.directory + "/tenant.json"), as: UTF8.self).contains("messages"))
+        try fixture.setKinds(try MessageKinds(parsing: "fax,sms"))
+        let reread = try fixture.root.store(for: fixture.tenantId).marker()
+        #expect(reread.messageKinds.description == "fax,sms")
+        #expect(reread.json["messages"] == ["fax", "sms"])
     }
 }

@@ -1,0 +1,263 @@
+import ArchiveExport
+import ArchivePasses
+import ArchiveStore
+import ArchiveSync
+import Foundation
+import RingCentral
+import RinglogSupport
+import RinglogTestSupport
+import Testing
+
+/// Every message kind in the tree (issue 14 points 2–5): names, attachments in every shape, faxes
+/// both ways, changes and deletions, the call ↔ message link, exclusion, and what verify says.
+@Suite struct MessageTreeTests {
+    static let mailbox = MessageShapes.mailbox
+
+    @Test func theVerbatimSMSExampleIsASidecarAndItsTextBeside() throws {
+        let fixture = try MessageFixture()
+        let source = MessageStoreSource(messages: [Self.mailbox: [try JSON.parse(MessageShapes.smsExample)]])
+        let report = try fixture.run(source)
+        let stem = "101/2019-05-22/20190522T170728Z_sms.6424569004"
+        #expect(fixture.itemFiles == [stem + ".6424569004.txt", stem + ".json"], "\(report.errors)")
+        #expect(report.counts["sms"] == 1 && report.counts["attachments"] == 1, "\(report.counts)")
+        let sidecar = try fixture.sidecar(stem + ".json")
+        #expect(sidecar["format"] == "ringlog-message")
+        #expect(sidecar["archive"]?["item"]?["messageKind"] == "sms")
+        #expect(sidecar["archive"]?["media"]?[0]?["kind"] == "text")
+        // The record verbatim: the body (subject) and the 64-bit conversation id as its literal digits.
+        #expect(sidecar["record"]?["subject"] == "Test SMS using a RingCentral Developer account - Hello World")
+        #expect(String(decoding: try DurableFiles.read(fixture.directory + "/" + stem + ".json"), as: UTF8.self).contains("8031152018338945839"))
+        #expect(report.status == .success)
+        // A second run writes nothing.
+        let before = try fixture.snapshot()
+        let second = try fixture.run(source)
+        #expect(try fixture.snapshot() == before)
+        #expect(second.counts["sms"] == nil && second.counts["attachments"] == nil && second.status == .success)
+    }
+
+    @Test func everyKindAndAttachmentShapeHasItsName() throws {
+        let fixture = try MessageFixture()
+        let source = MessageStoreSource(messages: [Self.mailbox: [
+            MessageShapes.mms, MessageShapes.faxReceived, MessageShapes.faxSent, MessageShapes.faxFailed, MessageShapes.pager,
+            MessageShapes.unknownAttachment, MessageShapes.voicemailOldShape,
+        ]])
+        let report = try fixture.run(source)
+        let day = "101/2026-11-18/"
+        #expect(fixture.itemFiles == [
+            day + "20261118T100000Z_sms.7000000001.7000000011.txt", day + "20261118T100000Z_sms.7000000001.7000000012.jpg",
+            day + "20261118T100000Z_sms.7000000001.7000000013.mp4", day + "20261118T100000Z_sms.7000000001.json",
+            day + "20261118T110000Z_fax.7000000002.7000000021.pdf", day + "20261118T110000Z_fax.7000000002.json",
+            day + "20261118T120000Z_fax.7000000003.7000000031.bin", day + "20261118T120000Z_fax.7000000003.7000000032.png",
+            day + "20261118T120000Z_fax.7000000003.7000000033.tif", day + "20261118T120000Z_fax.7000000003.json",
+            day + "20261118T130000Z_fax.7000000004.7000000041.pdf", day + "20261118T130000Z_fax.7000000004.json",
+            day + "20261118T140000Z_pager.7000000005.7000000051.txt", day + "20261118T140000Z_pager.7000000005.json",
+            day + "20261118T150000Z_sms.7000000006.7000000061.txt", day + "20261118T150000Z_sms.7000000006.7000000062.bin",
+            day + "20261118T150000Z_sms.7000000006.json",
+            day + "20261118T160000Z_vm.7000000007.json", day + "20261118T160000Z_vm.7000000007.mp3", day + "20261118T160000Z_vm.7000000007.txt",
+        ].sorted(), "\(report.errors)")
+        #expect(report.status == .success, "\(report.errors)")
+        #expect(report.counts["mms"] == 1 && report.counts["sms"] == 1 && report.counts["faxes"] == 3 && report.counts["pager"] == 1,
+                "\(report.counts)")
+        #expect(report.counts["voicemails"] == 1 && report.counts["transcriptions"] == 1 && report.counts["attachments"] == 11, "\(report.counts)")
+        func kinds(_ name: String) throws -> [String] {
+            try fixture.sidecar(day + name)["archive"]?["media"]?.arrayValue?.compactMap { $0["kind"]?.stringValue } ?? []
+        }
+        #expect(try kinds("20261118T100000Z_sms.7000000001.json") == ["text", "mms", "mms"])
+        #expect(try kinds("20261118T120000Z_fax.7000000003.json") == ["document", "document", "document"])
+        #expect(try kinds("20261118T150000Z_sms.7000000006.json") == ["text", "attachment"])
+        #expect(try kinds("20261118T160000Z_vm.7000000007.json") == ["voicemail", "transcription"])
+        // Faxes keep their page count, resolution and delivery status (the record, verbatim).
+        let sent = try fixture.sidecar(day + "20261118T120000Z_fax.7000000003.json")["record"]
+        #expect(sent?["faxPageCount"] == 2 && sent?["faxResolution"] == "Low" && sent?["messageStatus"] == "Delivered")
+        #expect(sent?["to"]?[0]?["faxErrorCode"] == "AllSuccess")
+        let failed = try fixture.sidecar(day + "20261118T130000Z_fax.7000000004.json")
+        #expect(failed["record"]?["messageStatus"] == "SendingFailed" && failed["record"]?["to"]?[0]?["faxErrorCode"] == "LineBusy")
+        // The manifest's lines name the new kinds; verify finds the tree clean (no orphan, no misplaced sidecar).
+        let verify = Verifier.verify(store: fixture.root.store(for: fixture.tenantId), options: VerifyOptions())
+        #expect(verify.problems.isEmpty, "\(verify.problems.map { "\($0.kind) \($0.path) \($0.detail)" })")
+        let lines = try MessageTreeTests.manifestKinds(fixture)
+        #expect(lines["message"] == 7 && lines["document"] == 5 && lines["mms"] == 2 && lines["text"] == 3 && lines["attachment"] == 1, "\(lines)")
+        // Reindex derives the same lines.
+        var rebuilt: [String] = []
+        try Manifest.rebuild(tenantDirectory: fixture.directory, write: nil) { rebuilt += $0.lines }
+        let current = try Manifest.currentLines(tenantDirectory: fixture.directory, month: "2026-11")
+        #expect(Set(rebuilt) == current)
+    }
+
+    static func manifestKinds(_ fixture: MessageFixture) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in try Manifest.currentLines(tenantDirectory: fixture.directory, month: "2026-11") {
+            counts[(try JSON.parse(line))["kind"]?.stringValue ?? "?", default: 0] += 1
+        }
+        return counts
+    }
+
+    @Test func anAttachmentThatCannotBeFetchedIsAnItemErrorNamingItAndPending() throws {
+        let fixture = try MessageFixture()
+        let source = MessageStoreSource(messages: [Self.mailbox: [MessageShapes.faxReceived]],
+                                        answers: ["7000000021": .init(status: 503, contentType: nil)])
+        let report = try fixture.run(source)
+        #expect(report.status == .partial)
+        let error = try #require(report.errors.first)
+        #expect(error.contains("message 7000000002") && error.contains("attachment 7000000021") && error.contains("503"), "\(error)")
+        #expect(try fixture.errorLines().contains { $0["item"]?["attachmentId"] == "7000000021" })
+        #expect(try fixture.pending().pending.map(\.mediaId) == ["7000000021"])
+        // Once RingCentral serves it, the retry files it under its name.
+        source.answers.withLock { $0 = [:] }
+        let retried = try fixture.run(source) { $0.retryPendingNow = true }
+        #expect(fixture.itemFiles.contains("101/2026-11-18/20261118T110000Z_fax.7000000002.7000000021.pdf"), "\(retried.errors)")
+        #expect(try fixture.pending().pending.isEmpty && retried.status == .success)
+    }
+
+    @Test func exactlyTheTenantsKindsAreAskedForAndAnAddedKindIsBackfilledFromSince() throws {
+        let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z", messages: try MessageKinds(parsing: "sms"))
+        let source = MessageStoreSource(messages: [Self.mailbox: [MessageShapes.mms, MessageShapes.faxReceived, MessageShapes.pager]])
+        _ = try fixture.run(source)
+        #expect(source.requests.withLock { $0 } == ["101000 FSync SMS", "101000 list SMS", "101000 ISync SMS token-SMS"])
+        #expect(fixture.itemFiles.allSatisfy { $0.contains("_sms.") })
+        let state = try fixture.root.store(for: fixture.tenantId).loadState()
+        #expect(state.voicemail["101000"]?.messageTypes == ["SMS"])
+        // Fax and pager added later: a token for the new set, and the added kinds listed from `since`.
+        try fixture.setKinds(try MessageKinds(parsing: "sms,fax,pager"))
+        source.requests.withLock { $0 = [] }
+        let report = try fixture.run(source)
+        #expect(source.requests.withLock { $0 } == ["101000 FSync Fax,SMS,Pager", "101000 list Fax,Pager", "101000 ISync Fax,SMS,Pager token-Fax+SMS+Pager"])
+        #expect(fixture.itemFiles.contains { $0.contains("_fax.7000000002.json") } && fixture.itemFiles.contains { $0.contains("_pager.7000000005.json") })
+        #expect(report.counts["faxes"] == 1 && report.counts["pager"] == 1 && report.counts["sms"] == nil && report.counts["mms"] == nil)
+        // `none`: calls only, no message request at all.
+        try fixture.setKinds(.none)
+        source.requests.withLock { $0 = [] }
+        _ = try fixture.run(source)
+        #expect(source.requests.withLock { $0 }.isEmpty)
+    }
+
+    @Test func aRevisionThreeStreamCoversVoicemailOnlyAndTheOtherKindsAreListedFromSince() throws {
+        let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z")
+        // A state written by revision 3: a voicemail token, no `messageTypes`.
+        var state = SyncState()
+        var stream = StreamState()
+        stream.syncToken = "vm-token"
+        stream.syncTime = Timestamp(iso8601: "2026-11-19T00:00:00Z")
+        state.voicemail["101000"] = stream
+        try DurableFiles.createDirectories(fixture.directory + "/.ringlog")
+        try DurableFiles.writeAtomically(fixture.directory + "/.ringlog/state.json", state.bytes, owner: "test")
+        let source = MessageStoreSource(messages: [Self.mailbox: [MessageShapes.mms]])
+        _ = try fixture.run(source)
+        #expect(source.requests.withLock { $0 }.prefix(2) == ["101000 FSync VoiceMail,Fax,SMS,Pager", "101000 list Fax,SMS,Pager"])
+    }
+
+    @Test func statusChangesAreRevisionsAndDeletedOrPurgedMessagesStayWithTheirFiles() throws {
+        let fixture = try MessageFixture()
+        let source = MessageStoreSource(messages: [Self.mailbox: [try JSON.parse(MessageShapes.smsExample), MessageShapes.mms]])
+        _ = try fixture.run(source)
+        let sms = "101/2019-05-22/20190522T170728Z_sms.6424569004.json"
+        // Read: a new revision (ISync brings the changed record).
+        var read = try JSON.parse(MessageShapes.smsExample).objectValue!
+        read["readStatus"] = "Read"
+        read["lastModifiedTime"] = "2019-05-23T08:00:00.000Z"
+        source.changes.withLock { $0[Self.mailbox] = [.object(read)] }
+        let second = try fixture.run(source)
+        #expect(try fixture.sidecar(sms)["archive"]?["revision"] == 2 && second.counts["messageRevisions"] == 1)
+        #expect(try fixture.sidecar(sms)["archive"]?["revisions"]?[0]?["record"]?["readStatus"] == "Unread")
+        // Purged: ISync says only the id and availability. The sidecar says so; record and files stay.
+        source.changes.withLock { $0[Self.mailbox] = [["id": .number("6424569004"), "availability": "Purged"],
+                                                     ["id": .number("7000000001"), "availability": "Deleted"],
+                                                     ["id": .number("9999999999"), "availability": "Purged"]] }  // never archived
+        let before = fixture.itemFiles
+        let third = try fixture.run(source)
+        #expect(fixture.itemFiles == before, "nothing removed")
+        let purged = try fixture.sidecar(sms)
+        #expect(purged["archive"]?["goneAtSource"]?["availability"] == "Purged")
+        #expect(purged["archive"]?["revision"] == 2 && purged["record"]?["readStatus"] == "Read", "the stub is not taken as the record")
+        #expect(try fixture.sidecar("101/2026-11-18/20261118T100000Z_sms.7000000001.json")["archive"]?["goneAtSource"]?["availability"] == "Deleted")
+        #expect(third.status == .success && third.counts["messagesGone"] == 2 && third.counts["goneUnarchived"] == 1, "\(third.counts) \(third.errors)")
+        // The same notices again write nothing.
+        source.changes.withLock { $0[Self.mailbox] = [["id": .number("6424569004"), "availability": "Purged"]] }
+        let snapshot = try fixture.snapshot()
+        _ = try fixture.run(source)
+        #expect(try fixture.snapshot() == snapshot)
+    }
+
+    @Test func aPurgedMessageMetForTheFirstTimeIsArchivedAndItsLostContentIsAnErrorNotARetry() throws {
+        let fixture = try MessageFixture()
+        var purged = MessageShapes.faxReceived.objectValue!
+        purged["availability"] = "Purged"
+        let source = MessageStoreSource(messages: [Self.mailbox: [.object(purged)]])
+        let report = try fixture.run(source)
+        #expect(fixture.itemFiles == ["101/2026-11-18/20261118T110000Z_fax.7000000002.json"])
+        #expect(try fixture.sidecar(fixture.itemFiles[0])["archive"]?["goneAtSource"]?["availability"] == "Purged")
+        #expect(report.status == .partial && report.errors.count == 1)
+        #expect(report.errors[0].contains("attachment 7000000021") && report.errors[0].contains("purged"), "\(report.errors)")
+        #expect(try source.downloads.withLock { $0 }.isEmpty && fixture.pending().pending.isEmpty)
+    }
+
+    @Test func aPendingAttachmentOfAMessagePurgedMeanwhileLeavesTheQueueWithAnError() throws {
+        let fixture = try MessageFixture()
+        let source = MessageStoreSource(messages: [Self.mailbox: [MessageShapes.faxReceived]],
+                                        answers: ["7000000021": .init(status: 404, contentType: nil)])
+        _ = try fixture.run(source)
+        #expect(try fixture.pending().pending.count == 1)
+        source.changes.withLock { $0[Self.mailbox] = [["id": .number("7000000002"), "availability": "Purged"]] }
+        let report = try fixture.run(source)
+        #expect(try fixture.pending().pending.isEmpty)
+        #expect(report.errors.contains { $0.contains("attachment 7000000021") && $0.contains("purged") }, "\(report.errors)")
+    }
+
+    @Test func aCallAndTheVoicemailItLinksNameEachOtherInEitherOrder() throws {
+        // Call first (calls sync before messages in a run).
+        for messageFirst in [false, true] {
+            let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z")
+            let voicemail = MessageShapes.voicemailOldShape
+            let call = callRecord(id: "CallToVm1", start: "2026-11-18T15:59:30.000Z", extra: [
+                ("result", "Voicemail"),
+                ("message", ["id": "7000000007", "type": "VoiceMail", "uri": .string(MessageShapes.base + "/7000000007")]),
+            ])
+            let source = MessageStoreSource(messages: [Self.mailbox: [voicemail]], calls: messageFirst ? [] : [call])
+            _ = try fixture.run(source)
+            if messageFirst {
+                source.calls.withLock { $0 = [call] }
+                _ = try fixture.run(source)
+            }
+            let callPath = "101/2026-11-18/20261118T155930Z_call.\(try ArchiveNames.caseSafe(callId: "CallToVm1")).json"
+            let messagePath = "101/2026-11-18/20261118T160000Z_vm.7000000007.json"
+            #expect(try fixture.sidecar(callPath)["archive"]?["message"] == ["id": "7000000007", "type": "VoiceMail", "sidecar": .string(messagePath)],
+                    "message first: \(messageFirst)")
+            #expect(try fixture.sidecar(messagePath)["archive"]?["calls"] == [["id": "CallToVm1", "sidecar": .string(callPath)]],
+                    "message first: \(messageFirst)")
+            let verify = Verifier.verify(store: fixture.root.store(for: fixture.tenantId), options: VerifyOptions())
+            #expect(verify.problems.isEmpty, "\(verify.problems.map { "\($0.kind) \($0.path) \($0.detail)" })")
+            let before = try fixture.snapshot()
+            _ = try fixture.run(source)
+            #expect(try fixture.snapshot() == before, "a further run writes nothing (message first: \(messageFirst))")
+        }
+    }
+
+    @Test func aMessageWithAnExcludedNumberInAnyRecipientNeverReachesTheDisk() throws {
+        let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z")
+        let store = fixture.root.store(for: fixture.tenantId)
+        let secrets = fixture.scratch.path + "/secrets"
+        let key = try ExclusionKeyFile.loadOrCreate(ExclusionKeyFile.path(tenantId: fixture.tenantId, secretsDirectory: secrets))
+        _ = try Exclusions.add(store: store, target: .number("+14155550199"), country: nil, label: nil, reason: "helpline", key: key,
+                               context: PassContext(actor: "t@h"))
+        let group = MessageShapes.message("7000000099", type: "SMS", created: "2026-11-18T17:00:00.000Z",
+                                          to: [["phoneNumber": "+13125559821"], ["phoneNumber": "(415) 555-0199"]],
+                                          attachments: [MessageShapes.attachment("7000000991", message: "7000000099", type: "Text", contentType: "text/plain")])
+        let source = MessageStoreSource(messages: [Self.mailbox: [group, MessageShapes.pager]])
+        let report = try fixture.run(source) { $0.secretsDirectory = secrets }
+        #expect(report.counts["excluded"] == 1)
+        #expect(!fixture.itemFiles.contains { $0.contains("7000000099") } && fixture.itemFiles.contains { $0.contains("_pager.") })
+        #expect(!source.downloads.withLock { $0 }.contains { $0.contains("7000000991") })
+        for (path, text) in GovernanceSyncTests.everything(fixture.directory) {
+            #expect(!text.contains("7000000099") && !text.contains("555-0199"), "\(path)")
+        }
+    }
+
+    @Test func aMessageOfAnUnknownTypeIsKeptUnfiledWithAnError() throws {
+        let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z")
+        let chat = MessageShapes.message("7000000088", type: "Chat", created: "2026-11-18T17:00:00.000Z", attachments: [])
+        let source = MessageStoreSource(messages: [Self.mailbox: [chat]])
+        let report = try fixture.run(source)
+        #expect(report.status == .partial && report.errors.count == 1 && report.errors[0].contains("\"Chat\""), "\(report.errors)")
+        #expect(DurableFiles.list(fixture.directory + "/_unfiled").count == 1)
+    }
+}
