@@ -107,3 +107,33 @@ struct MessageFixture {
         #expect(reread.json["messages"] == ["fax", "sms"])
     }
 }
+
+@Suite struct MessageKindCommandTests {
+    @Test func tenantAddSetShowAndListCarryTheKinds() async throws {
+        let scratch = ScratchDirectory()
+        let root = scratch.path + "/archive"
+        func ringlog(_ arguments: [String]) async throws -> RinglogResult {
+            try await runRinglog(arguments + ["--root", root], environment: ["RINGLOG_SECRETS_DIR": scratch.path + "/secrets"])
+        }
+        _ = try await runRinglog(["init", root])
+        let bad = try await ringlog(["tenant", "add", "Clinic", "--server", "https://platform.ringcentral.com", "--messages", "voicemail,faxes"])
+        #expect(bad.status == 2 && bad.standardError.contains("\"faxes\""), "\(bad.standardError)")
+        let added = try await ringlog(["tenant", "add", "Clinic", "--server", "https://platform.ringcentral.com", "--messages", "fax,voicemail"])
+        #expect(added.status == 0, "\(added.standardError)")
+        let tenant = added.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = try await ringlog(["tenant", "show", tenant])
+        #expect(shown.standardOutput.contains("messages: voicemail,fax\n"), "\(shown.standardOutput)")
+        let set = try await ringlog(["tenant", "set", tenant, "--messages", "none", "--json"])
+        #expect(try set.status == 0 && JSON.parse(set.standardOutput)["messages"] == "none", "\(set.standardError)")
+        let refused = try await ringlog(["tenant", "set", tenant, "--messages", "sms,mms"])
+        #expect(refused.status == 2 && refused.standardError.contains("\"mms\""), "\(refused.standardError)")
+        let other = try await ringlog(["tenant", "add", "Shop", "--server", "https://platform.ringcentral.com"])
+        let list = try await ringlog(["tenant", "list", "--json"])
+        let entries = try JSON.parse(list.standardOutput).arrayValue ?? []
+        #expect(entries.map { $0["messages"] } == ["none", "voicemail,fax,sms,pager"], "\(list.standardOutput)")
+        let defaultShown = try await ringlog(["tenant", "show", other.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)])
+        #expect(defaultShown.standardOutput.contains("messages: voicemail,fax,sms,pager (default)"))
+        let audit = try String(decoding: DurableFiles.read(root + "/" + tenant + "/logs/audit.jsonl"), as: UTF8.self)
+        #expect(audit.contains("\"before\":\"voicemail,fax\"") && audit.contains("\"after\":\"none\""), "\(audit)")
+    }
+}
