@@ -212,9 +212,10 @@ extension TenantWriter {
 /// One line of `logs/runs.jsonl` (§11): what a run did, in the key order the schema lists.
 public struct RunLogLine: Sendable {
     public enum Status: String, Sendable { case success, partial, failed, interrupted }
-    /// The item counters, always all present, in this order.
+    /// The item counters, always all present, in this order (those after `tombstoned` since layout revision 4:
+    /// new SMS, MMS, pager and fax messages, their attachment files, and messages RingCentral deleted or purged).
     public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors",
-                                   "excluded", "tombstoned"]
+                                   "excluded", "tombstoned", "sms", "mms", "pager", "faxes", "attachments", "messagesGone", "goneUnarchived"]
     /// The rate-limit groups, in this order.
     public static let groups = ["heavy", "medium", "light", "auth"]
 

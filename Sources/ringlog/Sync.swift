@@ -180,6 +180,9 @@ struct Sync: ParsableCommand {
         }
         print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
               + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
+        print("  new sms \(counts["sms"] ?? 0), mms \(counts["mms"] ?? 0), pager \(counts["pager"] ?? 0), faxes \(counts["faxes"] ?? 0), "
+              + "attachments \(counts["attachments"] ?? 0), revised messages \(counts["messageRevisions"] ?? 0), "
+              + "deleted or purged at RingCentral (kept) \(counts["messagesGone"] ?? 0)")
         print("  pending \(report.pending), quarantined \(report.quarantined), item errors \(counts["itemErrors"] ?? 0), "
               + "excluded \(counts["excluded"] ?? 0), not archived again (purged or excluded before) \(counts["tombstoned"] ?? 0)")
         let requests = RateLimitGroup.allCases.map { "\($0.rawValue) \(report.requests[$0]?.requests ?? 0)" }.joined(separator: ", ")

@@ -261,3 +261,49 @@ import Testing
         #expect(DurableFiles.list(fixture.directory + "/_unfiled").count == 1)
     }
 }
+
+/// Every file a message sync writes matches its schema in layout-spec/schemas.
+@Suite struct MessageSchemaTests {
+    @Test func messageSidecarsManifestStateMarkerAndRunLogMatchTheirSchemas() throws {
+        let schemas = LayoutSchemaTests()
+        let fixture = try MessageFixture(since: "2019-01-01T00:00:00Z", messages: try MessageKinds(parsing: "voicemail,fax,sms,pager"))
+        let call = callRecord(id: "CallToVm1", start: "2026-11-18T15:59:30.000Z",
+                              extra: [("message", ["id": "7000000007", "type": "VoiceMail", "uri": .string(MessageShapes.base + "/7000000007")])])
+        let source = MessageStoreSource(messages: [MessageShapes.mailbox: [
+            try JSON.parse(MessageShapes.smsExample), MessageShapes.mms, MessageShapes.faxReceived, MessageShapes.faxSent, MessageShapes.faxFailed,
+            MessageShapes.pager, MessageShapes.unknownAttachment, MessageShapes.voicemailOldShape,
+        ]], calls: [call], answers: ["7000000033": .init(status: 500, contentType: nil)])
+        _ = try fixture.run(source)
+        source.changes.withLock { $0[MessageShapes.mailbox] = [["id": .number("7000000002"), "availability": "Purged"]] }
+        _ = try fixture.run(source)
+        let tenant = fixture.directory
+        var seen = Set<String>()
+        for relative in try Manifest.sidecarPaths(tenantDirectory: tenant) {
+            let sidecar = try JSON.parse(try DurableFiles.read(tenant + "/" + relative))
+            let schema = relative.contains("_call.") ? "call-sidecar.schema.json" : relative.contains("_vm.") ? "voicemail-sidecar.schema.json" : "message-sidecar.schema.json"
+            seen.insert(schema)
+            try schemas.expectValid(sidecar, schema, relative)
+        }
+        #expect(seen.count == 3)
+        var kinds = Set<String>()
+        for month in ["2019-05", "2026-11"] {
+            for line in try Manifest.currentLines(tenantDirectory: tenant, month: month) {
+                let json = try JSON.parse(line)
+                kinds.insert(json["kind"]?.stringValue ?? "")
+                try schemas.expectValid(json, "manifest-line.schema.json", "manifest line \(line)")
+            }
+        }
+        #expect(kinds == ["call", "message", "messageLink", "voicemail", "transcription", "text", "document", "mms", "attachment"])
+        try schemas.expectValid(try JSON.parse(try DurableFiles.read(tenant + "/tenant.json")), "tenant-marker.schema.json", "tenant marker")
+        let state = try JSON.parse(try DurableFiles.read(tenant + "/.ringlog/state.json"))
+        #expect(state["voicemail"]?["101000"]?["messageTypes"] == ["VoiceMail", "Fax", "SMS", "Pager"])
+        try schemas.expectValid(state, "state.schema.json", "state")
+        let pending = try JSON.parse(try DurableFiles.read(tenant + "/.ringlog/pending.json"))
+        #expect(pending["pending"]?[0]?["kind"] == "document")
+        try schemas.expectValid(pending, "pending.schema.json", "pending")
+        for line in try schemas.lines(tenant + "/logs/runs.jsonl") { try schemas.expectValid(line, "run-log-line.schema.json", "run log") }
+        for line in try schemas.lines(tenant + "/logs/errors.jsonl") { try schemas.expectValid(line, "error-log-line.schema.json", "error log") }
+        let runs = try schemas.lines(tenant + "/logs/runs.jsonl")
+        #expect(runs[0]["counts"]?["faxes"] == 3 && runs[0]["counts"]?["mms"] == 1 && runs[0]["counts"]?["attachments"] == 11, "\(runs[0])")
+    }
+}
