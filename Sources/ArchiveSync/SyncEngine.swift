@@ -365,8 +365,11 @@ public final class SyncEngine {
         return total
     }
 
+    /// The extensions whose message store is read: enabled extensions of the types that have one,
+    /// and `FaxUser` (a fax-only user, one of the spec's user extension types) when faxes are archived.
     func isMailbox(_ ext: ExtensionInfo) -> Bool {
-        let types: Set<String> = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail"]
+        var types: Set<String> = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail"]
+        if tenant.messageKinds.contains(.fax) { types.insert("FaxUser") }
         return (ext.status == nil || ext.status == "Enabled") && ext.type.map(types.contains) ?? true
     }
 }

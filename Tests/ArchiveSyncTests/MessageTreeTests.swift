@@ -252,6 +252,18 @@ import Testing
         }
     }
 
+    @Test func aFaxUserMailboxIsReadOnlyWhenFaxesAreArchived() throws {
+        let extensions: [JSON] = [["id": 101_000, "extensionNumber": "101", "type": "User", "status": "Enabled"],
+                                  ["id": 103_000, "extensionNumber": "103", "type": "FaxUser", "status": "Enabled"]]
+        for (kinds, read) in [("voicemail,sms", ["101000"]), ("fax", ["101000", "103000"])] {
+            let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z", messages: try MessageKinds(parsing: kinds))
+            let source = MessageStoreSource(messages: [:], extensions: extensions)
+            _ = try fixture.run(source)
+            let mailboxes = Set(source.requests.withLock { $0 }.map { String($0.split(separator: " ")[0]) })
+            #expect(mailboxes == Set(read), "\(kinds)")
+        }
+    }
+
     @Test func aMessageOfAnUnknownTypeIsKeptUnfiledWithAnError() throws {
         let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z")
         let chat = MessageShapes.message("7000000088", type: "Chat", created: "2026-11-18T17:00:00.000Z", attachments: [])

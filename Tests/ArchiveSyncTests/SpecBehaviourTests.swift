@@ -306,9 +306,10 @@ struct EngineFixture {
 
     @Test func voicemailIsReadOnlyFromEnabledMailboxExtensionsOfTheListedTypes() throws {
         let fixture = try EngineFixture()
-        let mailboxes = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail"]
+        // FaxUser: a fax-only user, read because faxes are archived (the default kinds).
+        let mailboxes = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail", "FaxUser"]
         let others = ["IvrMenu", "ParkLocation", "ApplicationExtension", "Site", "Announcement", "SharedLinesGroup", "PagingOnly",
-                      "FaxUser", "Room", "Bot", "FlexibleUser", "DelegatedLinesGroup", "GroupCallPickup", "ProxyAdmin", "RoomConnector"]
+                      "Room", "Bot", "FlexibleUser", "DelegatedLinesGroup", "GroupCallPickup", "ProxyAdmin", "RoomConnector"]
         var extensions: [JSON] = []
         var expected = Set<String>()
         var id = 200_000
