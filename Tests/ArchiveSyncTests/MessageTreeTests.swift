@@ -6,6 +6,7 @@ import Foundation
 import RingCentral
 import RinglogSupport
 import RinglogTestSupport
+import Synchronization
 import Testing
 
 /// Every message kind in the tree (issue 14 points 2–5): names, attachments in every shape, faxes
@@ -318,4 +319,95 @@ import Testing
         let runs = try schemas.lines(tenant + "/logs/runs.jsonl")
         #expect(runs[0]["counts"]?["faxes"] == 3 && runs[0]["counts"]?["mms"] == 1 && runs[0]["counts"]?["attachments"] == 11, "\(runs[0])")
     }
+}
+
+/// A tree written by revision 3 (examples/demo-archive, real output) stays valid under revision 4,
+/// and syncing it again with every kind asked for writes no item file and no manifest line.
+@Suite struct RevisionThreeTreeTests {
+    @Test func theRevisionThreeExampleTreeVerifiesCleanAndASyncWritesNoItemAgain() throws {
+        let scratch = ScratchDirectory()
+        let copy = scratch.path + "/demo-archive"
+        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("examples/demo-archive").path, toPath: copy)
+        let root = try ArchiveRoot.open(copy)
+        let marker = try #require(try root.tenants(selecting: nil).first)
+        let directory = root.tenantDirectory(marker.tenantId)
+        let store = root.store(for: marker.tenantId)
+        let verified = Verifier.verify(store: store, options: VerifyOptions())
+        #expect(verified.problems.isEmpty, "\(verified.problems.map { "\($0.kind) \($0.path) \($0.detail)" })")
+        // The double serves what the tree holds: its extensions, call records and voicemail records, verbatim.
+        var calls: [JSON] = [], messages: [String: [JSON]] = [:], extensions: [String: JSON] = [:]
+        for relative in try Manifest.sidecarPaths(tenantDirectory: directory) {
+            let sidecar = try JSON.parse(try DurableFiles.read(directory + "/" + relative))
+            let item = try #require(sidecar["archive"]?["item"])
+            if let id = item["extensionId"]?.stringValue {
+                extensions[id] = ["id": .number(id), "extensionNumber": item["extensionNumber"] ?? .null, "type": "User", "status": "Enabled"]
+            }
+            if relative.contains("_vm.") {
+                messages[item["extensionId"]?.stringValue ?? "", default: []].append(try #require(sidecar["record"]))
+            } else {
+                calls.append(try #require(sidecar["record"]))
+            }
+        }
+        #expect(!messages.isEmpty && !calls.isEmpty)
+        let source = DemoAccountSource(messages: messages, calls: calls, extensions: Array(extensions.values),
+                                       syncTime: Timestamp(iso8601: "2026-11-21T18:00:00Z")!)
+        func items() throws -> [String: String] {
+            var result: [String: String] = [:]
+            for path in (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? [])
+            where !path.hasPrefix(".ringlog") && !path.hasPrefix("logs") && !DurableFiles.isDirectory(directory + "/" + path) {
+                let modified = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + path)[.modificationDate] as? Date)??.timeIntervalSince1970 ?? 0
+                result[path] = SHA256Hasher.hex(of: try DurableFiles.read(directory + "/" + path)) + "@\(modified)"
+            }
+            return result
+        }
+        let before = try items()
+        let report = try SyncEngine(root: root, tenant: marker, source: source).run()
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        let after = try items()
+        // (The demo tree predates `archive.recordings`, §6.6: revision 3's sync adds it to a call sidecar that lacks it.
+        // Nothing of revision 4 touches a call or voicemail item.)
+        let changed = after.filter { before[$0.key] != $0.value }.keys.sorted()
+        #expect(changed.allSatisfy { $0.contains("_call.") }, "\(changed)")
+        for path in changed {
+            let sidecar = try JSON.parse(try DurableFiles.read(directory + "/" + path))
+            let original = try JSON.parse(try DurableFiles.read(repositoryRoot.appendingPathComponent("examples/demo-archive/\(marker.tenantId)/\(path)").path))
+            var archive = try #require(sidecar["archive"]?.objectValue)
+            archive["recordings"] = nil
+            #expect(JSON.object(archive) == original["archive"] && sidecar["record"] == original["record"], "\(path)")
+        }
+        #expect(after.filter { !$0.key.contains("_call.") } == before.filter { !$0.key.contains("_call.") })
+        #expect(source.downloaded.isEmpty)
+        // The voicemail streams took a token for every kind and listed the added ones.
+        #expect(source.requested.contains { $0.hasSuffix("FSync VoiceMail,Fax,SMS,Pager") })
+        #expect(source.requested.contains { $0.hasSuffix("list Fax,SMS,Pager") })
+    }
+}
+
+/// The demo tree's account.
+final class DemoAccountSource: ArchiveSource {
+    let inner: MessageStoreSource
+    var downloaded: [String] { inner.downloads.withLock { $0 } }
+    var requested: [String] { inner.requests.withLock { $0 } }
+    init(messages: [String: [JSON]], calls: [JSON], extensions: [JSON], syncTime: Timestamp) {
+        inner = MessageStoreSource(messages: messages, calls: calls, extensions: extensions, syncTime: syncTime)
+    }
+    func accountInfo() throws(RingCentralError) -> AccountInfo {
+        do { return try AccountInfo(json: ["id": 400_131_035_678, "uri": "x"]) } catch { throw .invalidResponse(endpoint: "account", reason: "\(error)") }
+    }
+    func extensions(perPage: Int) throws(RingCentralError) -> [ExtensionInfo] { try inner.extensions(perPage: perPage) }
+    func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView, nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> {
+        try inner.callLogPage(dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, view: view, nextPageURI: nextPageURI)
+    }
+    func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> { try inner.callLogSync(request, view: view) }
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
+        try inner.messagePage(extensionId: extensionId, types: types, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
+    }
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try inner.messageSync(extensionId: extensionId, types: types, request)
+    }
+    func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload { try inner.downloadRecording(contentURI: contentURI, to: descriptor) }
+    func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload { try inner.downloadAttachment(uri: uri, to: descriptor) }
+    func revoke() {}
+    var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { [:] }
 }
