@@ -193,7 +193,7 @@ extension SyncEngine {
             let types = message.attachments.map { $0.contentType?.lowercased() ?? "" }
             if message.raw["faxPageCount"] != nil || message.raw["faxResolution"] != nil { kind = .fax }
             else if types.contains(where: { $0.hasPrefix("audio/") }) && message.raw["vmTranscriptionStatus"] != nil { kind = .voicemail }
-            else if message.raw["pgToExtensionId"] != nil { kind = .pager }
+            else if message.raw["pgToDepartment"] != nil { kind = .pager }
             else if types.contains(where: { $0.hasPrefix("audio/") }) && types.count == 1 { kind = .voicemail }
             else {
                 guard try admitsMessage(message, ext: ext) else { return nil }
@@ -278,6 +278,10 @@ extension SyncEngine {
             }
         }
         if message.availability == "Purged" { abandonPurgedAttachments(of: opened.sidecar, at: opened.relative) }
+        for reason in message.unusableAttachments {  // nothing to fetch it by: an error, no retry (the record keeps what there is)
+            itemError("message \(messageId): \(reason); that attachment is not archived (the sidecar's record keeps what RingCentral sent of it)",
+                      ids: ["messageId": .string(messageId)])
+        }
         try save(opened)
         if opened.isNew { countNewMessage(kind: kind, message: message) }
     }

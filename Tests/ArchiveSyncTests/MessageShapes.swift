@@ -143,7 +143,7 @@ enum MessageShapes {
     static let pager = message("7000000005", type: "Pager", created: "2026-11-18T14:00:00.000Z",
                                from: ["extensionNumber": "102", "extensionId": "102000"], to: [["extensionNumber": "101"]], attachments: [
         attachment("7000000051", message: "7000000005", type: "Text", contentType: "text/plain"),
-    ], extra: [("subject", "lunch?"), ("pgToExtensionId", "101000")])
+    ], extra: [("subject", "lunch?"), ("pgToDepartment", false)])
 
     /// An attachment of a type no spec lists yet, with a content type ringlog maps to nothing.
     static let unknownAttachment = message("7000000006", type: "SMS", created: "2026-11-18T15:00:00.000Z", attachments: [

@@ -253,6 +253,28 @@ import Testing
         }
     }
 
+    @Test func hostileAttachmentsFailOnlyThemselvesAndNameNothingOutsideTheLayout() throws {
+        let fixture = try MessageFixture(since: "2026-11-01T00:00:00Z")
+        let id = "7000000077"
+        let hostile = MessageShapes.message(id, type: "SMS", created: "2026-11-18T18:00:00.000Z", attachments: [
+            ["id": .number("7000000771"), "type": "Text", "contentType": "text/plain"],  // no uri
+            ["uri": .string(MessageShapes.base + "/\(id)/content/x"), "type": "MmsAttachment", "contentType": "image/png"],  // no id
+            ["id": "../../etc/passwd", "uri": .string(MessageShapes.base + "/\(id)/content/y"), "contentType": "image/png"],
+            MessageShapes.attachment("7000000774", message: id, type: "MmsAttachment", contentType: "../../x/y; name=\"a/b\""),
+            MessageShapes.attachment("7000000775", message: id, type: "Text", contentType: String(repeating: "t", count: 5000)),
+            "not an object",
+        ])
+        let source = MessageStoreSource(messages: [Self.mailbox: [hostile]])
+        let report = try fixture.run(source)
+        let day = "101/2026-11-18/20261118T180000Z_sms.\(id)"
+        #expect(fixture.itemFiles == [day + ".7000000774.bin", day + ".7000000775.bin", day + ".json"], "\(report.errors)")
+        #expect(report.errors.count == 4 && report.errors.allSatisfy { $0.hasPrefix("message") && $0.contains(id) }, "\(report.errors)")
+        #expect(report.errors.contains { $0.contains("attachments[0]") && $0.contains("`uri`") }, "\(report.errors)")
+        #expect(try report.status == .partial && fixture.pending().pending.isEmpty)
+        let tree = (FileManager.default.enumerator(atPath: fixture.scratch.path)?.allObjects as? [String] ?? [])
+        #expect(!tree.contains { $0.contains("passwd") || $0.hasSuffix("/y") })
+    }
+
     @Test func aFaxUserMailboxIsReadOnlyWhenFaxesAreArchived() throws {
         let extensions: [JSON] = [["id": 101_000, "extensionNumber": "101", "type": "User", "status": "Enabled"],
                                   ["id": 103_000, "extensionNumber": "103", "type": "FaxUser", "status": "Enabled"]]
