@@ -137,3 +137,30 @@ struct MessageFixture {
         #expect(audit.contains("\"before\":\"voicemail,fax\"") && audit.contains("\"after\":\"none\""), "\(audit)")
     }
 }
+
+@Suite struct VerbatimExampleTests {
+    static var examples: String { repositoryRoot.appendingPathComponent("../shared/reference/examples").standardized.path }
+
+    /// `voicemail-message-event.json` (RingCentral's push-event sample): its `body` is a message record
+    /// whose ids are strings, not numbers; read from the reference file itself.
+    @Test func theVoicemailEventBodyWithStringIdsIsArchivedUnderItsIds() throws {
+        let event = try JSON.parse(try DurableFiles.read(Self.examples + "/voicemail-message-event.json"))
+        let body = try #require(event["body"])
+        #expect(body["id"] == "82063400004")
+        let fixture = try MessageFixture()
+        let report = try fixture.run(MessageStoreSource(messages: [MessageShapes.mailbox: [body]]))
+        let stem = "101/2018-02-28/20180228T100555Z_vm.82063400004"
+        #expect(fixture.itemFiles == [stem + ".json", stem + ".wav"], "\(report.errors)")
+        #expect(try fixture.sidecar(stem + ".json")["record"] == body, "verbatim")
+    }
+
+    /// `message-store-list-response-sms.json` read from the file: every record of the list archived.
+    @Test func theSMSListExampleFileIsArchivedWhole() throws {
+        let list = try JSON.parse(try DurableFiles.read(Self.examples + "/message-store-list-response-sms.json"))
+        let records = try #require(list["records"]?.arrayValue)
+        let fixture = try MessageFixture()
+        let report = try fixture.run(MessageStoreSource(messages: [MessageShapes.mailbox: records]))
+        #expect(fixture.itemFiles.filter { $0.hasSuffix(".json") }.count == records.count, "\(report.errors)")
+        #expect(report.status == .success)
+    }
+}
