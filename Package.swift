@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "ArchiveSyncTests", dependencies: [
-            "ArchiveStore", "ArchivePasses", "ArchiveSync", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
+            "ArchiveStore", "ArchivePasses", "ArchiveSync", "ArchiveExport", "RingCentral", "CurlHTTP", "RinglogSupport", "RinglogTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ArchiveExportTests", dependencies: [

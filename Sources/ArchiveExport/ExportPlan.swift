@@ -123,7 +123,10 @@ struct ExportPlanner {
         switch kind {
         case .call: request.kinds.contains(.calls)
         case .recording: request.kinds.contains(.recordings)
-        case .message, .voicemail, .transcription: request.kinds.contains(.voicemails)
+        // Fax, SMS/MMS and pager messages go with voicemails until export has kinds of their own (issue 14 point 7):
+        // an export never leaves an archived message out in silence.
+        case .message, .voicemail, .transcription, .text, .document, .mms, .attachment: request.kinds.contains(.voicemails)
+        case .messageLink: request.kinds.contains(.calls)
         }
     }
 
@@ -254,6 +257,7 @@ struct ExportPlanner {
                     case .recording: plan.counts["recordings", default: 0] += 1
                     case .voicemail: plan.counts["voicemailAudio", default: 0] += 1
                     case .transcription: plan.counts["transcriptions", default: 0] += 1
+                    case .text, .document, .mms, .attachment: plan.counts["attachments", default: 0] += 1
                     }
                 }
             }
@@ -312,6 +316,10 @@ public enum SidecarPlacement {
         case .call: expected = sidecar.item["callId"]?.stringValue.flatMap { try? ArchiveNames.callSidecarFile(start: sidecar.startTime, callId: $0) }
         case .voicemail:
             expected = sidecar.item["messageId"]?.stringValue.flatMap { try? ArchiveNames.voicemailSidecarFile(created: sidecar.startTime, messageId: $0) }
+        case .message:
+            expected = sidecar.messageKind.flatMap { kind in
+                sidecar.item["messageId"]?.stringValue.flatMap { try? ArchiveNames.messageSidecarFile(kind: kind, created: sidecar.startTime, messageId: $0) }
+            }
         }
         guard let expected else { return "has no usable \(sidecar.kind == .call ? "callId" : "messageId") in archive.item" }
         if expected != fileName { return "is named \(fileName) but its ids and start give \(expected)" }
@@ -329,6 +337,8 @@ public enum SidecarPlacement {
             case (.call, .recording): fitsKind = media.kind == .recording
             case (.voicemail, .voicemailAudio): fitsKind = media.kind == .voicemail
             case (.voicemail, .transcription): fitsKind = media.kind == .transcription
+            case (.voicemail, .attachment(let kind, _)), (.message, .attachment(let kind, _)):
+                fitsKind = media.kind != .recording && kind == sidecar.messageKind
             default: fitsKind = false
             }
             if !fitsKind { return "lists \(media.file) as \(media.kind.rawValue), which its name does not fit" }

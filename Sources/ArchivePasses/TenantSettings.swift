@@ -27,4 +27,32 @@ public enum TenantSettings {
             return report
         }
     }
+
+    /// The message kinds archived (`--messages voicemail,fax,sms,pager` or `none`). A kind added
+    /// is backfilled from `since` by the next sync; a kind removed is no longer asked for, and what
+    /// was archived of it stays.
+    public static func setMessages(store: TenantStore, messages text: String, reason: String, context: PassContext) throws -> PassReport {
+        let kinds: MessageKinds
+        do { kinds = try MessageKinds(parsing: text) } catch { throw ConfigurationError(error.description) }
+        try refusePhoneNumbers(in: reason, field: "--reason")
+        var report = PassReport()
+        return try context.withWriter(store) { writer in
+            var marker = try store.marker()  // re-read under the lease: keys added meanwhile are kept
+            let before = marker.messageKinds
+            guard before != kinds else {
+                report.say("tenant \(store.tenantId): messages are already \(kinds.description); nothing changed")
+                report.json = ["tenantId": .string(store.tenantId), "messages": .string(kinds.description), "changed": false]
+                return report
+            }
+            marker.messages = kinds
+            try writer.saveMarker(marker)
+            try writer.appendAudit(AuditLine(at: context.now, actor: context.actor, action: "tenant.set", reason: reason,
+                                             changes: ["messages": ["before": .string(before.description), "after": .string(kinds.description)]]))
+            let added = kinds.kinds.subtracting(before.kinds).sorted().map(\.rawValue)
+            report.say("tenant \(store.tenantId): messages archived: \(kinds.description)"
+                       + (added.isEmpty ? "" : "; the next sync lists \(added.joined(separator: ", ")) from the tenant's since"))
+            report.json = ["tenantId": .string(store.tenantId), "messages": .string(kinds.description), "changed": true]
+            return report
+        }
+    }
 }

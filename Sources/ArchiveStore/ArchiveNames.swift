@@ -148,6 +148,23 @@ public enum ArchiveNames {
         "\(try voicemailBaseName(created: created, messageId: messageId)).json"
     }
 
+    /// `<T>_<prefix>.<messageId>` (`vm`, `fax`, `sms`, `pager`): the stem of every file of a message.
+    public static func messageBaseName(kind: MessageKind, created: Timestamp, messageId: String) throws(InvalidIdentifier) -> String {
+        "\(compactTimestamp(created))_\(kind.namePrefix).\(try numericId(messageId, field: "message id"))"
+    }
+
+    /// `<T>_<prefix>.<messageId>.json`: the message's sidecar (for voicemail, revision 3's name).
+    public static func messageSidecarFile(kind: MessageKind, created: Timestamp, messageId: String) throws(InvalidIdentifier) -> String {
+        "\(try messageBaseName(kind: kind, created: created, messageId: messageId)).json"
+    }
+
+    /// `<T>_<prefix>.<messageId>.<attachmentId>`: an attachment's name before its extension (§4.4).
+    /// (A voicemail's one audio and one transcription keep revision 3's `<T>_vm.<messageId>.<ext>`.)
+    public static func attachmentBaseName(kind: MessageKind, created: Timestamp, messageId: String,
+                                          attachmentId: String) throws(InvalidIdentifier) -> String {
+        "\(try messageBaseName(kind: kind, created: created, messageId: messageId)).\(try numericId(attachmentId, field: "attachment id"))"
+    }
+
     /// Tenant ids: 16 lowercase hex digits (64 random bits).
     public static func isTenantId(_ value: String) -> Bool {
         value.utf8.count == 16 && value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
@@ -159,9 +176,40 @@ public enum ArchiveNames {
     }
 }
 
-/// Media file extensions, chosen from the response's Content-Type.
-public enum MediaExtension: String, Sendable {
-    case mp3, wav, txt
+/// Media file extensions, chosen from the response's Content-Type (recordings, voicemail audio,
+/// transcriptions) or from the attachment's `contentType` (every other message attachment).
+public enum MediaExtension: String, Sendable, CaseIterable {
+    case mp3, wav, txt, pdf, tif, jpg, png, gif, mp4, bin
+
+    /// A message attachment's extension from its content type (§4.5): the nine known types, else `bin`.
+    public static func attachment(contentType: String?) -> MediaExtension {
+        let base = contentType?.split(separator: ";").first.map { String($0).lowercased().filter { $0 != " " } } ?? ""
+        switch base {
+        case "application/pdf": return .pdf
+        case "image/tiff", "image/tif": return .tif
+        case "image/jpeg", "image/jpg", "image/pjpeg": return .jpg
+        case "image/png": return .png
+        case "image/gif": return .gif
+        case "video/mp4": return .mp4
+        default: return MediaExtension(contentType: base) ?? .bin
+        }
+    }
+
+    /// The content type a file of this extension is recorded with when the response gave none.
+    public var contentType: String {
+        switch self {
+        case .mp3: "audio/mpeg"
+        case .wav: "audio/wav"
+        case .txt: "text/plain"
+        case .pdf: "application/pdf"
+        case .tif: "image/tiff"
+        case .jpg: "image/jpeg"
+        case .png: "image/png"
+        case .gif: "image/gif"
+        case .mp4: "video/mp4"
+        case .bin: "application/octet-stream"
+        }
+    }
 
     /// `audio/mpeg` → mp3; `audio/wav`, `audio/x-wav`, `audio/wave`, `audio/vnd.wave` → wav;
     /// `text/plain` → txt. Parameters (`; charset=…`) are ignored. Anything else is refused.
@@ -185,6 +233,10 @@ public enum ItemFileName: Sendable, Equatable {
     case recording(MediaExtension)
     case voicemailAudio(MediaExtension)
     case transcription
+    /// `<T>_fax|sms|pager.<messageId>.json` (revision 4).
+    case messageSidecar(MessageKind)
+    /// `<T>_<prefix>.<messageId>.<attachmentId>.<ext>` (revision 4), any kind, voicemail included.
+    case attachment(MessageKind, MediaExtension)
 
     public init?(_ name: String) {
         let bytes = Array(name.utf8)
@@ -201,6 +253,12 @@ public enum ItemFileName: Sendable, Equatable {
                 mask == "0" || !mask.hasPrefix("0"), ArchiveNames.callId(fromCaseSafe: id + "." + mask) != nil
             else { return nil }
             self = .callSidecar
+        } else if parts.count == 3, parts[0] != "vm", let kind = MessageKind(namePrefix: parts[0]), digits(parts[1]), parts[2] == "json" {
+            self = .messageSidecar(kind)
+        } else if parts.count == 4, let kind = MessageKind(namePrefix: parts[0]), digits(parts[1]), digits(parts[2]),
+            let ext = MediaExtension(rawValue: parts[3])
+        {
+            self = .attachment(kind, ext)
         } else if parts.count == 3, parts[0] == "vm", digits(parts[1]) {
             switch parts[2] {
             case "json": self = .voicemailSidecar
@@ -216,7 +274,12 @@ public enum ItemFileName: Sendable, Equatable {
         }
     }
 
-    public var isSidecar: Bool { self == .callSidecar || self == .voicemailSidecar }
+    public var isSidecar: Bool {
+        switch self {
+        case .callSidecar, .voicemailSidecar, .messageSidecar: true
+        default: false
+        }
+    }
 
     /// `YYYYMMDDTHHMMSSZ`.
     static func isCompactTimestamp(_ bytes: ArraySlice<UInt8>) -> Bool {

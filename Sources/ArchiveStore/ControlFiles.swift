@@ -9,11 +9,15 @@ public struct BackfillRange: Sendable, Equatable {
     /// The width of the next window, in days, when it adapts to what the last one held (absent: the
     /// configured width). Kept so that a resumed backfill goes on at the width it had reached.
     public var windowDays: Int?
+    /// Message streams: the `messageType`s this range lists (absent: the stream's `messageTypes`). A
+    /// kind added to a tenant is backfilled from `since` with a range of its types alone (§8.1).
+    public var messageTypes: [String]?
     var extra = JSONObject()
 
     var json: JSON {
         var object: JSONObject = ["from": .string(from.iso8601), "to": .string(to.iso8601), "cursor": .string(cursor.iso8601)]
         if let windowDays { object["windowDays"] = .int(windowDays) }
+        if let messageTypes { object["messageTypes"] = .array(messageTypes.map { .string($0) }) }
         object.appendUnowned(extra)
         return .object(object)
     }
@@ -31,7 +35,8 @@ public struct BackfillRange: Sendable, Equatable {
         else { return nil }
         self.init(from: from, to: to, cursor: cursor)
         if let days = json["windowDays"]?.int64Value, days > 0 { windowDays = Int(min(days, 36_600)) }
-        extra = object.removing(["from", "to", "cursor", "windowDays"])
+        messageTypes = json["messageTypes"]?.arrayValue?.compactMap(\.stringValue)
+        extra = object.removing(["from", "to", "cursor", "windowDays", "messageTypes"])
     }
 }
 
@@ -45,9 +50,12 @@ public struct StreamState: Sendable, Equatable {
     public var highWaterMark: Timestamp?
     /// When the last deep reconcile (a re-list of the last days through the list API) completed.
     public var deepReconciledAt: Timestamp?
+    /// Message streams: the `messageType`s the token was taken for (FSync), in canonical order.
+    /// Absent in a stream written before layout revision 4, whose token covers `VoiceMail` alone.
+    public var messageTypes: [String]?
     var extra = JSONObject()
 
-    static let ownedKeys: Set<String> = ["syncToken", "syncTime", "backfill", "highWaterMark", "deepReconciledAt"]
+    static let ownedKeys: Set<String> = ["syncToken", "syncTime", "backfill", "highWaterMark", "deepReconciledAt", "messageTypes"]
 
     public init() {}
 
@@ -58,6 +66,7 @@ public struct StreamState: Sendable, Equatable {
         object["backfill"] = backfill?.json ?? .null
         object["highWaterMark"] = highWaterMark.map { .string($0.iso8601) } ?? .null
         if let deepReconciledAt { object["deepReconciledAt"] = .string(deepReconciledAt.iso8601) }
+        if let messageTypes { object["messageTypes"] = .array(messageTypes.map { .string($0) }) }
         object.appendUnowned(extra)
         return .object(object)
     }
@@ -68,6 +77,7 @@ public struct StreamState: Sendable, Equatable {
         backfill = BackfillRange(json: json?["backfill"])
         highWaterMark = json?["highWaterMark"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
         deepReconciledAt = json?["deepReconciledAt"]?.stringValue.flatMap { Timestamp(iso8601: $0) }
+        messageTypes = json?["messageTypes"]?.arrayValue?.compactMap(\.stringValue)
         extra = json?.objectValue?.removing(Self.ownedKeys) ?? JSONObject()
     }
 

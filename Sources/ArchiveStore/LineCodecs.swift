@@ -3,7 +3,8 @@ import RinglogSupport
 /// One manifest line (§7), as a reader sees it. Lines are written by `Manifest` from sidecars;
 /// this is the reading side, for passes that plan from the manifest (verify, export, retention).
 public struct ManifestLine: Sendable, Equatable {
-    public enum Kind: String, Sendable { case call, message, recording, voicemail, transcription }
+    /// `messageLink`: a call record that links a voicemail or fax (§7); the media kinds are MediaEntry's.
+    public enum Kind: String, Sendable { case call, message, recording, voicemail, transcription, text, document, mms, attachment, messageLink }
     public let kind: Kind
     /// Relative to the tenant directory.
     public let path: String
@@ -38,7 +39,7 @@ public struct ManifestLine: Sendable, Equatable {
         self.archivedAt = archivedAt
     }
 
-    public var isMedia: Bool { kind == .recording || kind == .voicemail || kind == .transcription }
+    public var isMedia: Bool { kind != .call && kind != .message && kind != .messageLink }
 }
 
 /// A tombstone line (§10): an item a retention or exclusion pass removed on purpose, so that no
@@ -122,7 +123,8 @@ public struct Tombstone: Sendable, Equatable {
         case .call: ids["callId"]?.stringValue
         case .message: ids["messageId"]?.stringValue
         case .recording: ids["recordingId"]?.stringValue
-        case .voicemail, .transcription: ids["attachmentId"]?.stringValue
+        case .voicemail, .transcription, .text, .document, .mms, .attachment: ids["attachmentId"]?.stringValue
+        case .messageLink: nil
         }
     }
 
@@ -210,9 +212,10 @@ extension TenantWriter {
 /// One line of `logs/runs.jsonl` (§11): what a run did, in the key order the schema lists.
 public struct RunLogLine: Sendable {
     public enum Status: String, Sendable { case success, partial, failed, interrupted }
-    /// The item counters, always all present, in this order.
+    /// The item counters, always all present, in this order (those after `tombstoned` since layout revision 4:
+    /// new SMS, MMS, pager and fax messages, their attachment files, and messages RingCentral deleted or purged).
     public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors",
-                                   "excluded", "tombstoned"]
+                                   "excluded", "tombstoned", "sms", "mms", "pager", "faxes", "attachments", "messagesGone", "goneUnarchived"]
     /// The rate-limit groups, in this order.
     public static let groups = ["heavy", "medium", "light", "auth"]
 

@@ -20,6 +20,8 @@ public final class Manifest {
         var messageSidecars: [String: String] = [:]
         /// The call id whose sidecar holds each recording (a recording is stored with one call).
         var recordingCalls: [String: String] = [:]
+        /// Message id → the call sidecars whose records link it (`messageLink` lines).
+        var messageCalls: [String: [String]] = [:]
     }
 
     public init(tenantDirectory: String) { self.tenantDirectory = tenantDirectory }
@@ -48,6 +50,8 @@ public final class Manifest {
             case "message": if let id = json["messageId"]?.stringValue { shard.messageSidecars[id] = relative }
             case "recording":
                 if let id = json["recordingId"]?.stringValue, let call = json["callId"]?.stringValue { shard.recordingCalls[id] = call }
+            case "messageLink":
+                if let id = json["messageId"]?.stringValue, !(shard.messageCalls[id] ?? []).contains(relative) { shard.messageCalls[id, default: []].append(relative) }
             default: break
             }
         }
@@ -80,6 +84,50 @@ public final class Manifest {
         try shard(ArchiveNames.monthShard(created)).messageSidecars[messageId]
     }
 
+    /// The months a linked call and message can be filed in: `time`'s, and the neighbouring month
+    /// when `time` is within a day of it (a voicemail is created seconds after its call started).
+    static func months(near time: Timestamp) -> [String] {
+        var months = [ArchiveNames.monthShard(time)]
+        for neighbour in [time.adding(seconds: -86_400), time.adding(seconds: 86_400)] where !months.contains(ArchiveNames.monthShard(neighbour)) {
+            months.append(ArchiveNames.monthShard(neighbour))
+        }
+        return months
+    }
+
+    /// The sidecar of message `messageId` a call started at `start` links, if archived (§6.7).
+    public func messageSidecarPath(messageId: String, near start: Timestamp) throws -> String? {
+        for month in Self.months(near: start) { if let found = try shard(month).messageSidecars[messageId] { return found } }
+        return nil
+    }
+
+    /// The call sidecars whose records link message `messageId` created at `created` (§6.7).
+    public func callSidecarsLinking(messageId: String, near created: Timestamp) throws -> [String] {
+        var found: [String] = []
+        for month in Self.months(near: created) {
+            for path in try shard(month).messageCalls[messageId] ?? [] where !found.contains(path) { found.append(path) }
+        }
+        return found
+    }
+
+    /// Where the sidecars of `messageIds` are, for ISync notices of deleted or purged messages,
+    /// which carry no creation time: the shards are read newest first until every id is found
+    /// (one pass over the manifest at most, holding only the ids asked for).
+    public func locateMessages(_ messageIds: Set<String>) throws -> [String: String] {
+        var found: [String: String] = [:]
+        guard !messageIds.isEmpty else { return found }
+        let months = DurableFiles.list(directory).filter { $0.hasSuffix(".jsonl") }.map { String($0.dropLast(6)) }.sorted(by: >)
+        for month in months {
+            try DurableFiles.forEachLine(shardPath(month)) { line in
+                guard let json = try? JSON.parse(line), json["kind"]?.stringValue == "message", let id = json["messageId"]?.stringValue,
+                    messageIds.contains(id), found[id] == nil, let path = json["path"]?.stringValue
+                else { return }
+                found[id] = path
+            }
+            if found.count == messageIds.count { break }
+        }
+        return found
+    }
+
     /// The lines of `sidecar` that its shard does not hold yet, with the shard's path. `append` is
     /// called for each (the writer appends durably); the index learns a line only once it is on disk.
     func record(_ sidecar: Sidecar, at relativePath: String, append: (String, String) throws -> Void) throws -> Int {
@@ -102,7 +150,10 @@ public final class Manifest {
                 current.callSidecars[id] = relativePath
                 for entry in sidecar.media where entry.kind == .recording { current.recordingCalls[entry.id] = id }
             }
-        case .voicemail: if let id = sidecar.item["messageId"]?.stringValue { current.messageSidecars[id] = relativePath }
+            if let link = sidecar.messageLink, !(current.messageCalls[link.id] ?? []).contains(relativePath) {
+                current.messageCalls[link.id, default: []].append(relativePath)
+            }
+        case .voicemail, .message: if let id = sidecar.item["messageId"]?.stringValue { current.messageSidecars[id] = relativePath }
         }
         return added
     }
@@ -117,13 +168,26 @@ public final class Manifest {
         var lines: [JSON] = []
         for revision in sidecar.revisions {
             var object = JSONObject()
-            object["kind"] = sidecar.kind == .call ? "call" : "message"
+            object["kind"] = sidecar.kind == .call ? "call" : "message"  // fax, SMS and pager sidecars too
             object["path"] = .string(relativePath)
             ids(&object)
             object["startTime"] = item["startTime"] ?? .null
             object["revision"] = .int(revision.revision)
             object["lastModifiedTime"] = revision.lastModifiedTime.map { .string($0) } ?? .null
             object["archivedAt"] = .string(revision.archivedAt.iso8601)
+            lines.append(.object(object))
+        }
+        // A call that links a message: how the message finds the call (§6.7). Derived from the link's
+        // id only, so completing the link later implies no new line.
+        if sidecar.kind == .call, let link = sidecar.messageLink {
+            var object = JSONObject()
+            object["kind"] = "messageLink"
+            object["path"] = .string(relativePath)
+            if let value = item["callId"] { object["callId"] = value }
+            if let value = item["extensionId"] { object["extensionId"] = value }
+            object["messageId"] = .string(link.id)
+            object["startTime"] = item["startTime"] ?? .null
+            object["archivedAt"] = .string(sidecar.revisions[0].archivedAt.iso8601)
             lines.append(.object(object))
         }
         // Removed media keep their lines: the manifest is history, the tombstone says the file is gone.
@@ -164,7 +228,7 @@ public final class Manifest {
             var lines: [String] = []
             var unreadable: [SidecarError] = []
             try reader.forEachFile(inMonth: month) { entry in
-                guard entry.kind == .callSidecar || entry.kind == .voicemailSidecar else { return }
+                guard entry.kind.isSidecar else { return }
                 do {
                     let bytes: [UInt8]
                     do throws(ArchiveIOError) { bytes = try DurableFiles.read(DurableFiles.join(tenantDirectory, entry.relativePath)) } catch {
@@ -216,7 +280,7 @@ public final class Manifest {
     public static func sidecarPaths(tenantDirectory: String) throws -> [String] {
         var paths: [String] = []
         try ArchiveReader(tenantDirectory: tenantDirectory).forEachFile { entry in
-            if entry.kind == .callSidecar || entry.kind == .voicemailSidecar { paths.append(entry.relativePath) }
+            if entry.kind.isSidecar { paths.append(entry.relativePath) }
         }
         return paths
     }

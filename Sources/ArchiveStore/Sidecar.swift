@@ -3,9 +3,12 @@ import RinglogSupport
 /// One archived media file, as listed in a sidecar's `archive.media`. Only the writer creates new
 /// entries (after the file is durable), so a sidecar can never list media that is not on disk.
 public struct MediaEntry: Sendable, Equatable {
-    public enum Kind: String, Sendable { case recording, voicemail, transcription }
+    /// `voicemail` (a voicemail's audio), `transcription`, `text` (a text message's body), `document`
+    /// (a fax's source or rendered document), `mms` (an MMS picture, video or sound), `attachment`
+    /// (any attachment of a type ringlog does not know): layout-spec §5.1.
+    public enum Kind: String, Sendable, CaseIterable { case recording, voicemail, transcription, text, document, mms, attachment }
     public let kind: Kind
-    /// recordingId for recordings; attachment id for voicemail audio and transcriptions.
+    /// recordingId for recordings; attachment id for every message attachment.
     public let id: String
     public let file: String
     public let sha256: String
@@ -96,10 +99,80 @@ public struct Sidecar: Sendable {
     public enum Kind: String, Sendable {
         case call = "ringlog-call"
         case voicemail = "ringlog-voicemail"
+        /// A fax, SMS/MMS or pager message (layout revision 4; voicemail keeps `ringlog-voicemail`).
+        case message = "ringlog-message"
     }
 
     static let ownedKeys: Set<String> = ["format", "layoutVersion", "record", "archive"]
-    static let ownedArchiveKeys: Set<String> = ["item", "revision", "archivedAt", "updatedAt", "media", "recordings", "revisions", "removedMedia"]
+    static let ownedArchiveKeys: Set<String> = ["item", "revision", "archivedAt", "updatedAt", "media", "recordings", "revisions", "removedMedia",
+                                                "message", "calls", "goneAtSource"]
+
+    /// A call's link to the voicemail or fax its record's `message` names (`archive.message`), and a
+    /// message's link to a call whose record names it (`archive.calls[]`): §6.7.
+    public struct Link: Sendable, Equatable {
+        /// The message id (on a call) or the call id (on a message).
+        public var id: String
+        /// The record's `message.type` (on a call only).
+        public var type: String?
+        /// The other item's sidecar, relative to the tenant directory; nil until it is archived.
+        public var sidecar: String?
+        public var extra = JSONObject()
+
+        static let ownedKeys: Set<String> = ["id", "type", "sidecar"]
+
+        public init(id: String, type: String? = nil, sidecar: String? = nil) {
+            self.id = id
+            self.type = type
+            self.sidecar = sidecar
+        }
+
+        var json: JSON {
+            var object: JSONObject = ["id": .string(id)]
+            if let type { object["type"] = .string(type) }
+            if let sidecar { object["sidecar"] = .string(sidecar) }
+            object.appendUnowned(extra)
+            return .object(object)
+        }
+
+        init?(json: JSON) {
+            guard let object = json.objectValue, let id = json["id"]?.stringValue,
+                json["type"] == nil || json["type"]?.stringValue != nil, json["sidecar"] == nil || json["sidecar"]?.stringValue != nil
+            else { return nil }
+            self.init(id: id, type: json["type"]?.stringValue, sidecar: json["sidecar"]?.stringValue)
+            extra = object.removing(Self.ownedKeys)
+        }
+    }
+
+    /// RingCentral said the message is `Deleted` or `Purged` (`archive.goneAtSource`): the archive
+    /// keeps it and what it holds; this records that RingCentral no longer has it (§6.8).
+    public struct GoneAtSource: Sendable, Equatable {
+        /// `Deleted` or `Purged`, as RingCentral last said.
+        public var availability: String
+        /// When ringlog first met that availability.
+        public var seenAt: Timestamp
+        public var extra = JSONObject()
+
+        static let ownedKeys: Set<String> = ["availability", "seenAt"]
+
+        public init(availability: String, seenAt: Timestamp) {
+            self.availability = availability
+            self.seenAt = seenAt
+        }
+
+        var json: JSON {
+            var object: JSONObject = ["availability": .string(availability), "seenAt": .string(seenAt.iso8601)]
+            object.appendUnowned(extra)
+            return .object(object)
+        }
+
+        init?(json: JSON) {
+            guard let object = json.objectValue, let availability = json["availability"]?.stringValue,
+                let seenAt = json["seenAt"]?.stringValue.flatMap({ Timestamp(iso8601: $0) })
+            else { return nil }
+            self.init(availability: availability, seenAt: seenAt)
+            extra = object.removing(Self.ownedKeys)
+        }
+    }
 
     /// A recording the record references (top level or a leg): `archive.recordings[]`. A recording is
     /// stored once, with the first record that referenced it; the others name that record's sidecar.
@@ -146,6 +219,12 @@ public struct Sidecar: Sendable {
     public private(set) var recordings: [ReferencedRecording] = []
     /// Media a pass removed while the record was kept (`archive.removedMedia`, §14.5); written only when non-empty.
     public private(set) var removedMedia: [RemovedMedia] = []
+    /// Call sidecars: the message the record links (`archive.message`); absent when it links none.
+    public var messageLink: Link?
+    /// Message sidecars: the calls whose records link this message (`archive.calls`); absent when none.
+    public private(set) var callLinks: [Link] = []
+    /// Message sidecars: RingCentral no longer has the message (`archive.goneAtSource`).
+    public var goneAtSource: GoneAtSource?
     /// Unowned keys of the top level and of `archive`.
     public var userKeys: JSONObject
     public var archiveExtra: JSONObject
@@ -173,7 +252,7 @@ public struct Sidecar: Sendable {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch { throw SidecarError(path, "not valid JSON (\(error))") }
         guard let object = json.objectValue, let kind = json["format"]?.stringValue.flatMap(Kind.init(rawValue:)) else {
-            throw SidecarError(path, "not a ringlog sidecar (no format ringlog-call or ringlog-voicemail)")
+            throw SidecarError(path, "not a ringlog sidecar (no format ringlog-call, ringlog-voicemail or ringlog-message)")
         }
         guard let version = json["layoutVersion"]?.int64Value, version == Int64(ArchiveNames.layoutVersion) else {
             throw SidecarError(path, "layout version \(json["layoutVersion"]?.serialized() ?? "missing") is not one this ringlog "
@@ -213,7 +292,25 @@ public struct Sidecar: Sendable {
             guard let parsed = RemovedMedia(json: entry) else { throw SidecarError(path, "malformed archive.removedMedia entry") }
             removed.append(parsed)
         }
+        var messageLink: Link?
+        if let value = archive["message"] {
+            guard let link = Link(json: value) else { throw SidecarError(path, "malformed archive.message") }
+            messageLink = link
+        }
+        var callLinks: [Link] = []
+        for entry in archive["calls"]?.arrayValue ?? [] {
+            guard let link = Link(json: entry) else { throw SidecarError(path, "malformed archive.calls entry") }
+            callLinks.append(link)
+        }
+        var gone: GoneAtSource?
+        if let value = archive["goneAtSource"] {
+            guard let parsed = GoneAtSource(json: value) else { throw SidecarError(path, "malformed archive.goneAtSource") }
+            gone = parsed
+        }
         var sidecar = Sidecar(kind: kind, record: record, item: item, startTime: start, archivedAt: revisions[0].archivedAt)
+        sidecar.messageLink = messageLink
+        sidecar.callLinks = callLinks
+        sidecar.goneAtSource = gone
         sidecar.revisions = revisions
         sidecar.media = media
         sidecar.recordings = recordings
@@ -251,6 +348,37 @@ public struct Sidecar: Sendable {
         return true
     }
 
+    /// The message kind of a voicemail or message sidecar (`archive.item.messageKind`; voicemail
+    /// sidecars, which predate the key, are voicemail); nil for calls or an unknown value.
+    public var messageKind: MessageKind? {
+        switch kind {
+        case .call: nil
+        case .voicemail: .voicemail
+        case .message: item["messageKind"]?.stringValue.flatMap(MessageKind.init(rawValue:))
+        }
+    }
+
+    /// Adds or completes the link to call `link.id` (message sidecars). Returns whether anything changed.
+    public mutating func linkCall(_ link: Link) -> Bool {
+        if let index = callLinks.firstIndex(where: { $0.id == link.id }) {
+            guard callLinks[index].sidecar == nil, link.sidecar != nil else { return false }
+            callLinks[index].sidecar = link.sidecar
+            return true
+        }
+        callLinks.append(link)
+        return true
+    }
+
+    /// Media entries that hold `file`, listed or removed by a pass.
+    public func lists(file: String) -> Bool {
+        media.contains { $0.file == file } || removedMedia.contains { $0.entry.file == file }
+    }
+
+    /// Whether attachment `id` is archived (or was, until a pass removed it), whatever kind it was filed as.
+    public func hasAttachment(id: String) -> Bool {
+        media.contains { $0.kind != .recording && $0.id == id } || removedMedia.contains { $0.entry.kind != .recording && $0.entry.id == id }
+    }
+
     public func hasMedia(kind: MediaEntry.Kind, id: String) -> Bool {
         media.contains { $0.kind == kind && $0.id == id }
     }
@@ -278,6 +406,9 @@ public struct Sidecar: Sendable {
         archive["media"] = .array(media.map(\.json))
         if !recordings.isEmpty { archive["recordings"] = .array(recordings.map(\.json)) }
         if !removedMedia.isEmpty { archive["removedMedia"] = .array(removedMedia.map(\.json)) }
+        if let messageLink { archive["message"] = messageLink.json }
+        if !callLinks.isEmpty { archive["calls"] = .array(callLinks.map(\.json)) }
+        if let goneAtSource { archive["goneAtSource"] = goneAtSource.json }
         archive["revisions"] = .array(revisions.map { entry in
             var object = JSONObject()
             object["revision"] = .int(entry.revision)

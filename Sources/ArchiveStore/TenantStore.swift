@@ -64,7 +64,12 @@ public struct ArchiveReader: Sendable {
     public init(tenantDirectory: String) { self.tenantDirectory = tenantDirectory }
 
     public struct Entry: Sendable {
-        public enum Kind: Sendable { case callSidecar, voicemailSidecar, media, other }
+        public enum Kind: Sendable {
+            case callSidecar, voicemailSidecar, media, other
+            /// A fax, SMS/MMS or pager sidecar (`<T>_fax|sms|pager.<messageId>.json`, revision 4).
+            case messageSidecar
+            public var isSidecar: Bool { self == .callSidecar || self == .voicemailSidecar || self == .messageSidecar }
+        }
         /// Relative to the tenant directory, `/`-separated.
         public let relativePath: String
         public let extensionFolder: String
@@ -212,6 +217,7 @@ public struct ArchiveReader: Sendable {
         let rest = name[name.index(after: underscore)...]
         if rest.hasPrefix("call.") && name.hasSuffix(".json") { return .callSidecar }
         if rest.hasPrefix("vm.") && name.hasSuffix(".json") { return .voicemailSidecar }
+        if case .messageSidecar = ItemFileName(name) { return .messageSidecar }
         return .media
     }
 }

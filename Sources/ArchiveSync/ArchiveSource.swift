@@ -10,9 +10,11 @@ public protocol ArchiveSource: Sendable {
     func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
                      nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord>
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord>
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
-                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord>
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord>
+    /// One page of a mailbox's message-store list, of the `messageType`s given (VoiceMail, Fax, SMS, Pager).
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord>
+    /// A mailbox's message-sync, of the `messageType`s given.
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord>
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
     func revoke()

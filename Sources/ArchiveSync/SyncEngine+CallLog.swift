@@ -189,7 +189,27 @@ extension SyncEngine {
             }
         }
         if opened.sidecar.setRecordings(references) { opened.changed = true }
+        // The voicemail or fax the record links (§6.7): named in `archive.message`, with its sidecar once
+        // archived. Written with a new or revised record (or to complete a link), never forcing a rewrite
+        // of a call sidecar that is otherwise unchanged.
+        if let reference = record.message, let messageId = try? ArchiveNames.numericId(reference.id, field: "message id"),
+            opened.isNew || opened.revised || opened.sidecar.messageLink != nil
+        {
+            var link = opened.sidecar.messageLink?.id == messageId ? opened.sidecar.messageLink! : Sidecar.Link(id: messageId)
+            link.type = reference.type
+            if link.sidecar == nil { link.sidecar = try manifest.messageSidecarPath(messageId: messageId, near: record.startTime) }
+            if link != opened.sidecar.messageLink {
+                opened.sidecar.messageLink = link
+                opened.changed = true
+            }
+        }
         try save(opened)
+        // The message learns of the call (when it was archived first).
+        if let path = opened.sidecar.messageLink?.sidecar, var message = try? store.loadSidecar(path),
+            message.linkCall(Sidecar.Link(id: callId, sidecar: opened.relative))
+        {
+            try writer.saveSidecar(message, at: path, changed: true)
+        }
         if opened.isNew { report.count("calls") }
         state.callLog.raiseHighWaterMark(record.startTime)
     }

@@ -52,11 +52,8 @@ extension SyncEngine {
     /// True when a pass removed this media file: it is not fetched again (and leaves the pending queue).
     func mediaWasRemoved(_ task: MediaTask) throws -> Bool {
         guard let governance else { return false }
-        let kind: ManifestLine.Kind = switch task.kind {
-        case .recording: .recording
-        case .voicemail: .voicemail
-        case .transcription: .transcription
-        }
+        // Media kinds and their manifest (and tombstone) kinds share their names.
+        guard let kind = ManifestLine.Kind(rawValue: task.kind.rawValue) else { return false }
         guard try governance.isRemoved(kind: kind, id: task.mediaId, start: task.startTime) else { return false }
         removePending(task.key)
         countSkipped("tombstoned", key: task.key)

@@ -139,15 +139,16 @@ struct LockReleasingSource: ArchiveSource {
         try lock.released { () throws(RingCentralError) in try inner.callLogSync(request, view: view) }
     }
 
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
-                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
         try lock.released { () throws(RingCentralError) in
-            try inner.voicemailPage(extensionId: extensionId, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
+            try inner.messagePage(extensionId: extensionId, types: types, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage,
+                                  nextPageURI: nextPageURI)
         }
     }
 
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
-        try lock.released { () throws(RingCentralError) in try inner.voicemailSync(extensionId: extensionId, request) }
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try lock.released { () throws(RingCentralError) in try inner.messageSync(extensionId: extensionId, types: types, request) }
     }
 
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {

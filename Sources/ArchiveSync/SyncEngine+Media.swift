@@ -10,7 +10,7 @@ import Glibc
 struct MediaTask {
     let kind: MediaEntry.Kind
     let mediaId: String
-    let uri: String
+    var uri: String
     /// Sidecar path relative to the tenant directory; media goes in the same directory.
     let sidecar: String
     /// File name without extension (the extension comes from the Content-Type).
@@ -18,10 +18,31 @@ struct MediaTask {
     let startTime: Timestamp
     /// The mailbox (extension id) whose login fetches a message attachment; nil: the tenant's login.
     var mailbox: String? = nil
+    /// How the file's extension is chosen (§4.5).
+    var naming: MediaNaming = .strictAudioOrText
+    /// The message a message attachment belongs to (its item errors name it).
+    var messageId: String? = nil
 
     var key: String { "\(kind.rawValue):\(mediaId)" }
-    var candidateExtensions: [MediaExtension] { kind == .transcription ? [.txt] : [.mp3, .wav] }
+    var candidateExtensions: [MediaExtension] {
+        switch naming {
+        case .strictAudioOrText: kind == .transcription ? [.txt] : [.mp3, .wav]
+        case .declared(let fileExtension): [fileExtension]
+        case .byResponse: MediaExtension.allCases
+        }
+    }
     var folder: String { DurableFiles.parentDirectory(of: sidecar) }
+}
+
+/// How a media file's extension is chosen (layout-spec §4.5).
+enum MediaNaming: Equatable {
+    /// Recordings, and a voicemail's audio and transcription under revision 3's names: from the
+    /// response's Content-Type, which must be audio (mp3, wav) or text; anything else is refused.
+    case strictAudioOrText
+    /// Every other message attachment with a `contentType`: from that type (`bin` when unknown).
+    case declared(MediaExtension)
+    /// A message attachment without `contentType`: from the response's Content-Type (`bin` when unknown).
+    case byResponse
 }
 
 enum FetchOutcome {
@@ -96,7 +117,13 @@ extension SyncEngine {
             postpone(task, reason: notReady ? "not ready (HTTP 404)" : "\(error)")
             return .deferred
         }
-        guard let fileExtension = MediaExtension(contentType: download.contentType), task.candidateExtensions.contains(fileExtension) else {
+        let chosen: MediaExtension?
+        switch task.naming {
+        case .strictAudioOrText: chosen = MediaExtension(contentType: download.contentType).flatMap { task.candidateExtensions.contains($0) ? $0 : nil }
+        case .declared(let fileExtension): chosen = Self.isErrorPage(download.contentType, expected: fileExtension) ? nil : fileExtension
+        case .byResponse: chosen = MediaExtension.attachment(contentType: download.contentType)
+        }
+        guard let fileExtension = chosen else {
             writer.discard(temporary)
             postpone(task, reason: "unexpected Content-Type \(download.contentType ?? "none") for \(task.kind.rawValue) \(task.mediaId)")
             return .deferred
@@ -106,18 +133,24 @@ extension SyncEngine {
                                            contentType: download.contentType ?? contentType(for: fileExtension))
         removePending(task.key)
         consecutiveStalls = 0
-        report.count(task.kind == .recording ? "recordings" : task.kind == .voicemail ? "voicemails" : "transcriptions")
+        switch task.kind {
+        case .recording: report.count("recordings")
+        case .voicemail: report.count("voicemails")
+        case .transcription: report.count("transcriptions")
+        case .text, .document, .mms, .attachment: report.count("attachments")
+        }
         report.bytes += download.bytes
         advance(items: 0, bytes: download.bytes)
         return .archived(entry)
     }
 
-    private func contentType(for fileExtension: MediaExtension) -> String {
-        switch fileExtension {
-        case .mp3: "audio/mpeg"
-        case .wav: "audio/wav"
-        case .txt: "text/plain"
-        }
+    private func contentType(for fileExtension: MediaExtension) -> String { fileExtension.contentType }
+
+    /// A 200 whose body is an HTML or JSON page where a document, picture or text was declared is
+    /// not the attachment (a proxy's or server's error page): it is refused and retried.
+    static func isErrorPage(_ contentType: String?, expected: MediaExtension) -> Bool {
+        let base = contentType?.split(separator: ";").first.map { String($0).lowercased().filter { $0 != " " } } ?? ""
+        return (base == "text/html" || base == "application/json") && expected != .bin
     }
 
     func removePending(_ key: String) {
@@ -156,7 +189,13 @@ extension SyncEngine {
                       ids: ["kind": .string(task.kind.rawValue), "mediaId": .string(task.mediaId), "sidecar": .string(task.sidecar)])
         } else {
             pendingQueue.pending.append(item)
-            if !reason.hasPrefix("not ready") { logger.info("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)") }
+            if let messageId = task.messageId {
+                // A message attachment not archived is never silent: an item error naming the message, the attachment and why.
+                itemError("message \(messageId): attachment \(task.mediaId) (\(task.kind.rawValue)) not archived: \(reason); pending, retried after "
+                          + item.nextAttemptAt.iso8601, ids: ["messageId": .string(messageId), "attachmentId": .string(task.mediaId)])
+            } else if !reason.hasPrefix("not ready") {
+                logger.info("\(task.kind.rawValue) \(task.mediaId): \(reason); retry after \(item.nextAttemptAt.iso8601)")
+            }
         }
     }
 
@@ -177,12 +216,22 @@ extension SyncEngine {
                     return
                 }
                 // The pending item's start instant is the one its name was built from.
-                let baseName = item.kind == .recording
-                    ? try ArchiveNames.recordingBaseName(start: item.startTime, recordingId: item.mediaId)
-                    : try ArchiveNames.voicemailBaseName(created: item.startTime, messageId: sidecar.item["messageId"]?.stringValue ?? "")
-                let task = MediaTask(kind: item.kind, mediaId: item.mediaId, uri: item.uri, sidecar: item.sidecar, baseName: baseName,
-                                     startTime: item.startTime,
-                                     mailbox: item.kind == .recording ? nil : sidecar.item["extensionId"]?.stringValue)
+                let task: MediaTask
+                if item.kind == .recording {
+                    task = MediaTask(kind: item.kind, mediaId: item.mediaId, uri: item.uri, sidecar: item.sidecar,
+                                     baseName: try ArchiveNames.recordingBaseName(start: item.startTime, recordingId: item.mediaId),
+                                     startTime: item.startTime)
+                } else {
+                    if sidecar.goneAtSource?.availability == "Purged" {  // gone at RingCentral: no retry can fetch it
+                        abandonPurgedAttachments(of: sidecar, at: item.sidecar)
+                        return
+                    }
+                    // A message attachment is named from its record, as when it was first met.
+                    guard let planned = try attachmentTask(for: item, in: sidecar) else {
+                        throw SidecarError(item.sidecar, "its record no longer lists attachment \(item.mediaId); the pending entry is kept")
+                    }
+                    task = planned
+                }
                 if case .archived(let entry) = try fetch(task) {
                     sidecar.add(entry)
                     try writer.saveSidecar(sidecar, at: item.sidecar, changed: true)
@@ -210,7 +259,7 @@ extension SyncEngine {
     /// extension was renumbered since. A sidecar that exists but cannot be used throws `SidecarError`
     /// (that item fails; the file is never replaced).
     func openSidecar(kind: Sidecar.Kind, existing: String?, record: JSONObject, idKey: String, id: String, extensionId: String?,
-                     start: Timestamp, newPath: (String) throws -> String) throws -> OpenedSidecar {
+                     start: Timestamp, extraItem: JSONObject = JSONObject(), newPath: (String) throws -> String) throws -> OpenedSidecar {
         let verbatim = strippingAccessTokens(.object(record))
         if let existing, var sidecar = try store.loadSidecar(existing) {
             let changed = sidecar.update(record: verbatim, at: now)
@@ -229,6 +278,7 @@ extension SyncEngine {
         item["extensionId"] = extensionId.map { .string($0) } ?? .null
         item["extensionNumber"] = extensionId.flatMap { extensions[$0]?.extensionNumber }.map { .string($0) } ?? .null
         item["extensionFolder"] = .string(folder)
+        for member in extraItem.members { item[member.key] = member.value }
         return OpenedSidecar(sidecar: Sidecar(kind: kind, record: verbatim, item: item, startTime: start, archivedAt: now), relative: relative,
                              changed: true, isNew: true, revised: false)
     }

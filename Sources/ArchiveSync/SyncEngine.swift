@@ -90,7 +90,7 @@ public final class SyncEngine {
             try runGroupsConcurrently(heavy: {
                 try stoppingOnLongPenalty("call log and recordings") { try syncCallLog() }
             }, others: { [self] in
-                try syncVoicemail()
+                try syncMessages()
             })
             try checkpoint()
         } catch {
@@ -334,9 +334,19 @@ public final class SyncEngine {
                 report.plan.append("call log: incremental sync (ISync) from \(stream.syncTime?.iso8601 ?? "?"), then re-list the last "
                                    + "\(options.reconcileHours) h" + (options.deepReconcileDays > 0 ? " (\(options.deepReconcileDays) days once a day)" : ""))
             }
-            let mailboxes = exts.filter(isMailbox)
-            let fresh = mailboxes.filter { stored.voicemail[$0.id]?.syncToken == nil }.count
-            report.plan.append("voicemail: \(mailboxes.count) mailboxes (\(fresh) first-time full sync, \(mailboxes.count - fresh) incremental)")
+            let kinds = tenant.messageKinds
+            if kinds.kinds.isEmpty {
+                report.plan.append("messages: none (--messages none: calls only)")
+            } else {
+                let mailboxes = exts.filter(isMailbox)
+                let fresh = mailboxes.filter { stored.voicemail[$0.id]?.syncToken == nil }.count
+                let changed = mailboxes.filter { ext in
+                    stored.voicemail[ext.id].flatMap(Self.coveredTypes).map { Set($0) != Set(kinds.apiTypes) } ?? false
+                }.count
+                report.plan.append("messages (\(kinds.description)): \(mailboxes.count) mailboxes (\(fresh) first-time full sync, "
+                                   + "\(changed) with changed kinds: new token and the added kinds listed from \(since.iso8601), "
+                                   + "\(mailboxes.count - fresh - changed) incremental)")
+            }
             let due = queue.pending.filter { options.retryPendingNow || $0.nextAttemptAt <= now }
             report.plan.append("pending media: \(queue.pending.count) (\(due.count) due now), quarantined: \(queue.quarantined.count)")
             for item in due.prefix(20) { report.plan.append("  retry \(item.kind.rawValue) \(item.mediaId) for \(item.sidecar)") }
@@ -375,8 +385,11 @@ public final class SyncEngine {
         return total
     }
 
+    /// The extensions whose message store is read: enabled extensions of the types that have one,
+    /// and `FaxUser` (a fax-only user, one of the spec's user extension types) when faxes are archived.
     func isMailbox(_ ext: ExtensionInfo) -> Bool {
-        let types: Set<String> = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail"]
+        var types: Set<String> = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail"]
+        if tenant.messageKinds.contains(.fax) { types.insert("FaxUser") }
         return (ext.status == nil || ext.status == "Enabled") && ext.type.map(types.contains) ?? true
     }
 }

@@ -64,10 +64,11 @@ extension RingCentralClient {
         return try decodeSync(json, endpoint: endpoint) { item, context throws(ModelError) in try CallLogRecord(item, context: context) }
     }
 
-    /// `GET /restapi/v1.0/account/~/extension/{id}/message-sync?messageType=VoiceMail` (Light).
-    public func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    /// `GET /restapi/v1.0/account/~/extension/{id}/message-sync` (Light) for the `messageType`s given
+    /// (`VoiceMail`, `Fax`, `SMS`, `Pager`), one `messageType` parameter each. Message sync does not page.
+    public func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         let endpoint = "GET /account/~/extension/\(extensionId)/message-sync"
-        var query: [(String, String)] = [("messageType", "VoiceMail")]
+        var query: [(String, String)] = types.map { ("messageType", $0) }
         switch request {
         case .full(let recordCount, let dateFrom):
             query += [("syncType", "FSync"), ("recordCount", String(max(recordCount, 1)))]
@@ -78,6 +79,11 @@ extension RingCentralClient {
         let path = Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-sync"
         let json = try getJSON(url(path, query), group: .light, endpoint: endpoint)
         return try decodeSync(json, endpoint: endpoint) { item, context throws(ModelError) in try MessageRecord(item, context: context) }
+    }
+
+    /// Voicemail only: `messageSync(types: ["VoiceMail"])`.
+    public func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try messageSync(extensionId: extensionId, types: ["VoiceMail"], request)
     }
 
     /// `GET /restapi/v1.0/account/~/extension/{id}/message-store?messageType=VoiceMail` (Light), every page.
@@ -93,17 +99,22 @@ extension RingCentralClient {
         }
     }
 
-    /// One page of `GET …/extension/{id}/message-store?messageType=VoiceMail` (Light); pass
+    /// One page of `GET …/extension/{id}/message-store` (Light) for the `messageType`s given; pass
     /// `nextPageURI` to continue.
-    public func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000,
-                              nextPageURI: String? = nil) throws(RingCentralError) -> Page<MessageRecord> {
+    public func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000,
+                            nextPageURI: String? = nil) throws(RingCentralError) -> Page<MessageRecord> {
         let endpoint = "GET /account/~/extension/\(extensionId)/message-store"
-        let pageURL = nextPageURI ?? url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store", [
-            ("messageType", "VoiceMail"), ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601),
-            ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
+        let pageURL = nextPageURI ?? url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store", types.map { ("messageType", $0) } + [
+            ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601), ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
         ])
         let json = try getJSON(pageURL, group: .light, endpoint: endpoint)
         return try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in try MessageRecord(item, context: context) }
+    }
+
+    /// Voicemail only: `messagePage(types: ["VoiceMail"])`.
+    public func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000,
+                              nextPageURI: String? = nil) throws(RingCentralError) -> Page<MessageRecord> {
+        try messagePage(extensionId: extensionId, types: ["VoiceMail"], dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
     }
 
     /// `GET /restapi/v1.0/account/~/recording/{id}` (Heavy, ReadCallRecording): a recording's metadata.

@@ -187,6 +187,8 @@ public struct MessageRecord: Sendable {
     public let availability: String?
     public let vmTranscriptionStatus: String?
     public let attachments: [MessageAttachment]
+    /// Attachments that cannot be fetched (no usable `id` or `uri`), each with the field and why.
+    public let unusableAttachments: [String]
     public let raw: JSONObject
 
     init(_ json: JSON, context: String) throws(ModelError) {
@@ -201,14 +203,22 @@ public struct MessageRecord: Sendable {
             : try reader.timestamp("creationTime")
         lastModifiedTime = try reader.optionalTimestamp("lastModifiedTime")
         vmTranscriptionStatus = reader.optionalString("vmTranscriptionStatus")
+        // The spec requires no field of an attachment: one without a usable `id` or `uri` fails alone
+        // (`unusableAttachments`), never the message, whose record is archived verbatim all the same.
         var attachments: [MessageAttachment] = []
+        var unusable: [String] = []
         for (index, item) in (reader.object["attachments"]?.arrayValue ?? []).enumerated() {
-            let attachment = try FieldReader(item, context: "\(context).attachments[\(index)]")
-            attachments.append(MessageAttachment(
-                id: try attachment.idLiteral("id"), uri: try attachment.string("uri"), type: attachment.optionalString("type"),
-                contentType: attachment.optionalString("contentType"), size: attachment.object["size"]?.int64Value))
+            do throws(ModelError) {
+                let attachment = try FieldReader(item, context: "attachments[\(index)]")
+                attachments.append(MessageAttachment(
+                    id: try attachment.idLiteral("id"), uri: try attachment.string("uri"), type: attachment.optionalString("type"),
+                    contentType: attachment.optionalString("contentType"), size: attachment.object["size"]?.int64Value))
+            } catch {
+                unusable.append(error.description)
+            }
         }
         self.attachments = attachments
+        unusableAttachments = unusable
         raw = reader.object
     }
 }

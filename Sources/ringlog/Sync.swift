@@ -14,7 +14,7 @@ import Glibc
 
 struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mirror new and changed calls, recordings and voicemails into the archive.",
+        abstract: "Mirror new and changed calls, recordings and messages (voicemail, fax, SMS/MMS, pager) into the archive.",
         discussion: """
             First run per tenant: a full call-log sync plus a backfill from the tenant's
             --since (or everything RingCentral still holds), resumable from its
@@ -29,7 +29,13 @@ struct Sync: ParsableCommand {
             attached or a result finalised later is picked up here whatever it does (one
             Heavy request per 1000 calls in the window; unchanged calls write nothing).
 
-            Voicemail of a mailbox the JWT user may not read (403 CMN-404) is skipped
+            Messages: the tenant's kinds (`ringlog tenant set --messages`; default voicemail,
+            fax, sms, pager) of every mailbox, each message a sidecar with its attachments
+            beside it. A message RingCentral deletes or purges stays in the archive; its
+            sidecar says RingCentral no longer has it. An attachment not archived is an
+            error naming the message and the attachment, and is retried like a recording.
+
+            Messages of a mailbox the JWT user may not read (403 CMN-404) are skipped
             with one warning; give such a mailbox its own login in the tenant's secrets
             file: "mailboxes": {"<extensionId>": {"jwt": "..."}} (same app).
 
@@ -180,6 +186,9 @@ struct Sync: ParsableCommand {
         }
         print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
               + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
+        print("  new sms \(counts["sms"] ?? 0), mms \(counts["mms"] ?? 0), pager \(counts["pager"] ?? 0), faxes \(counts["faxes"] ?? 0), "
+              + "attachments \(counts["attachments"] ?? 0), revised messages \(counts["messageRevisions"] ?? 0), "
+              + "deleted or purged at RingCentral (kept) \(counts["messagesGone"] ?? 0)")
         print("  pending \(report.pending), quarantined \(report.quarantined), item errors \(counts["itemErrors"] ?? 0), "
               + "excluded \(counts["excluded"] ?? 0), not archived again (purged or excluded before) \(counts["tombstoned"] ?? 0)")
         let requests = RateLimitGroup.allCases.map { "\($0.rawValue) \(report.requests[$0]?.requests ?? 0)" }.joined(separator: ", ")

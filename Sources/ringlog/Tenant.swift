@@ -8,7 +8,7 @@ struct TenantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
         abstract: "Add, list or remove tenants (one RingCentral account each).",
-        subcommands: [Add.self, List.self, Remove.self, Set.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Set.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,8 +18,14 @@ struct TenantCommand: ParsableCommand {
                 removed. The first sync binds the tenant to the RingCentral account its
                 credentials log in to.
 
+                --messages chooses the message kinds archived besides calls and recordings:
+                a comma-separated list of voicemail, fax, sms (SMS and MMS), pager; `none` for
+                calls only. Default: all four. `tenant set --messages` changes it later; a kind
+                added then is archived from --since on.
+
                 Example:
                   ringlog tenant add "Acme Corp" --server https://platform.ringcentral.com --since 2026-01-01
+                  ringlog tenant add "Clinic" --server https://platform.ringcentral.com --messages voicemail,fax
                 """)
 
         @OptionGroup var root: RootOption
@@ -27,8 +33,17 @@ struct TenantCommand: ParsableCommand {
         @Option(help: "RingCentral server URL (default: $RC_SERVER_URL).") var server: String?
         @Option(help: "Archive nothing older than this date or instant (ISO 8601). Default: everything RingCentral still holds.")
         var since: String?
+        @Option(help: ArgumentHelp("Message kinds to archive: voicemail,fax,sms,pager or none (default: all four).", valueName: "kinds"))
+        var messages: String?
 
         func run() throws {
+            var kinds: MessageKinds?
+            if let messages {
+                do { kinds = try MessageKinds(parsing: messages) } catch {
+                    printError("ringlog tenant add: \(error)")
+                    throw ExitStatus.configuration
+                }
+            }
             let serverURL = server ?? environment()["RC_SERVER_URL"]
             guard let serverURL, serverURL.hasPrefix("https://") || serverURL.hasPrefix("http://") else {
                 printError("ringlog tenant add: --server (or RC_SERVER_URL) must be an http(s) URL")
@@ -43,7 +58,8 @@ struct TenantCommand: ParsableCommand {
                 start = parsed
             }
             let marker = try withConfigurationErrors("tenant add") {
-                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start, onRepair: reportRegistryRepair)
+                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start, messages: kinds,
+                                                          onRepair: reportRegistryRepair)
             }
             print(marker.tenantId)
         }
@@ -55,14 +71,54 @@ struct TenantCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let entries = try withConfigurationErrors("tenant list") { try ArchiveRoot.open(root.path).registry() }
+            let archive = try withConfigurationErrors("tenant list") { try ArchiveRoot.open(root.path) }
+            let entries = try withConfigurationErrors("tenant list") { try archive.registry() }
+            // The kinds of an active tenant from its marker; a marker that cannot be read shows as such.
+            func kinds(_ entry: ArchiveRoot.RegistryEntry) -> String? {
+                guard !entry.removed else { return nil }
+                return (try? TenantMarker.read(from: archive.tenantDirectory(entry.tenantId)))?.messageKinds.description ?? "unreadable tenant.json"
+            }
             if json {
-                print(JSON.array(entries.map { ["tenantId": .string($0.tenantId), "name": .string($0.name), "removed": .bool($0.removed)] })
-                    .serialized())
+                print(JSON.array(entries.map { entry in
+                    var object: JSONObject = ["tenantId": .string(entry.tenantId), "name": .string(entry.name), "removed": .bool(entry.removed)]
+                    if let kinds = kinds(entry) { object["messages"] = .string(kinds) }
+                    return .object(object)
+                }).serialized())
             } else {
-                for entry in entries { print("\(entry.tenantId)  \(entry.removed ? "removed " : "")\(entry.name)") }
+                for entry in entries {
+                    print("\(entry.tenantId)  \(entry.removed ? "removed " : "")\(entry.name)" + (kinds(entry).map { "  (messages: \($0))" } ?? ""))
+                }
             }
         }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a tenant's settings (tenant.json).")
+        @OptionGroup var root: RootOption
+        @Argument(help: "Tenant id.") var tenantId: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let (_, store) = try openTenant(root, tenantId, command: "tenant show")
+            let marker = try withConfigurationErrors("tenant show") { try store.marker() }
+            let settings = TenantCommand.settings(marker)
+            if json {
+                print(JSON.object(JSONObject(settings.map { ($0.0, $0.1) })).serialized())
+            } else {
+                for (key, value) in settings { print("\(key): \(value.stringValue ?? value.serialized())") }
+            }
+        }
+    }
+
+    /// What `tenant show` prints, in order: every owned setting, `messages` always (its default spelled out).
+    static func settings(_ marker: TenantMarker) -> [(String, JSON)] {
+        var result: [(String, JSON)] = [("tenantId", .string(marker.tenantId)), ("name", .string(marker.name)), ("server", .string(marker.server))]
+        result.append(("since", marker.since.map { .string($0.iso8601) } ?? .null))
+        result.append(("accountId", marker.accountId.map { .string($0) } ?? .null))
+        result.append(("country", .string(marker.numberingCountry.iso)))
+        result.append(("messages", .string(marker.messageKinds.description + (marker.messages == nil ? " (default)" : ""))))
+        result.append(("createdAt", .string(marker.createdAt.iso8601)))
+        return result
     }
 
     struct Remove: ParsableCommand {
@@ -92,19 +148,36 @@ extension TenantCommand {
                 countries (US, CA, PR and the Caribbean), GB IE DE FR NL BE LU CH AT ES PT IT SE
                 NO DK FI PL AU NZ JP SG IN ZA BR MX.
 
+                --messages KINDS: the message kinds archived, comma-separated: voicemail, fax,
+                sms (SMS and MMS), pager; or none for calls only. A kind added is archived
+                from the tenant's --since by the next sync (its mailboxes take a new sync token
+                and list that kind from since); a kind removed is no longer asked for, and what
+                was archived of it stays.
+
                 Example:
                   ringlog tenant set 3f9c2a71d04e8b16 --country GB
+                  ringlog tenant set 3f9c2a71d04e8b16 --messages voicemail,fax,sms
                 """)
         @OptionGroup var root: RootOption
         @Argument(help: "Tenant id.") var tenantId: String
-        @Option(help: ArgumentHelp("ISO 3166 country code.", valueName: "CC")) var country: String
+        @Option(help: ArgumentHelp("ISO 3166 country code.", valueName: "CC")) var country: String?
+        @Option(help: ArgumentHelp("Message kinds: voicemail,fax,sms,pager or none.", valueName: "kinds")) var messages: String?
         @Option(help: "Why (goes into logs/audit.jsonl).") var reason = "tenant settings"
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
+            guard country != nil || messages != nil else {
+                printError("ringlog tenant set: nothing to set; give --country and/or --messages")
+                throw ExitStatus.configuration
+            }
             let (_, store) = try openTenant(root, tenantId, command: "tenant set")
             let context = try passContext(command: "tenant set")
-            try runPass("tenant set", json: json) { try TenantSettings.setCountry(store: store, country: country, reason: reason, context: context) }
+            if let country {
+                try runPass("tenant set", json: json) { try TenantSettings.setCountry(store: store, country: country, reason: reason, context: context) }
+            }
+            if let messages {
+                try runPass("tenant set", json: json) { try TenantSettings.setMessages(store: store, messages: messages, reason: reason, context: context) }
+            }
         }
     }
 }

@@ -29,10 +29,10 @@ final class ControlledSource: ArchiveSource {
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
         try inner.callLogSync(request, view: view)
     }
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
-        try inner.voicemailSync(extensionId: extensionId, request)
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try inner.messageSync(extensionId: extensionId, types: types, request)
     }
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload { try onDownload(descriptor) }
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload { try onDownload(descriptor) }
@@ -226,10 +226,10 @@ final class ControlledSource: ArchiveSource {
                 while !cancellation.isCancelled && monotonicSeconds() - started < 10 { usleep(20_000) }
                 throw .transport(TransportError(kind: .cancelled, curlCode: 42, message: "aborted", url: "https://platform.example/x"), attempts: 1)
             }
-            func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+            func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                                nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
-            func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
-                try inner.voicemailSync(extensionId: extensionId, request)
+            func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+                try inner.messageSync(extensionId: extensionId, types: types, request)
             }
             func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
                 try inner.downloadRecording(contentURI: contentURI, to: descriptor)
@@ -341,11 +341,11 @@ final class ControlledSource: ArchiveSource {
         func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
             try inner.callLogSync(request, view: view)
         }
-        func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+        func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                            nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
-        func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
             voicemailSyncs.withLock { $0 += 1 }
-            return try inner.voicemailSync(extensionId: extensionId, request)
+            return try inner.messageSync(extensionId: extensionId, types: types, request)
         }
         func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
             throw .penaltyTooLong(group: .heavy, seconds: 3600, endpoint: "GET /account/~/recording/{id}/content")

@@ -40,14 +40,15 @@ final class PacedSource: ArchiveSource {
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
         try inner.callLogSync(request, view: view)
     }
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
-                       nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+                     nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
         note("messages")
-        return try inner.voicemailPage(extensionId: extensionId, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
+        return try inner.messagePage(extensionId: extensionId, types: types, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage,
+                                     nextPageURI: nextPageURI)
     }
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         note("messages")
-        return try inner.voicemailSync(extensionId: extensionId, request)
+        return try inner.messageSync(extensionId: extensionId, types: types, request)
     }
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         note("recording")

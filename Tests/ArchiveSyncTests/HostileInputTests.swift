@@ -80,12 +80,12 @@ final class ScriptedSource: ArchiveSource {
                           olderRecordsExist: false)
     }
 
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
         Page(records: extensionId == messagesMailbox ? messages.compactMap { try? MessageRecord(json: $0) } : [], nextPageURI: nil)
     }
 
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         if let days = fullSyncMaximumDays, case .full(_, let from?) = request,
             from.secondsSinceEpoch < Timestamp(iso8601: "2026-11-20T23:00:00Z")!.secondsSinceEpoch - Double(days) * 86_400
         {
@@ -330,10 +330,10 @@ final class OrderRecordingSource: ArchiveSource {
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
         try inner.callLogSync(request, view: view)
     }
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
-        try inner.voicemailSync(extensionId: extensionId, request)
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try inner.messageSync(extensionId: extensionId, types: types, request)
     }
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         downloads.withLock { $0.append(contentURI) }

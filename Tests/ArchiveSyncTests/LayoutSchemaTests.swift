@@ -51,8 +51,20 @@ import Testing
             let sidecar = try JSON.parse(try DurableFiles.read(tenant + "/" + relative))
             try expectValid(sidecar, relative.contains("_vm.") ? "voicemail-sidecar.schema.json" : "call-sidecar.schema.json", relative)
         }
+        // Every call that links a voicemail names its sidecar, and that sidecar names the call (§6.7).
+        var links = 0
+        for relative in sidecars where relative.contains("_call.") {
+            let call = try JSON.parse(try DurableFiles.read(tenant + "/" + relative))
+            guard let link = call["archive"]?["message"] else { continue }
+            links += 1
+            let messagePath = try #require(link["sidecar"]?.stringValue, "\(relative): \(link)")
+            let message = try JSON.parse(try DurableFiles.read(tenant + "/" + messagePath))
+            #expect(message["archive"]?["calls"]?.arrayValue?.contains { $0["sidecar"]?.stringValue == relative } == true, "\(messagePath)")
+        }
+        #expect(links > 0)
         let manifest = archive.manifestLines
-        #expect(Set(manifest.compactMap { $0["kind"]?.stringValue }) == ["call", "message", "recording", "voicemail", "transcription"])
+        // messageLink: the simulator's calls sent to voicemail link their message (layout §6.7).
+        #expect(Set(manifest.compactMap { $0["kind"]?.stringValue }) == ["call", "message", "recording", "voicemail", "transcription", "messageLink"])
         for line in manifest { try expectValid(line, "manifest-line.schema.json", "manifest line \(line["path"]?.stringValue ?? "")") }
 
         let lease = try Lease.acquire(in: tenant + "/.ringlog", renewing: false)

@@ -30,14 +30,14 @@ final class MailboxGateSource: ArchiveSource {
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
         try inner.callLogSync(request, view: view)
     }
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
         try gate(extensionId)
-        return try inner.voicemailPage(extensionId: extensionId, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
+        return try inner.messagePage(extensionId: extensionId, types: types, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
     }
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         try gate(extensionId)
-        return try inner.voicemailSync(extensionId: extensionId, request)
+        return try inner.messageSync(extensionId: extensionId, types: types, request)
     }
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         try inner.downloadRecording(contentURI: contentURI, to: descriptor)
@@ -152,9 +152,9 @@ final class RefusedLoginSource: ArchiveSource {
     func callLogPage(dateFrom: Timestamp, dateTo: Timestamp, perPage: Int, view: CallLogView,
                      nextPageURI: String?) throws(RingCentralError) -> Page<CallLogRecord> { throw Self.refused }
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> { throw Self.refused }
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { throw Self.refused }
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> { throw Self.refused }
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> { throw Self.refused }
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload { throw Self.refused }
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         downloads.withLock { $0 += 1 }

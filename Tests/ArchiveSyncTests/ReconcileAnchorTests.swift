@@ -40,9 +40,9 @@ final class ClockedSource: ArchiveSource {
         }
         return SyncResult(records: decoded(calls.withLock { $0 }), syncToken: "token", syncTime: now, syncType: "FSync", olderRecordsExist: false)
     }
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> { Page(records: [], nextPageURI: nil) }
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         SyncResult(records: [], syncToken: "vm", syncTime: now, syncType: "FSync", olderRecordsExist: false)
     }
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
@@ -108,12 +108,12 @@ final class MovedMediaSource: ArchiveSource {
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
         try inner.callLogSync(request, view: view)
     }
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
-        try inner.voicemailPage(extensionId: extensionId, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
+        try inner.messagePage(extensionId: extensionId, types: types, dateFrom: dateFrom, dateTo: dateTo, perPage: perPage, nextPageURI: nextPageURI)
     }
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
-        try inner.voicemailSync(extensionId: extensionId, request)
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+        try inner.messageSync(extensionId: extensionId, types: types, request)
     }
     /// The old media host no longer serves anything.
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {

@@ -68,13 +68,13 @@ final class SpecSource: ArchiveSource {
                    syncTime: syncTime, syncType: "FSync", olderRecordsExist: false)
     }
 
-    func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
+    func messagePage(extensionId: String, types: [String], dateFrom: Timestamp, dateTo: Timestamp, perPage: Int,
                        nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord> {
         _ = mailboxesRead.withLock { $0.insert(extensionId) }
         return Page(records: [], nextPageURI: nil)
     }
 
-    func voicemailSync(extensionId: String, _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
+    func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         _ = mailboxesRead.withLock { $0.insert(extensionId) }
         return SyncResult(records: [], syncToken: "vm", syncTime: syncTime, syncType: "FSync", olderRecordsExist: false)
     }
@@ -306,9 +306,10 @@ struct EngineFixture {
 
     @Test func voicemailIsReadOnlyFromEnabledMailboxExtensionsOfTheListedTypes() throws {
         let fixture = try EngineFixture()
-        let mailboxes = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail"]
+        // FaxUser: a fax-only user, read because faxes are archived (the default kinds).
+        let mailboxes = ["User", "Department", "Limited", "DigitalUser", "VirtualUser", "Voicemail", "FaxUser"]
         let others = ["IvrMenu", "ParkLocation", "ApplicationExtension", "Site", "Announcement", "SharedLinesGroup", "PagingOnly",
-                      "FaxUser", "Room", "Bot", "FlexibleUser", "DelegatedLinesGroup", "GroupCallPickup", "ProxyAdmin", "RoomConnector"]
+                      "Room", "Bot", "FlexibleUser", "DelegatedLinesGroup", "GroupCallPickup", "ProxyAdmin", "RoomConnector"]
         var extensions: [JSON] = []
         var expected = Set<String>()
         var id = 200_000
