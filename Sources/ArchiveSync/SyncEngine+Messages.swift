@@ -222,7 +222,7 @@ extension SyncEngine {
         }
         guard var sidecar = try store.loadSidecar(relative) else { return }
         if let availability = message.availability, sidecar.goneAtSource?.availability != availability {
-            sidecar.goneAtSource = Sidecar.GoneAtSource(availability: availability, seenAt: sidecar.goneAtSource?.seenAt ?? now)
+            sidecar.goneAtSource = Sidecar.GoneAtSource(availability: availability, seenAt: now)  // when this availability was first met
             try writer.saveSidecar(sidecar, at: relative, changed: true)
             report.count("messagesGone")
         }
