@@ -127,6 +127,12 @@ import Testing
             #expect(tombstones.filter { $0.kind == .insights }.allSatisfy { $0.rule == rule && $0.ids["recordingId"]?.stringValue == "900" && $0.itemId == "900" })
         }
         if going.isEmpty { #expect(tombstones.isEmpty) }
+        // What is on disk is what the schemas say: the call's media and removed media, and the tombstones.
+        #expect(try Schemas.errors(JSON.parse(try DurableFiles.read(tenant.store.path(call))), "call-sidecar.schema.json") == [])
+        for tombstone in tombstones { #expect(try Schemas.errors(tombstone.json, "tombstone.schema.json") == []) }
+        try tenant.store.forEachManifestLine(month: ArchiveNames.monthShard(sidecar.startTime)) { line in
+            if line.kind == .insights { #expect(line.mediaId == "900") }
+        }
     }
 
     /// A purge of messages and of insights alone (the recording stays), killed before each durable
