@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["RingSimulator", "CurlHTTP", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "RinglogSupport", "RinglogTestSupport"]),
         .testTarget(name: "ArchivePassesTests", dependencies: [
-            "ArchivePasses", "ArchiveStore", "RinglogSupport", "RinglogTestSupport",
+            "ArchivePasses", "ArchiveStore", "ArchiveExport", "RinglogSupport", "RinglogTestSupport",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "ArchiveSyncTests", dependencies: [

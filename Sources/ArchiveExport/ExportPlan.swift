@@ -73,7 +73,22 @@ struct ExportPlan {
     var folders: [String] = []
     var files = 0
     var bytes: Int64 = 0
-    var counts: [String: Int] = ["calls": 0, "recordings": 0, "voicemails": 0, "voicemailAudio": 0, "transcriptions": 0]
+    /// EXPORT.json's `counts`, in this order: sidecars per kind, then media files per kind (§15.1).
+    static let countKeys = ["calls", "recordings", "insights", "voicemails", "voicemailAudio", "transcriptions", "faxes", "sms", "pager",
+                            "attachments"]
+    var counts: [String: Int] = Dictionary(uniqueKeysWithValues: countKeys.map { ($0, 0) })
+
+    /// Which count a media file adds to: recordings, insights, a voicemail's audio and transcription,
+    /// or `attachments` (every other message attachment: fax documents, SMS text, MMS media, …).
+    static func countKey(of media: MediaEntry) -> String {
+        switch media.kind {
+        case .recording: "recordings"
+        case .insights: "insights"
+        case .voicemail: "voicemailAudio"
+        case .transcription: "transcriptions"
+        case .text, .document, .mms, .attachment: "attachments"
+        }
+    }
     var manifestLines = 0
     var omittedTombstoned = 0
     var omittedExcluded = 0
@@ -118,15 +133,39 @@ struct ExportPlanner {
         return tombstones[month]!.contains(relativePath)
     }
 
-    /// Is a manifest line of this kind part of the selection?
-    private func selects(_ kind: ManifestLine.Kind) -> Bool {
-        switch kind {
-        case .call: request.kinds.contains(.calls)
-        case .recording: request.kinds.contains(.recordings)
-        // Fax, SMS/MMS and pager messages go with voicemails until export has kinds of their own (issue 14 point 7):
-        // an export never leaves an archived message out in silence.
-        case .message, .voicemail, .transcription, .text, .document, .mms, .attachment: request.kinds.contains(.voicemails)
-        case .messageLink: request.kinds.contains(.calls)
+    /// Is a manifest line part of the selection? A message's lines by the message kind its path's
+    /// name prefix gives (`vm`, `fax`, `sms`, `pager`, §4.4); a call's by what the line is.
+    private func selects(_ line: ManifestLine) -> Bool {
+        switch line.kind {
+        case .call, .messageLink: return request.kinds.contains(.calls)
+        case .recording: return request.kinds.contains(.recordings)
+        case .insights: return request.kinds.contains(.insights)
+        case .message, .voicemail, .transcription, .text, .document, .mms, .attachment:
+            // A name that is not a message file's is not a message line: checked whatever the selection.
+            guard let kind = Self.messageKind(ofFile: DurableFiles.fileName(of: line.path)) else { return true }
+            return request.kinds.contains(ExportKind(kind))
+        }
+    }
+
+    /// The message kind a file's name gives (sidecar or attachment), nil for a call's files.
+    static func messageKind(ofFile name: String) -> MessageKind? {
+        switch ItemFileName(name) {
+        case .voicemailSidecar, .voicemailAudio, .transcription: .voicemail
+        case .messageSidecar(let kind), .attachment(let kind, _): kind
+        default: nil
+        }
+    }
+
+    /// Which kind a sidecar's own file, and each of its media, is exported as.
+    private func exportKind(of sidecar: Sidecar) -> ExportKind {
+        sidecar.kind == .call ? .calls : ExportKind(sidecar.messageKind ?? .voicemail)
+    }
+
+    private func exportKind(of media: MediaEntry, in sidecar: Sidecar) -> ExportKind {
+        switch media.kind {
+        case .recording: .recordings
+        case .insights: .insights
+        default: exportKind(of: sidecar)  // a message's attachments go with it
         }
     }
 
@@ -181,7 +220,7 @@ struct ExportPlanner {
             try checkCancelled()
             try store.forEachManifestLine(month: month) { line in
                 let parts = line.path.split(separator: "/", omittingEmptySubsequences: false)
-                guard parts.count == 3, request.period.contains(line.startTime), selects(line.kind) else { return }
+                guard parts.count == 3, request.period.contains(line.startTime), selects(line) else { return }
                 if let folders = request.extensionFolders, !folders.contains(String(parts[0])) { return }
                 guard !DurableFiles.exists(store.path(line.path)) else { return }
                 // A purge writes the tombstone before it removes the file: read them again before judging.
@@ -222,44 +261,37 @@ struct ExportPlanner {
                 continue
             }
             let mtime = sidecar.startTime.millisecondsSinceEpoch / 1000
-            let isCall = sidecar.kind == .call
             var exported = Set<String>()
-            if isCall ? request.kinds.contains(.calls) : request.kinds.contains(.voicemails) {
+            let sidecarKind = exportKind(of: sidecar)
+            if request.kinds.contains(sidecarKind) {
                 let offset = try plan.sidecars.append(bytes)
                 entries.append(ExportPlan.Entry(path: relative, size: Int64(bytes.count), mtime: mtime, sha256: SHA256Hasher.hex(of: bytes),
                                                 source: .sidecar(spoolOffset: offset)))
                 exported.insert(relative)
-                plan.counts[isCall ? "calls" : "voicemails", default: 0] += 1
+                plan.counts[sidecarKind.rawValue, default: 0] += 1
             }
-            if isCall ? request.kinds.contains(.recordings) : request.kinds.contains(.voicemails) {
-                for media in sidecar.media {
-                    let mediaPath = DurableFiles.join(day.relativePath, media.file)
-                    guard ItemFileName(media.file) != nil, !media.file.contains("/") else {
-                        throw ExportError.damaged(path: relative, reason: "lists a media file \(media.file.debugDescription) that is not a layout name")
-                    }
-                    if try tombstoned(mediaPath, month: month) {
-                        plan.omittedTombstoned += 1
-                        continue
-                    }
-                    var info = stat()
-                    guard lstat(store.path(mediaPath), &info) == 0 else {
-                        if errno == ENOENT, try tombstoned(mediaPath, month: month, reload: true) { plan.omittedTombstoned += 1; continue }
-                        throw ExportError.damaged(path: mediaPath, reason: "is listed by its sidecar but missing")
-                    }
-                    guard (info.st_mode & S_IFMT) == S_IFREG else { throw ExportError.damaged(path: mediaPath, reason: "is not a regular file") }
-                    guard Int64(info.st_size) == media.size else {
-                        throw ExportError.damaged(path: mediaPath, reason: "has \(info.st_size) bytes; its sidecar records \(media.size)")
-                    }
-                    entries.append(ExportPlan.Entry(path: mediaPath, size: media.size, mtime: mtime, sha256: media.sha256,
-                                                    source: .media(relativePath: mediaPath)))
-                    exported.insert(mediaPath)
-                    switch media.kind {
-                    case .recording: plan.counts["recordings", default: 0] += 1
-                    case .voicemail: plan.counts["voicemailAudio", default: 0] += 1
-                    case .transcription: plan.counts["transcriptions", default: 0] += 1
-                    case .text, .document, .mms, .attachment: plan.counts["attachments", default: 0] += 1
-                    }
+            for media in sidecar.media where request.kinds.contains(exportKind(of: media, in: sidecar)) {
+                let mediaPath = DurableFiles.join(day.relativePath, media.file)
+                guard ItemFileName(media.file) != nil, !media.file.contains("/") else {
+                    throw ExportError.damaged(path: relative, reason: "lists a media file \(media.file.debugDescription) that is not a layout name")
                 }
+                if try tombstoned(mediaPath, month: month) {
+                    plan.omittedTombstoned += 1
+                    continue
+                }
+                var info = stat()
+                guard lstat(store.path(mediaPath), &info) == 0 else {
+                    if errno == ENOENT, try tombstoned(mediaPath, month: month, reload: true) { plan.omittedTombstoned += 1; continue }
+                    throw ExportError.damaged(path: mediaPath, reason: "is listed by its sidecar but missing")
+                }
+                guard (info.st_mode & S_IFMT) == S_IFREG else { throw ExportError.damaged(path: mediaPath, reason: "is not a regular file") }
+                guard Int64(info.st_size) == media.size else {
+                    throw ExportError.damaged(path: mediaPath, reason: "has \(info.st_size) bytes; its sidecar records \(media.size)")
+                }
+                entries.append(ExportPlan.Entry(path: mediaPath, size: media.size, mtime: mtime, sha256: media.sha256,
+                                                source: .media(relativePath: mediaPath)))
+                exported.insert(mediaPath)
+                plan.counts[ExportPlan.countKey(of: media), default: 0] += 1
             }
             for line in Manifest.lines(for: sidecar, at: relative) {
                 guard let path = line["path"]?.stringValue, exported.contains(path) else { continue }
@@ -335,6 +367,7 @@ public enum SidecarPlacement {
             let fitsKind: Bool
             switch (sidecar.kind, ItemFileName(media.file)!) {
             case (.call, .recording): fitsKind = media.kind == .recording
+            case (.call, .insights): fitsKind = media.kind == .insights
             case (.voicemail, .voicemailAudio): fitsKind = media.kind == .voicemail
             case (.voicemail, .transcription): fitsKind = media.kind == .transcription
             case (.voicemail, .attachment(let kind, _)), (.message, .attachment(let kind, _)):

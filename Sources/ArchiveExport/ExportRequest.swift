@@ -73,19 +73,39 @@ public struct ExportPeriod: Sendable, Equatable {
     }
 }
 
-/// What an export may contain: call sidecars, call recordings, voicemails (sidecar, audio and
-/// transcription together).
+/// What an export may contain: call sidecars, call recordings, a recording's RingSense insights,
+/// and each message kind (a message's sidecar and every attachment together: a voicemail's audio and
+/// transcription, a fax's documents, an SMS's text and MMS pictures, a pager message's attachments).
 public enum ExportKind: String, Sendable, CaseIterable, Comparable {
-    case calls, recordings, voicemails
+    case calls, recordings, insights, voicemails, faxes, sms, pager
 
     public static func < (lhs: ExportKind, rhs: ExportKind) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The words `--kind` takes: each kind's name, and the singular of `voicemails` and `faxes`
+    /// (the `ringlog tenant --messages` words), so either spelling works.
+    static let words: [String: ExportKind] = {
+        var words = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+        words["voicemail"] = .voicemails
+        words["fax"] = .faxes
+        return words
+    }()
+
+    /// The export kind of a message kind.
+    public init(_ kind: MessageKind) {
+        switch kind {
+        case .voicemail: self = .voicemails
+        case .fax: self = .faxes
+        case .sms: self = .sms
+        case .pager: self = .pager
+        }
+    }
 
     /// `calls,recordings` (repeatable flag values are joined before).
     public static func parse(_ values: [String]) throws(ConfigurationError) -> Set<ExportKind> {
         var kinds = Set<ExportKind>()
         for value in values.flatMap({ $0.split(separator: ",") }).map({ $0.trimmingSpaces }) {
-            guard let kind = ExportKind(rawValue: value) else {
-                throw ConfigurationError("--kind \(value.debugDescription) is not one of calls, recordings, voicemails")
+            guard let kind = words[value.lowercased()] else {
+                throw ConfigurationError("--kind \(value.debugDescription) is not one of calls, recordings, insights, voicemails, faxes, sms, pager")
             }
             kinds.insert(kind)
         }

@@ -81,7 +81,7 @@ public enum Exporter {
             "kinds": .array(request.kinds.sorted().map { .string($0.rawValue) }),
         ]
         var counts = JSONObject()
-        for key in ["calls", "recordings", "voicemails", "voicemailAudio", "transcriptions"] { counts[key] = .int(plan.counts[key] ?? 0) }
+        for key in ExportPlan.countKeys { counts[key] = .int(plan.counts[key] ?? 0) }
         counts["files"] = .int(plan.files)
         counts["manifestLines"] = .int(plan.manifestLines)
         object["counts"] = .object(counts)

@@ -163,7 +163,7 @@ public enum Exclusions {
                     let files = recordings.map { recording -> PlannedRemoval.File in
                         var ids = recording.ids
                         if let soleCallId { ids["callId"] = .string(soleCallId) }
-                        return PlannedRemoval.File(name: recording.name, kind: .recording, ids: ids)
+                        return PlannedRemoval.File(name: recording.name, kind: recording.manifestKind, ids: ids)
                     }
                         + going.map { PlannedRemoval.File(name: $0.name, kind: .call, ids: ["callId": .string($0.callId)]) }
                     var plan = PlannedRemoval(folder: day.relativePath, files: files, rule: rule, reason: .exclusion)
@@ -174,7 +174,8 @@ public enum Exclusions {
                     }
                     found.append((plan, .call(sidecar.callId), group.start))
                 }
-                for group in items.sortedVoicemails {
+                // Every message kind: a rule matches any number in it (from, every to[], …), §14.7.
+                for group in items.sortedMessages {
                     guard let sidecar = group.sidecar, let rule = rule(of: sidecar) else { continue }
                     let files = group.media.map { PlannedRemoval.File(name: $0.name, kind: $0.manifestKind, ids: $0.ids) }
                         + [PlannedRemoval.File(name: sidecar, kind: .message, ids: ["messageId": .string(group.messageId)])]

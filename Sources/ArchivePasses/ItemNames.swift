@@ -8,9 +8,15 @@ struct ItemFileName: Sendable, Equatable {
         /// The call id in its case-safe form (decoded only when asked: `callId`).
         case callSidecar(caseSafeId: String)
         case recording(recordingId: String)
-        case voicemailSidecar(messageId: String)
-        case voicemailAudio(messageId: String)
-        case transcription(messageId: String)
+        /// A recording's RingSense insights (any revision, `<T>_<recordingId>.insights[.r<N>].json`):
+        /// they are the call's, beside its recordings, with a retention period of their own.
+        case insights(recordingId: String)
+        /// `<T>_vm|fax|sms|pager.<messageId>.json` (a voicemail's is revision 3's `ringlog-voicemail`).
+        case messageSidecar(MessageKind, messageId: String)
+        /// A message's file other than its sidecar: a voicemail's `<T>_vm.<id>.mp3|wav|txt`, or any kind's
+        /// `<T>_<prefix>.<id>.<attachmentId>.<ext>`. `media` is what the name suggests; the sidecar's
+        /// media entry, when it can be read, says for sure (tombstones take it from there).
+        case messageMedia(MessageKind, messageId: String, attachmentId: String?, media: ManifestLine.Kind)
     }
 
     let name: String
@@ -23,21 +29,55 @@ struct ItemFileName: Sendable, Equatable {
     /// The latest instant the item can have started at (the name drops milliseconds).
     var latestStart: Timestamp { start.adding(milliseconds: 999) }
 
-    /// Parses without building intermediate strings: a walk parses every name of the tree.
+    /// Parses without building intermediate strings for calls and recordings (most of a tree); a
+    /// walk parses every name of the tree.
     init?(_ name: String) {
         var name = name
         guard let parsed = name.withUTF8({ Self.parse($0) }) else { return nil }
         self.name = name
         self.start = parsed.start
+        let id = String(decoding: parsed.id, as: UTF8.self)
         switch parsed.kind {
-        case 0: kind = .callSidecar(caseSafeId: String(decoding: parsed.id, as: UTF8.self))
-        case 1: kind = .recording(recordingId: String(decoding: parsed.id, as: UTF8.self))
-        case 2: kind = .voicemailSidecar(messageId: String(decoding: parsed.id, as: UTF8.self))
-        case 3: kind = .voicemailAudio(messageId: String(decoding: parsed.id, as: UTF8.self))
-        default: kind = .transcription(messageId: String(decoding: parsed.id, as: UTF8.self))
+        case 0: kind = .callSidecar(caseSafeId: id)
+        case 1: kind = .recording(recordingId: id)
+        case 5: kind = .insights(recordingId: id)
+        default:
+            // A message file: the store's grammar (§4.4) decides exactly what it is.
+            switch ArchiveStore.ItemFileName(name) {
+            case .voicemailSidecar:
+                kind = .messageSidecar(.voicemail, messageId: id)
+                return
+            case .messageSidecar(let messageKind):
+                kind = .messageSidecar(messageKind, messageId: id)
+                return
+            case .voicemailAudio:
+                kind = .messageMedia(.voicemail, messageId: id, attachmentId: nil, media: .voicemail)
+                return
+            case .transcription:
+                kind = .messageMedia(.voicemail, messageId: id, attachmentId: nil, media: .transcription)
+                return
+            case .attachment(let messageKind, let ext):
+                let parts = name.split(separator: ".")
+                kind = .messageMedia(messageKind, messageId: id, attachmentId: parts.count == 4 ? String(parts[2]) : nil,
+                                     media: Self.likelyKind(of: ext, in: messageKind))
+            default: return nil
+            }
         }
     }
 
+    /// What an attachment's name suggests it is (§5.1); the sidecar's entry is the truth.
+    static func likelyKind(of ext: MediaExtension, in message: MessageKind) -> ManifestLine.Kind {
+        switch ext {
+        case .txt: message == .voicemail ? .transcription : .text
+        case .pdf: .document
+        case .tif: message == .fax ? .document : .mms
+        case .mp3, .wav: message == .voicemail ? .voicemail : .mms
+        case .jpg, .png, .gif, .mp4: .mms
+        case .bin: .attachment
+        }
+    }
+
+    /// Kinds: 0 call sidecar, 1 recording, 2 a message file (the id is the message id), 5 insights.
     private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> (start: Timestamp, kind: Int, id: [UInt8])? {
         func digits(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -71,17 +111,21 @@ struct ItemFileName: Sendable, Equatable {
         }
         guard let dot = rest.lastIndex(of: 0x2E) else { return nil }
         let ext = rest[(dot + 1)...]
-        if hasPrefix("vm.") {
-            let id = rest[3..<dot]
-            guard isDigits(id) else { return nil }
-            if ext.elementsEqual("json".utf8) { return (start, 2, Array(id)) }
-            if ext.elementsEqual("mp3".utf8) || ext.elementsEqual("wav".utf8) { return (start, 3, Array(id)) }
-            if ext.elementsEqual("txt".utf8) { return (start, 4, Array(id)) }
-            return nil
+        for prefix in ["vm.", "fax.", "sms.", "pager."] as [StaticString] where hasPrefix(prefix) {
+            let idStart = rest.startIndex + prefix.utf8CodeUnitCount
+            let idEnd = rest[idStart...].firstIndex(of: 0x2E) ?? rest.endIndex
+            guard idEnd < rest.endIndex, isDigits(rest[idStart..<idEnd]) else { return nil }
+            return (start, 2, Array(rest[idStart..<idEnd]))
         }
-        let id = rest[..<dot]
-        guard isDigits(id), ext.elementsEqual("mp3".utf8) || ext.elementsEqual("wav".utf8) else { return nil }
-        return (start, 1, Array(id))
+        let firstDot = rest.firstIndex(of: 0x2E)!
+        guard isDigits(rest[..<firstDot]) else { return nil }
+        if firstDot == dot {
+            guard ext.elementsEqual("mp3".utf8) || ext.elementsEqual("wav".utf8) else { return nil }
+            return (start, 1, Array(rest[..<dot]))
+        }
+        // `<recordingId>.insights.json` or `<recordingId>.insights.r<N>.json`: the store's grammar decides (rare names).
+        guard ext.elementsEqual("json".utf8), case .insights = ArchiveStore.ItemFileName(String(decoding: b, as: UTF8.self)) else { return nil }
+        return (start, 5, Array(rest[..<firstDot]))
     }
 
     /// Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -99,10 +143,15 @@ struct ItemFileName: Sendable, Equatable {
         switch kind {
         case .callSidecar: .call
         case .recording: .recording
-        case .voicemailSidecar: .message
-        case .voicemailAudio: .voicemail
-        case .transcription: .transcription
+        case .insights: .insights
+        case .messageSidecar: .message
+        case .messageMedia(_, _, _, let media): media
         }
+    }
+
+    var isInsights: Bool {
+        if case .insights = kind { return true }
+        return false
     }
 
     /// The call id of a call sidecar's name (nil for other names, or a name that does not decode).
@@ -111,12 +160,22 @@ struct ItemFileName: Sendable, Equatable {
         return ArchiveNames.callId(fromCaseSafe: caseSafe)
     }
 
+    /// The message kind and id of a message's file.
+    var message: (kind: MessageKind, id: String)? {
+        switch kind {
+        case .messageSidecar(let kind, let id), .messageMedia(let kind, let id, _, _): (kind, id)
+        default: nil
+        }
+    }
+
     /// The ids the name carries, as tombstones record them.
     var ids: JSONObject {
         switch kind {
         case .callSidecar: callId.map { ["callId": .string($0)] } ?? JSONObject()
-        case .recording(let recordingId): ["recordingId": .string(recordingId)]
-        case .voicemailSidecar(let messageId), .voicemailAudio(let messageId), .transcription(let messageId): ["messageId": .string(messageId)]
+        case .recording(let recordingId), .insights(let recordingId): ["recordingId": .string(recordingId)]
+        case .messageSidecar(_, let messageId): ["messageId": .string(messageId)]
+        case .messageMedia(_, let messageId, let attachmentId, _):
+            attachmentId.map { ["messageId": .string(messageId), "attachmentId": .string($0)] } ?? ["messageId": .string(messageId)]
         }
     }
 }
@@ -138,7 +197,9 @@ struct DayItems {
         var stamp: String { ArchiveNames.compactTimestamp(start) }
     }
 
-    struct VoicemailGroup {
+    /// One message of any kind: its sidecar and every other file of it (audio, transcription, attachments).
+    struct MessageGroup {
+        let kind: MessageKind
         let messageId: String
         let start: Timestamp
         var sidecar: String?
@@ -147,9 +208,12 @@ struct DayItems {
 
     /// By start (milliseconds since the epoch, whole seconds).
     var calls: [Int64: CallGroup] = [:]
-    var voicemails: [String: VoicemailGroup] = [:]
+    /// By `<prefix>.<messageId>` (`MessageGroup.key`).
+    var messages: [String: MessageGroup] = [:]
     /// Names that are not item files of layout v1 (left alone).
     var unknown: [String] = []
+
+    static func messageKey(_ kind: MessageKind, _ id: String) -> String { kind.namePrefix + "." + id }
 
     init(names: [String]) {
         for name in names {
@@ -161,18 +225,20 @@ struct DayItems {
             switch parsed.kind {
             case .callSidecar(let caseSafeId):
                 calls[key, default: CallGroup(start: parsed.start)].sidecars.append(SidecarName(name: name, caseSafeId: caseSafeId))
-            case .recording:
+            case .recording, .insights:  // a recording's insights go wherever the call's recordings go (exclusion, trash, recovery)
                 calls[key, default: CallGroup(start: parsed.start)].recordings.append(parsed)
-            case .voicemailSidecar(let messageId):
-                voicemails[messageId, default: VoicemailGroup(messageId: messageId, start: parsed.start)].sidecar = name
-            case .voicemailAudio(let messageId), .transcription(let messageId):
-                voicemails[messageId, default: VoicemailGroup(messageId: messageId, start: parsed.start)].media.append(parsed)
+            case .messageSidecar(let kind, let messageId):
+                messages[Self.messageKey(kind, messageId), default: MessageGroup(kind: kind, messageId: messageId, start: parsed.start)].sidecar = name
+            case .messageMedia(let kind, let messageId, _, _):
+                messages[Self.messageKey(kind, messageId), default: MessageGroup(kind: kind, messageId: messageId, start: parsed.start)].media.append(parsed)
             }
         }
     }
 
     var sortedCalls: [CallGroup] { calls.values.sorted { $0.start < $1.start } }
-    var sortedVoicemails: [VoicemailGroup] { voicemails.values.sorted { ($0.start, $0.messageId) < ($1.start, $1.messageId) } }
+    var sortedMessages: [MessageGroup] {
+        messages.values.sorted { ($0.start, $0.messageId, $0.kind.namePrefix) < ($1.start, $1.messageId, $1.kind.namePrefix) }
+    }
 }
 
 extension DayItems.CallGroup {

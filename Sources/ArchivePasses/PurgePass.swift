@@ -8,7 +8,9 @@ public enum Purge {
         var files = 0
         var calls = 0
         var recordings = 0
-        var voicemails = 0
+        var insights = 0
+        /// Messages (sidecars) by kind: voicemails, faxes, sms, pager.
+        var messages: [MessageKind: Int] = [:]
         var bytes: Int64 = 0
 
         mutating func add(_ plan: PlannedRemoval) {
@@ -17,14 +19,23 @@ public enum Purge {
                 switch file.kind {
                 case .call: calls += 1
                 case .recording: recordings += 1
-                case .message: voicemails += 1
+                case .insights: insights += 1
+                case .message: if let kind = ItemFileName(file.name)?.message?.kind { messages[kind, default: 0] += 1 }
                 default: break
                 }
             }
         }
 
-        var json: JSON { ["files": .int(files), "calls": .int(calls), "recordings": .int(recordings), "voicemails": .int(voicemails)] }
-        var words: String { "\(files) files (\(calls) call records, \(recordings) recordings, \(voicemails) voicemails with their media)" }
+        var json: JSON {
+            var object: JSONObject = ["files": .int(files), "calls": .int(calls), "recordings": .int(recordings), "insights": .int(insights)]
+            for kind in MessageKind.allCases { object[RetentionPolicy.field(of: kind)] = .int(messages[kind] ?? 0) }
+            return .object(object)
+        }
+
+        var words: String {
+            "\(files) files (\(calls) call records, \(recordings) recordings, \(insights) insights files, \(messages[.voicemail] ?? 0) voicemails, "
+                + "\(messages[.fax] ?? 0) faxes, \(messages[.sms] ?? 0) SMS/MMS, \(messages[.pager] ?? 0) pager messages, each message with its files)"
+        }
     }
 
     /// One tenant. `maxDelete` overrides the policy's guard for this run.

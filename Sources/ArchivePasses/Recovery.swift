@@ -25,16 +25,18 @@ struct Recovery {
         let activeHolds = Holds(active: holds.filter(\.isActive))
         let references = try RecordingReferences.load(store: store, holds: activeHolds)
         for month in store.tombstoneMonths() {
-            // The run's tombstones, by item: day folder and call start (calls) or message id (voicemails).
+            // The run's tombstones, by item: day folder and call start (calls) or message kind and id
+            // (messages), and rule: one planned removal has one rule, so a call's recordings and its
+            // insights, removed under two rules, are finished as the two removals they were.
             var groups: [String: [Tombstone]] = [:]
             for tombstone in try store.tombstoneState(month: month).values where tombstone.isRemoval && tombstone.runId == journal.runId {
                 guard let name = ItemFileName(DurableFiles.fileName(of: tombstone.path)) else { continue }
                 let folder = DurableFiles.parentDirectory(of: tombstone.path)
                 let item: String = switch name.kind {
-                case .callSidecar, .recording: "call|" + String(name.start.millisecondsSinceEpoch)
-                case .voicemailSidecar(let id), .voicemailAudio(let id), .transcription(let id): "message|" + id
+                case .callSidecar, .recording, .insights: "call|" + String(name.start.millisecondsSinceEpoch)
+                case .messageSidecar(let kind, let id), .messageMedia(let kind, let id, _, _): "message|" + DayItems.messageKey(kind, id)
                 }
-                groups[folder + "|" + item, default: []].append(tombstone)
+                groups[folder + "|" + item + "|" + tombstone.rule, default: []].append(tombstone)
             }
             for key in groups.keys.sorted() {
                 let tombstones = groups[key]!
@@ -47,14 +49,16 @@ struct Recovery {
                 var plan: PlannedRemoval
                 let identity: HoldScope.Identity
                 switch parsed.kind {
-                case .callSidecar, .recording:
+                case .callSidecar, .recording, .insights:
                     let group = present.calls[parsed.start.millisecondsSinceEpoch]
                     let whole = tombstones.contains { $0.kind == .call }
                     let sidecars = group?.sidecars ?? []
                     // The sidecars that go are those with a tombstone (written before any of their media's).
                     let going = whole ? tombstones.filter { $0.kind == .call }.map { DurableFiles.fileName(of: $0.path) } : []
+                    // Media only: the files of the kinds the run began removing (its recordings, or its insights).
+                    let kinds = Set(tombstones.map(\.kind))
                     let recordings = whole ? (group?.recordings(goingWith: going.filter { name in sidecars.contains { $0.name == name } }, folder: folder, store: store) ?? [])
-                        : (group?.recordings ?? [])
+                        : (group?.recordings ?? []).filter { kinds.contains($0.manifestKind) }
                     var files: [String: PlannedRemoval.File] = [:]
                     for name in tombstoned + recordings { files[name.name] = PlannedRemoval.File(name: name.name, kind: name.manifestKind, ids: name.ids) }
                     let kept = sidecars.filter { !going.contains($0.name) }
@@ -70,8 +74,8 @@ struct Recovery {
                     }
                     plan = PlannedRemoval(folder: folder, files: list, keptSidecars: whole ? [] : kept.map(\.name), rule: first.rule, reason: first.reason)
                     identity = .call(soleCallId.count == 1 ? soleCallId.first : nil)
-                case .voicemailSidecar(let id), .voicemailAudio(let id), .transcription(let id):
-                    let group = present.voicemails[id]
+                case .messageSidecar(let kind, let id), .messageMedia(let kind, let id, _, _):
+                    let group = present.messages[DayItems.messageKey(kind, id)]
                     var files: [String: PlannedRemoval.File] = [:]
                     for name in tombstoned + (group?.media ?? []) { files[name.name] = PlannedRemoval.File(name: name.name, kind: name.manifestKind, ids: name.ids) }
                     if let sidecar = group?.sidecar { files[sidecar] = PlannedRemoval.File(name: sidecar, kind: .message, ids: ["messageId": .string(id)]) }

@@ -2,7 +2,7 @@ import ArchiveStore
 import RinglogSupport
 
 /// One item's planned removal, decided from names alone: the files of a day folder that go
-/// together (a call's sidecar and recordings, or a voicemail's sidecar, audio and transcription),
+/// together (a call's sidecar with its recordings and insights, or a message's sidecar with every attachment),
 /// and the sidecars that stay while their media go.
 struct PlannedRemoval: Sendable {
     struct File: Sendable {
@@ -91,8 +91,12 @@ struct RetentionPlanner {
             }
             let latest = group.start.adding(milliseconds: 999)
             let callExpired = policy.calls.hasExpired(start: latest, now: now)
-            let recordingsExpired = policy.recordings.hasExpired(start: latest, now: now)
-            guard callExpired || (recordingsExpired && !group.recordings.isEmpty) else { continue }
+            // A recording's insights have a period of their own (by default the recording's): insights
+            // kept shorter go while the recording stays, and the other way round.
+            let recordings = group.recordings.filter { !$0.isInsights }, insights = group.recordings.filter(\.isInsights)
+            let recordingsGo = !recordings.isEmpty && policy.recordings.hasExpired(start: latest, now: now)
+            let insightsGo = !insights.isEmpty && policy.effectiveInsights.hasExpired(start: latest, now: now)
+            guard callExpired || recordingsGo || insightsGo else { continue }
             // Two calls of one extension starting in the same second share a name prefix, so their
             // recordings cannot be told apart: a hold on either keeps the group.
             let holds = self.holds
@@ -101,29 +105,41 @@ struct RetentionPlanner {
             let hold = holds.active.isEmpty ? nil : group.sidecars.lazy.compactMap {
                 holds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest, item: .call($0.callId))
             }.first ?? references.holding(folder: day.relativePath, recordings: group.recordings, holds: holds)
-            let count = group.recordings.count + (callExpired ? group.sidecars.count : 0)
+            let count = callExpired ? group.recordings.count + group.sidecars.count : (recordingsGo ? recordings.count : 0) + (insightsGo ? insights.count : 0)
             if let hold {
                 heldFiles += count
                 holdsThatKept.insert(hold.id)
                 continue
             }
             let soleCall = group.sidecars.count == 1 ? group.sidecars[0].caseSafeId : nil
-            var files = group.recordings.map { PlannedRemoval.File(name: $0.name, kind: .recording, callCaseSafeId: soleCall) }
+            func files(_ names: [ItemFileName]) -> [PlannedRemoval.File] {
+                names.map { PlannedRemoval.File(name: $0.name, kind: $0.manifestKind, callCaseSafeId: soleCall) }
+            }
             if callExpired {
-                files += group.sidecars.map { PlannedRemoval.File(name: $0.name, kind: .call) }
-                planned.append(PlannedRemoval(folder: day.relativePath, files: files, rule: "calls \(policy.calls)", reason: .retention))
-            } else {
-                planned.append(PlannedRemoval(folder: day.relativePath, files: files, keptSidecars: group.sidecars.map(\.name),
+                planned.append(PlannedRemoval(folder: day.relativePath, files: files(group.recordings) + group.sidecars.map { PlannedRemoval.File(name: $0.name, kind: .call) },
+                                              rule: "calls \(policy.calls)", reason: .retention))
+                continue
+            }
+            // The record stays: each media kind is its own removal, under its own rule.
+            if recordingsGo {
+                planned.append(PlannedRemoval(folder: day.relativePath, files: files(recordings), keptSidecars: group.sidecars.map(\.name),
                                               rule: "recordings \(policy.recordings)", reason: .retention))
             }
+            if insightsGo {
+                planned.append(PlannedRemoval(folder: day.relativePath, files: files(insights), keptSidecars: group.sidecars.map(\.name),
+                                              rule: "insights \(policy.effectiveInsights)", reason: .retention))
+            }
         }
-        for group in items.sortedVoicemails {
+        // Every message kind (voicemail, fax, SMS/MMS, pager): the sidecar and all its files together,
+        // by its creation time and its kind's period.
+        for group in items.sortedMessages {
             guard let sidecar = group.sidecar else {
                 orphanFiles += group.media.count
                 continue
             }
             let latest = group.start.adding(milliseconds: 999)
-            guard policy.voicemails.hasExpired(start: latest, now: now) else { continue }
+            let period = policy.period(of: group.kind)
+            guard period.hasExpired(start: latest, now: now) else { continue }
             if !holds.active.isEmpty, let hold = holds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: latest,
                                                                item: .message(group.messageId)) {
                 heldFiles += group.media.count + 1
@@ -131,7 +147,7 @@ struct RetentionPlanner {
                 continue
             }
             let files = group.media.map { PlannedRemoval.File(name: $0.name, kind: $0.manifestKind) } + [PlannedRemoval.File(name: sidecar, kind: .message)]
-            planned.append(PlannedRemoval(folder: day.relativePath, files: files, rule: "voicemails \(policy.voicemails)", reason: .retention))
+            planned.append(PlannedRemoval(folder: day.relativePath, files: files, rule: "\(RetentionPolicy.field(of: group.kind)) \(period)", reason: .retention))
         }
         return planned
     }
@@ -140,7 +156,7 @@ struct RetentionPlanner {
 /// Turns a planned removal into what the writer needs: each file's tombstone facts (sha256 and size
 /// from the sidecar's media entries, or hashed; the extension id from the sidecar).
 func removal(for plan: PlannedRemoval, store: TenantStore) throws -> ItemRemoval {
-    var entries: [String: (sha256: String, size: Int64, id: String)] = [:]
+    var entries: [String: MediaEntry] = [:]
     var extensionId: JSON?
     var sidecarDigests: [String: (sha256: String, size: Int64)] = [:]
     for name in plan.files.filter({ $0.kind == .call || $0.kind == .message }).map(\.name) + plan.keptSidecars {
@@ -149,7 +165,7 @@ func removal(for plan: PlannedRemoval, store: TenantStore) throws -> ItemRemoval
         // A sidecar that cannot be parsed still goes if the policy says so; its tombstone lacks what it would have told.
         guard let sidecar = try? Sidecar.parse(bytes, path: plan.path(name)) else { continue }
         if extensionId == nil { extensionId = sidecar.item["extensionId"] }
-        for entry in sidecar.media + sidecar.removedMedia.map(\.entry) { entries[entry.file] = (entry.sha256, entry.size, entry.id) }
+        for entry in sidecar.media + sidecar.removedMedia.map(\.entry) { entries[entry.file] = entry }
     }
     let files = try plan.files.map { file -> RemovalFile in
         var ids = file.ids
@@ -159,8 +175,13 @@ func removal(for plan: PlannedRemoval, store: TenantStore) throws -> ItemRemoval
             return RemovalFile(relativePath: relative, kind: file.kind, ids: ids, sha256: digest.sha256, size: digest.size)
         }
         if let entry = entries[file.name] {
-            if file.kind == .voicemail || file.kind == .transcription { ids["attachmentId"] = .string(entry.id) }
-            return RemovalFile(relativePath: relative, kind: file.kind, ids: ids, sha256: entry.sha256, size: entry.size)
+            // A message's file: its media entry says what it is and which attachment (sync asks tombstones by both, §14.8).
+            var kind = file.kind
+            if !entry.isRecordingMedia {
+                ids["attachmentId"] = .string(entry.id)
+                kind = ManifestLine.Kind(rawValue: entry.kind.rawValue) ?? file.kind
+            }
+            return RemovalFile(relativePath: relative, kind: kind, ids: ids, sha256: entry.sha256, size: entry.size)
         }
         // Not listed (or the sidecar is unreadable): hash what is there, if it is still there.
         let digest = DurableFiles.exists(store.path(relative)) ? try? DurableFiles.hashFile(store.path(relative)) : nil

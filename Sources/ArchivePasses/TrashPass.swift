@@ -83,7 +83,7 @@ public enum Trash {
                         runFiles += 1
                     }
                 }
-                for group in items.sortedVoicemails {
+                for group in items.sortedMessages {
                     let names = group.media.map(\.name) + (group.sidecar.map { [$0] } ?? [])
                     if activeHolds.holding(extensionFolder: day.extensionFolder, start: group.start, latestStart: group.start.adding(milliseconds: 999),
                                            item: .message(group.messageId)) != nil {
@@ -153,7 +153,7 @@ public enum Trash {
                     let inTrash = DurableFiles.exists(DurableFiles.join(store.trashDirectory, runId, tombstone.path))
                     if try writer.restoreFromTrash(tombstone, runId: runId, at: context.now, restoreRunId: restoreRunId) {
                         restored += 1
-                        if tombstone.kind == .recording { mediaBySidecarFolder[DurableFiles.parentDirectory(of: tombstone.path), default: []].append(tombstone.path) }
+                        if tombstone.kind == .recording || tombstone.kind == .insights { mediaBySidecarFolder[DurableFiles.parentDirectory(of: tombstone.path), default: []].append(tombstone.path) }
                     } else if inTrash {
                         occupied += 1
                         report.say("warning: \(tombstone.path) is in the tree again; its trashed copy stays in .trash/\(runId)")

@@ -4,14 +4,14 @@ import RinglogSupport
 /// this is the reading side, for passes that plan from the manifest (verify, export, retention).
 public struct ManifestLine: Sendable, Equatable {
     /// `messageLink`: a call record that links a voicemail or fax (§7); the media kinds are MediaEntry's.
-    public enum Kind: String, Sendable { case call, message, recording, voicemail, transcription, text, document, mms, attachment, messageLink }
+    public enum Kind: String, Sendable { case call, message, recording, voicemail, transcription, text, document, mms, attachment, insights, messageLink }
     public let kind: Kind
     /// Relative to the tenant directory.
     public let path: String
     public let callId: String?
     public let messageId: String?
     public let extensionId: String?
-    /// recordingId (recordings) or attachmentId (voicemail media).
+    /// recordingId (recordings, insights) or attachmentId (message attachments).
     public let mediaId: String?
     public let startTime: Timestamp
     public let revision: Int?
@@ -122,7 +122,7 @@ public struct Tombstone: Sendable, Equatable {
         switch kind {
         case .call: ids["callId"]?.stringValue
         case .message: ids["messageId"]?.stringValue
-        case .recording: ids["recordingId"]?.stringValue
+        case .recording, .insights: ids["recordingId"]?.stringValue
         case .voicemail, .transcription, .text, .document, .mms, .attachment: ids["attachmentId"]?.stringValue
         case .messageLink: nil
         }

@@ -72,12 +72,12 @@ public enum RetentionPeriod: Sendable, Equatable, Comparable, CustomStringConver
     }
 }
 
-/// `<tenant>/policy.json`: how long the tenant's calls, recordings and voicemails are kept. It lives in
+/// `<tenant>/policy.json`: how long the tenant's calls, recordings, insights and each message kind are kept. It lives in
 /// the tree so that it travels with the archive: an auditor sees the rule next to what it governs.
 public struct RetentionPolicy: Sendable, Equatable {
     public static let fileName = "policy.json"
-    static let ownedKeys: Set<String> = ["format", "layoutVersion", "calls", "recordings", "voicemails", "trashDays", "maxDelete",
-                                         "preset", "reason", "setAt", "setBy"]
+    static let ownedKeys: Set<String> = ["format", "layoutVersion", "calls", "recordings", "voicemails", "sms", "faxes", "pager", "insights",
+                                         "trashDays", "maxDelete", "preset", "reason", "setAt", "setBy"]
     public static let defaultTrashDays = 7
     public static let defaultMaxDelete = 500
 
@@ -87,6 +87,15 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var recordings: RetentionPeriod = .forever
     /// A voicemail: its sidecar, audio and transcription together.
     public var voicemails: RetentionPeriod = .forever
+    /// An SMS or MMS message: its sidecar and every attachment together (revision 4; absent: forever).
+    public var sms: RetentionPeriod = .forever
+    /// A fax, received or sent: its sidecar and documents together (absent: forever).
+    public var faxes: RetentionPeriod = .forever
+    /// A pager message: its sidecar and attachments together (absent: forever).
+    public var pager: RetentionPeriod = .forever
+    /// A recording's RingSense insights files. Nil (the key absent): as long as the recording,
+    /// which is what a policy written before insights were archived meant for what goes with it.
+    public var insights: RetentionPeriod?
     /// Days a purged file stays in `.trash/` before a later purge empties it; 0 deletes at once.
     public var trashDays = defaultTrashDays
     /// A purge that would remove more files than this removes nothing (nil: the default, 500).
@@ -110,13 +119,42 @@ public struct RetentionPolicy: Sendable, Equatable {
             throw ConfigurationError("calls (\(calls)) would be kept for less time than recordings (\(recordings)): a call's record must "
                                      + "not go before its recordings; make calls at least as long (e.g. --calls \(recordings))")
         }
+        if let insights, calls < insights {
+            throw ConfigurationError("calls (\(calls)) would be kept for less time than insights (\(insights)): a call's record must "
+                                     + "not go before the insights filed in it; make calls at least as long (e.g. --calls \(insights))")
+        }
         guard (0...3650).contains(trashDays) else { throw ConfigurationError("trashDays \(trashDays) must be from 0 to 3650") }
         if let maxDelete, maxDelete < 0 { throw ConfigurationError("maxDelete \(maxDelete) must not be negative") }
     }
 
     public var effectiveMaxDelete: Int { maxDelete ?? Self.defaultMaxDelete }
 
-    public var keepsEverything: Bool { calls == .forever && recordings == .forever && voicemails == .forever }
+    /// How long insights are kept: their own period, else the recording's.
+    public var effectiveInsights: RetentionPeriod { insights ?? recordings }
+
+    /// The period of a message of `kind` (its sidecar and every attachment together).
+    public func period(of kind: MessageKind) -> RetentionPeriod {
+        switch kind {
+        case .voicemail: voicemails
+        case .fax: faxes
+        case .sms: sms
+        case .pager: pager
+        }
+    }
+
+    /// The policy field that governs `kind`, as tombstones' `rule` name it (`sms 3y`).
+    public static func field(of kind: MessageKind) -> String {
+        switch kind {
+        case .voicemail: "voicemails"
+        case .fax: "faxes"
+        case .sms: "sms"
+        case .pager: "pager"
+        }
+    }
+
+    public var keepsEverything: Bool {
+        calls == .forever && recordings == .forever && effectiveInsights == .forever && MessageKind.allCases.allSatisfy { period(of: $0) == .forever }
+    }
 
     public static func load(_ path: String) throws -> RetentionPolicy? {
         guard let bytes = try DurableFiles.readIfPresent(path) else { return nil }
@@ -140,6 +178,10 @@ public struct RetentionPolicy: Sendable, Equatable {
         policy.calls = try period("calls")
         policy.recordings = try period("recordings")
         policy.voicemails = try period("voicemails")
+        policy.sms = try period("sms")
+        policy.faxes = try period("faxes")
+        policy.pager = try period("pager")
+        policy.insights = json["insights"] == nil ? nil : try period("insights")
         policy.trashDays = try integer("trashDays") ?? defaultTrashDays
         policy.maxDelete = try integer("maxDelete")
         policy.preset = json["preset"]?.stringValue
@@ -155,6 +197,10 @@ public struct RetentionPolicy: Sendable, Equatable {
         object["calls"] = .string(calls.description)
         object["recordings"] = .string(recordings.description)
         object["voicemails"] = .string(voicemails.description)
+        object["sms"] = .string(sms.description)
+        object["faxes"] = .string(faxes.description)
+        object["pager"] = .string(pager.description)
+        if let insights { object["insights"] = .string(insights.description) }
         object["trashDays"] = .int(trashDays)
         if let maxDelete { object["maxDelete"] = .int(maxDelete) }
         if let preset { object["preset"] = .string(preset) }

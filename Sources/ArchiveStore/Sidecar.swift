@@ -5,8 +5,12 @@ import RinglogSupport
 public struct MediaEntry: Sendable, Equatable {
     /// `voicemail` (a voicemail's audio), `transcription`, `text` (a text message's body), `document`
     /// (a fax's source or rendered document), `mms` (an MMS picture, video or sound), `attachment`
-    /// (any attachment of a type ringlog does not know): layout-spec §5.1.
-    public enum Kind: String, Sendable, CaseIterable { case recording, voicemail, transcription, text, document, mms, attachment }
+    /// (any attachment of a type ringlog does not know): layout-spec §5.1. `insights`: a recording's
+    /// RingSense insights, in the call's sidecar, `id` the recording's id (one file per revision).
+    public enum Kind: String, Sendable, CaseIterable { case recording, voicemail, transcription, text, document, mms, attachment, insights }
+
+    /// Media whose `id` is a recording id (the manifest's `recordingId`); every other kind is a message attachment.
+    public var isRecordingMedia: Bool { kind == .recording || kind == .insights }
     public let kind: Kind
     /// recordingId for recordings; attachment id for every message attachment.
     public let id: String
@@ -376,7 +380,7 @@ public struct Sidecar: Sendable {
 
     /// Whether attachment `id` is archived (or was, until a pass removed it), whatever kind it was filed as.
     public func hasAttachment(id: String) -> Bool {
-        media.contains { $0.kind != .recording && $0.id == id } || removedMedia.contains { $0.entry.kind != .recording && $0.entry.id == id }
+        media.contains { !$0.isRecordingMedia && $0.id == id } || removedMedia.contains { !$0.entry.isRecordingMedia && $0.entry.id == id }
     }
 
     public func hasMedia(kind: MediaEntry.Kind, id: String) -> Bool {

@@ -138,6 +138,7 @@ extension SyncEngine {
         case .voicemail: report.count("voicemails")
         case .transcription: report.count("transcriptions")
         case .text, .document, .mms, .attachment: report.count("attachments")
+        case .insights: break  // not a download of this path (RingSense insights are written by their own, issue 14 point 6)
         }
         report.bytes += download.bytes
         advance(items: 0, bytes: download.bytes)

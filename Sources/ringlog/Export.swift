@@ -18,6 +18,18 @@ struct Export: ParsableCommand {
             period by its start (UTC), as its day folder does. Tombstoned (purged or
             excluded) items are never exported, nor anything from .ringlog/ or logs/.
 
+            --kind chooses what goes in (comma-separated or repeated; default all):
+              calls       call records (sidecars; a call's link to its voicemail or fax)
+              recordings  call recordings
+              insights    a recording's RingSense insights files
+              voicemails  voicemails: sidecar, audio, transcription (also: voicemail)
+              faxes       faxes received and sent, with their documents (also: fax)
+              sms         SMS and MMS messages, with their text and pictures
+              pager       pager messages, with their attachments
+            A message always goes whole (its sidecar and every attachment). EXPORT.json
+            counts each kind (sidecars per message kind; recordings, insights,
+            voicemail audio, transcriptions and other attachments as files).
+
             Reproducible: two exports of the same archive state are byte-identical (pax
             format, entries in byte order of path, owner 0:0, modes 0640/0750, each
             item's mtime its start time, gzip/zstd without timestamp or name).
@@ -54,7 +66,8 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("extension"),
             help: ArgumentHelp("Only this extension folder (a number, id-<extensionId> or _account); repeatable.", valueName: "num"))
     var extensions: [String] = []
-    @Option(help: ArgumentHelp("What to include: calls, recordings, voicemails (comma-separated; default all).", valueName: "kinds"))
+    @Option(help: ArgumentHelp("What to include: calls, recordings, insights, voicemails, faxes, sms, pager (comma-separated; default all).",
+                               valueName: "kinds"))
     var kind: [String] = []
     @Option(help: ArgumentHelp("tar, tar.gz or tar.zst (default: from the file's suffix; tar for -o -).", valueName: "format"))
     var format: String?
@@ -131,7 +144,9 @@ func runExport(archive: ArchiveRoot, request: ExportRequest, destination: Export
         let target: String
         if case .file(let path, _) = destination { target = path } else { target = "standard output" }
         printError("ringlog export: \(target): \(summary.topDirectory)/ with \(summary.files) files (\(counts["calls"] ?? 0) calls, "
-                   + "\(counts["recordings"] ?? 0) recordings, \(counts["voicemails"] ?? 0) voicemails, \(counts["transcriptions"] ?? 0) transcriptions), "
+                   + "\(counts["recordings"] ?? 0) recordings, \(counts["insights"] ?? 0) insights, \(counts["voicemails"] ?? 0) voicemails, "
+                   + "\(counts["transcriptions"] ?? 0) transcriptions, \(counts["faxes"] ?? 0) faxes, \(counts["sms"] ?? 0) SMS/MMS, "
+                   + "\(counts["pager"] ?? 0) pager messages, \(counts["attachments"] ?? 0) message attachments), "
                    + "\(formatBytes(summary.bytes)) → \(formatBytes(summary.outputBytes))"
                    + (summary.omittedTombstoned + summary.omittedExcluded > 0
                       ? "; left out: \(summary.omittedTombstoned) tombstoned files, \(summary.omittedExcluded) excluded items" : ""))

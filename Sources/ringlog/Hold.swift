@@ -21,7 +21,9 @@ struct HoldCommand: ParsableCommand {
                 --extension: the extension folder as in the tree: the number (101),
                 id-<extensionId>, or _account. --from/--to: dates (UTC; --to includes its whole
                 day) or ISO 8601 instants, on the item's start. --call: a RingCentral call id
-                (keeps its record and recordings). --message: a voicemail's message id.
+                (keeps its record, recordings and insights). --message: a message id of any
+                kind (a voicemail, fax, SMS/MMS or pager message: its sidecar and every
+                attachment). The other parts keep messages as they keep calls.
 
                 Examples:
                   ringlog hold add --tenant 3f9c2a71d04e8b16 --reason "Doe v. Acme, matter 2026-114"
@@ -33,7 +35,7 @@ struct HoldCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Items that started on or after this date or instant.", valueName: "date")) var from: String?
         @Option(help: ArgumentHelp("Items that started on or before this date (whole day) or instant.", valueName: "date")) var to: String?
         @Option(help: ArgumentHelp("One call (RingCentral call id).", valueName: "id")) var call: String?
-        @Option(help: ArgumentHelp("One voicemail (message id).", valueName: "id")) var message: String?
+        @Option(help: ArgumentHelp("One message: voicemail, fax, SMS/MMS or pager (message id).", valueName: "id")) var message: String?
         @Option(help: "Why (a case or matter reference).") var reason: String
         @Flag(help: "Print JSON.") var json = false
 

@@ -9,8 +9,10 @@ struct PurgeCommand: ParsableCommand {
         abstract: "Remove what the retention policy expires and no legal hold keeps.",
         discussion: """
             Per item, its tombstone (tombstones/YYYY-MM.jsonl) is durable before any file
-            goes; media go before their sidecar; a call whose recordings go while its record
-            stays lists them under archive.removedMedia. Files move to
+            goes; media go before their sidecar; a call whose recordings (or RingSense
+            insights) go while its record stays lists them under archive.removedMedia. A
+            message of any kind (voicemail, fax, SMS/MMS, pager) goes whole, its sidecar
+            with every attachment, when its kind's period has passed since its creation. Files move to
             <tenant>/.trash/<runId>/ for the policy's trashDays (default 7; 0 deletes at
             once), and a later purge empties expired trash. Sync never brings a purged item
             back. A purge killed at any moment finishes its work on the next run.

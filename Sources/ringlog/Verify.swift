@@ -12,11 +12,15 @@ struct Verify: ParsableCommand {
         abstract: "Check that the tree is what its sidecars and manifest say: find silent damage.",
         discussion: """
             Checks, per tenant: every media file a sidecar or manifest line lists exists
-            with its size and SHA-256; every sidecar parses, validates and is where its
-            content says; sidecars, files and manifest agree; tombstoned files are gone;
+            with its size and SHA-256 (recordings, RingSense insights, and every message
+            attachment: voicemail audio and transcriptions, fax documents, SMS text, MMS
+            pictures and video); every sidecar (call, voicemail, fax, SMS/MMS, pager)
+            parses, validates and is where its content says (its name, ids, day and
+            extension folder); sidecars, files and manifest agree; tombstoned files are gone;
             no orphan (a file nothing lists) and no leftover temporary file; tenant.json,
             state.json, pending.json and _unfiled records are intact. Each problem is
-            printed with its path and what is wrong.
+            printed with its path and what is wrong. A call whose linked voicemail or fax
+            a purge removed (or the other way round) still names it: that is not damage.
 
             Safe beside a running sync: verify reads only and never takes the tenant's
             lease. While a sync or purge is live, files it wrote since it started are

@@ -96,12 +96,114 @@ final class TestTenant {
         return relative
     }
 
-    private func media(_ writer: TenantWriter, day: String, base: String, name: String, kind: MediaEntry.Kind, id: String, bytes text: String) throws -> MediaEntry {
+    /// One attachment of a message as `addMessage` writes it: its id, role (media kind), file extension,
+    /// the record's `type` and its content.
+    struct Attachment {
+        var id: String
+        var kind: MediaEntry.Kind
+        var ext: MediaExtension
+        var type: String
+        var bytes: String
+
+        static func text(_ id: String, _ body: String = "see you at 3") -> Attachment { Attachment(id: id, kind: .text, ext: .txt, type: "Text", bytes: body) }
+        static func picture(_ id: String) -> Attachment { Attachment(id: id, kind: .mms, ext: .jpg, type: "MmsAttachment", bytes: "\u{FF}\u{D8}jpeg \(id)") }
+        static func document(_ id: String, pages: Int = 2) -> Attachment {
+            Attachment(id: id, kind: .document, ext: .pdf, type: "RenderedDocument", bytes: "%PDF-1.4 " + String(repeating: "page ", count: pages * 40))
+        }
+
+        var contentType: String { ext.contentType }
+    }
+
+    /// The attachments a message of `kind` has unless a test says otherwise (§5.1): an SMS its text,
+    /// a fax its rendered document, a pager message its text.
+    static func defaultAttachments(_ kind: MessageKind, messageId: String) -> [Attachment] {
+        switch kind {
+        case .sms, .pager: [.text(messageId + "1")]
+        case .fax: [.document(messageId + "1")]
+        case .voicemail: []
+        }
+    }
+
+    /// A fax, SMS/MMS or pager message (its sidecar `ringlog-message`, §5.1) with its attachments, `days`
+    /// before `now`, written as the sync writes one: media first (`<T>_<prefix>.<id>.<attachmentId>.<ext>`),
+    /// then the sidecar `<T>_<prefix>.<id>.json` with `archive.item.messageKind`, through the writer.
+    @discardableResult
+    func addMessage(kind: MessageKind, _ messageId: String, folder: String = "101", daysAgo: Double, from: String? = "+14155550177",
+                    to: [String?] = ["+16505551000"], attachments: [Attachment]? = nil, writer: TenantWriter) throws -> String {
+        try addMessage(kind: kind, messageId, folder: folder, start: now.adding(seconds: -daysAgo * 86_400), from: from, to: to,
+                       attachments: attachments, writer: writer)
+    }
+
+    @discardableResult
+    func addMessage(kind: MessageKind, _ messageId: String, folder: String = "101", start: Timestamp, from: String? = "+14155550177",
+                    to: [String?] = ["+16505551000"], attachments: [Attachment]? = nil, writer: TenantWriter) throws -> String {
+        precondition(kind != .voicemail, "voicemails: addVoicemail (revision 3's names)")
+        let attachments = attachments ?? Self.defaultAttachments(kind, messageId: messageId)
+        let day = DurableFiles.join(folder, ArchiveNames.dayFolder(start))
+        var record: JSONObject = ["uri": .string("https://platform.example/restapi/v1.0/account/1/extension/62000001/message-store/\(messageId)"),
+                                  "id": .number(messageId), "to": .array(to.map { Self.party($0) }), "from": Self.party(from),
+                                  "type": .string(kind.apiType), "creationTime": .string(start.iso8601), "readStatus": "Unread",
+                                  "availability": "Alive", "direction": "Inbound", "messageStatus": "Received",
+                                  "conversationId": .number("7" + messageId)]
+        if kind != .fax { record["subject"] = "see you at 3" }
+        if kind == .fax {
+            record["faxResolution"] = "High"
+            record["faxPageCount"] = 2
+        }
+        record["attachments"] = .array(attachments.map { attachment in
+            ["id": .number(attachment.id), "uri": .string("https://media.example/restapi/v1.0/account/1/extension/62000001/message-store/\(messageId)/content/\(attachment.id)"),
+             "type": .string(attachment.type), "contentType": .string(attachment.contentType)]
+        })
+        let item: JSONObject = ["tenantId": .string(store.tenantId), "accountId": .null, "messageId": .string(messageId), "extensionId": "62000001",
+                                "extensionNumber": .string(folder), "extensionFolder": .string(folder), "messageKind": .string(kind.rawValue)]
+        var sidecar = Sidecar(kind: .message, record: .object(record), item: item, startTime: start, archivedAt: now)
+        for attachment in attachments {
+            let base = try ArchiveNames.attachmentBaseName(kind: kind, created: start, messageId: messageId, attachmentId: attachment.id)
+            sidecar.add(try media(writer, day: day, base: base, name: base + "." + attachment.ext.rawValue, kind: attachment.kind, id: attachment.id,
+                                  bytes: attachment.bytes, contentType: attachment.contentType))
+        }
+        let relative = DurableFiles.join(day, try ArchiveNames.messageSidecarFile(kind: kind, created: start, messageId: messageId))
+        try writer.saveSidecar(sidecar, at: relative, changed: true)
+        return relative
+    }
+
+    /// Adds RingSense insights files (revision 1, then `.r2`, …) for recording `recordingId` of the call
+    /// sidecar at `callPath`: each beside the recording, listed in the call's `archive.media` (kind
+    /// `insights`, id the recording's), as the insights writer files them.
+    @discardableResult
+    func addInsights(toCall callPath: String, recordingId: String, revisions: Int = 1, writer: TenantWriter) throws -> [String] {
+        var sidecar = try self.sidecar(callPath)
+        let day = DurableFiles.parentDirectory(of: callPath)
+        let base = try ArchiveNames.recordingBaseName(start: sidecar.startTime, recordingId: recordingId)
+        var paths: [String] = []
+        for revision in 1...revisions {
+            let name = ArchiveNames.insightsFile(recordingBase: base, revision: revision)
+            sidecar.add(try media(writer, day: day, base: base, name: name, kind: .insights, id: recordingId,
+                                  bytes: #"{"recordingId":"\#(recordingId)","insights":{"Summary":[{"value":"revision \#(revision)"}]}}"#,
+                                  contentType: "application/json"))
+            paths.append(DurableFiles.join(day, name))
+        }
+        try writer.saveSidecar(sidecar, at: callPath, changed: true)
+        return paths
+    }
+
+    /// Links a call and a message both ways (§6.7): `archive.message` on the call, `archive.calls` on the message.
+    func link(call callPath: String, message messagePath: String, writer: TenantWriter) throws {
+        var call = try sidecar(callPath), message = try sidecar(messagePath)
+        let messageId = try #require(message.item["messageId"]?.stringValue), callId = try #require(call.item["callId"]?.stringValue)
+        call.messageLink = Sidecar.Link(id: messageId, type: message.record["type"]?.stringValue, sidecar: messagePath)
+        _ = message.linkCall(Sidecar.Link(id: callId, sidecar: callPath))
+        try writer.saveSidecar(call, at: callPath, changed: true)
+        try writer.saveSidecar(message, at: messagePath, changed: true)
+    }
+
+    private func media(_ writer: TenantWriter, day: String, base: String, name: String, kind: MediaEntry.Kind, id: String, bytes text: String,
+                       contentType: String? = nil) throws -> MediaEntry {
         let temporary = try writer.beginMedia(in: day, baseName: base)
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(temporary.descriptor, $0.baseAddress, $0.count) }
         return try writer.commitMedia(temporary, fileName: name, kind: kind, id: id, sha256: SHA256Hasher.hex(of: bytes), size: Int64(bytes.count),
-                                      contentType: kind == .transcription ? "text/plain" : kind == .voicemail ? "audio/wav" : "audio/mpeg")
+                                      contentType: contentType ?? (kind == .transcription ? "text/plain" : kind == .voicemail ? "audio/wav" : "audio/mpeg"))
     }
 
     func exists(_ relative: String) -> Bool { DurableFiles.exists(store.path(relative)) }

@@ -49,7 +49,10 @@ import Testing
         #expect(sidecars.contains { $0.contains("_call.") } && sidecars.contains { $0.contains("_vm.") })
         for relative in sidecars {
             let sidecar = try JSON.parse(try DurableFiles.read(tenant + "/" + relative))
-            try expectValid(sidecar, relative.contains("_vm.") ? "voicemail-sidecar.schema.json" : "call-sidecar.schema.json", relative)
+            // By the name's prefix (§4.4): fax, SMS/MMS and pager sidecars are `ringlog-message` (revision 4).
+            let schema = relative.contains("_vm.") ? "voicemail-sidecar.schema.json"
+                : relative.contains("_call.") ? "call-sidecar.schema.json" : "message-sidecar.schema.json"
+            try expectValid(sidecar, schema, relative)
         }
         // Every call that links a voicemail names its sidecar, and that sidecar names the call (§6.7).
         var links = 0
@@ -63,8 +66,10 @@ import Testing
         }
         #expect(links > 0)
         let manifest = archive.manifestLines
-        // messageLink: the simulator's calls sent to voicemail link their message (layout §6.7).
-        #expect(Set(manifest.compactMap { $0["kind"]?.stringValue }) == ["call", "message", "recording", "voicemail", "transcription", "messageLink"])
+        // messageLink: the simulator's calls sent to voicemail link their message (layout §6.7); text, document,
+        // mms, attachment: its SMS/MMS, faxes and pager messages (revision 4).
+        #expect(Set(manifest.compactMap { $0["kind"]?.stringValue }) == ["call", "message", "recording", "voicemail", "transcription", "messageLink",
+                                                                         "text", "document", "mms", "attachment"])
         for line in manifest { try expectValid(line, "manifest-line.schema.json", "manifest line \(line["path"]?.stringValue ?? "")") }
 
         let lease = try Lease.acquire(in: tenant + "/.ringlog", renewing: false)
