@@ -39,6 +39,14 @@ struct Sync: ParsableCommand {
             with one warning; give such a mailbox its own login in the tenant's secrets
             file: "mailboxes": {"<extensionId>": {"jwt": "..."}} (same app).
 
+            --all syncs up to --parallel tenants at once (default 4): each has its own
+            logins, so its own RingCentral rate-limit budgets, and its own lease. One
+            tenant's failure (refused credentials, a held lease, an unreachable host)
+            stops no other; each tenant's summary is printed whole when it ends. The exit
+            status is the most serious of all tenants' outcomes: 1 failure, then 3
+            authentication, 2 configuration, 5 lease held, 4 partial, else 0; 130/143
+            when SIGINT/SIGTERM stopped the run (every running tenant checkpoints).
+
             Examples:
               ringlog sync --root /srv/archive --all
               ringlog sync --root /srv/archive --tenant 3f9c2a71d04e8b16 --dry-run
@@ -46,7 +54,10 @@ struct Sync: ParsableCommand {
 
     @OptionGroup var root: RootOption
     @Option(help: "Sync this tenant only.") var tenant: String?
-    @Flag(help: "Sync every active tenant.") var all = false
+    @Flag(help: "Sync every active tenant (several at once: see --parallel).") var all = false
+    @Option(help: ArgumentHelp("Tenants synced at the same time with --all (1: one after another).",
+                               discussion: "Each tenant has its own logins, so its own RingCentral rate-limit budgets.", valueName: "n"))
+    var parallel = 4
     @Flag(help: "Print the plan; write nothing (no lock, no state, no log).") var dryRun = false
     @Flag(help: "Retry every pending and quarantined item now, ignoring backoff.") var retryPending = false
     @Option(help: "Directory of per-tenant secrets files (default: $RINGLOG_SECRETS_DIR or ~/.config/ringlog/secrets).")
@@ -60,6 +71,7 @@ struct Sync: ParsableCommand {
 
     func validate() throws {
         if tenant != nil && all { throw ValidationError("use --tenant ID or --all, not both") }
+        guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 64, got \(parallel)") }
         guard reconcileHours.isFinite, (0...(24 * 400)).contains(reconcileHours) else {
             throw ValidationError("--reconcile-hours must be between 0 and 9600, got \(reconcileHours)")
         }
@@ -100,71 +112,115 @@ struct Sync: ParsableCommand {
         options.retryPendingNow = retryPending
         options.reconcileHours = reconcileHours
         options.deepReconcileDays = deepReconcileDays
-        if progress {
-            options.progress = { line in printError(line) }  // one line each: a log or pipe keeps them readable
-        } else if standardErrorIsTerminal && !verbose && !json {
-            options.progress = { line in printError("\u{1B}[2K\r" + String(line.prefix(120)), newline: false) }
+        options.secretsDirectory = secretsDir ?? TenantSecrets.defaultDirectory(environment: variables)
+        let console = Console(drawsInPlace: !progress)
+        if progress || (standardErrorIsTerminal && !verbose && !json) {
+            // On a terminal one line redrawn in place; with --progress one line each, so a log or pipe keeps them readable.
+            options.progress = { line in console.progress(line) }
         }
         let stallSeconds = try withConfigurationErrors("sync") { try stallLimitSeconds(variables) }
-        var reports: [JSON] = []
         let stop = SignalStop()
         let handlers = stop.install()
         defer { withExtendedLifetime(handlers) {} }
-        for marker in tenants {
-            // One flag per tenant run: a lost lease or SIGINT/SIGTERM raises it, and the HTTP client aborts its transfers.
-            let cancellation = CancellationFlag()
-            guard stop.begin(cancellation) else { break }  // a signal arrived: no further tenants
-            let credentials: RingCentralCredentials
-            let mailboxCredentials: [String: RingCentralCredentials]
-            do {
-                // RingCentral's environment variables are one account's: they may serve only a run of one tenant.
-                let directory = secretsDir ?? TenantSecrets.defaultDirectory(environment: variables)
-                credentials = try TenantSecrets.credentials(for: marker, secretsDirectory: directory, environment: variables,
-                                                            allowEnvironment: selected == 1)
-                mailboxCredentials = try TenantSecrets.mailboxCredentials(for: marker, secretsDirectory: directory, main: credentials)
-            } catch {
-                printError("ringlog sync: \(error)")
-                if !dryRun { SyncEngine.recordRefusal(root: archive, tenant: marker, reason: "\(error)", leaseSeconds: options.leaseSeconds) }
-                exitCodes.append(ExitStatus.configuration.rawValue)
-                continue
-            }
-            var httpConfiguration = CurlConfiguration()
-            httpConfiguration.cancellation = cancellation
-            httpConfiguration.lowSpeedTimeSeconds = stallSeconds
-            var runOptions = options
-            runOptions.secretsDirectory = secretsDir ?? TenantSecrets.defaultDirectory(environment: variables)
-            runOptions.cancellation = cancellation
-            runOptions.interruptingSignal = { stop.signal }
-            let http = CurlHTTPClient(configuration: httpConfiguration)
-            let client = RingCentralClient(credentials: credentials, http: http, logger: Logger(label: "ringlog.ringcentral"))
-            // Each mailbox login is its own RingCentral user: its own token and its own rate-limit budget.
-            let mailboxClients = mailboxCredentials.mapValues { mailbox -> any ArchiveSource in
-                RingCentralClient(credentials: mailbox, http: http, logger: Logger(label: "ringlog.ringcentral"))
-            }
-            let engine = SyncEngine(root: archive, tenant: marker, source: client, mailboxSources: mailboxClients, options: runOptions,
-                                    logger: Logger(label: "ringlog.sync"))
-            do {
-                let report = try engine.run()
-                if options.progress != nil && !progress { printError("\u{1B}[2K\r", newline: false) }
-                reports.append(report.json)
-                if !json { printSummary(report) }
-                if report.status == .failed, let failure = report.failure { printError("ringlog sync: tenant \(marker.tenantId): \(failure)") }
-                exitCodes.append(exitCode(for: report))
-            } catch {
-                printError("ringlog sync: tenant \(marker.tenantId): \(error)")
-                exitCodes.append(exitStatus(for: error).rawValue)
-            }
+        let outcomes = Outcomes()
+        let inputs = TenantRunInputs(archive: archive, options: options, variables: variables, secretsDirectory: secretsDir,
+                                     environmentAllowed: selected == 1, stallSeconds: stallSeconds, dryRun: dryRun, json: json)
+        // Tenants run concurrently, each with its own logins (so its own rate-limit budgets), lease and
+        // stop flag; whatever one tenant meets (a held lease, bad secrets, an unreachable host) is its alone.
+        runConcurrently(tenants.count, width: parallel) { index in
+            guard let outcome = Self.syncTenant(tenants[index], inputs, stop: stop, console: console) else { return }
+            outcomes.record(outcome, at: index)
         }
-        if json { print(JSON.array(reports).serialized(.pretty)) }
+        console.clearProgress()
+        let finished = outcomes.inOrder
+        exitCodes += finished.map(\.exitCode)
+        if json { print(JSON.array(finished.compactMap(\.report)).serialized(.pretty)) }
         if let signal = stop.signal { throw ExitCode(128 + signal) }  // 130 SIGINT, 143 SIGTERM
         // The most serious outcome decides: failure, auth, configuration, lock, partial, success.
-        for code in [ExitStatus.failure, ExitStatus.authentication, ExitStatus.configuration, ExitStatus.lockHeld, ExitStatus.partial]
-        where exitCodes.contains(code.rawValue) {
+        for code in Self.severity where exitCodes.contains(code.rawValue) {
             throw code
         }
     }
 
-    private func exitCode(for report: SyncReport) -> Int32 {
+    /// Exit statuses from the most serious down: with several tenants the most serious of their outcomes is the run's.
+    static let severity = [ExitStatus.failure, ExitStatus.authentication, ExitStatus.configuration, ExitStatus.lockHeld, ExitStatus.partial]
+
+    /// What every tenant's run shares (all values: each run builds its own clients and engine on its own thread).
+    private struct TenantRunInputs: Sendable {
+        let archive: ArchiveRoot
+        let options: SyncOptions
+        let variables: [String: String]
+        let secretsDirectory: String?
+        let environmentAllowed: Bool
+        let stallSeconds: Int
+        let dryRun: Bool
+        let json: Bool
+    }
+
+    private struct TenantOutcome: Sendable {
+        let exitCode: Int32
+        let report: JSON?
+    }
+
+    /// Each tenant's outcome by its index, filled in by the threads that run them.
+    private final class Outcomes: Sendable {
+        private let byIndex = Mutex<[Int: TenantOutcome]>([:])
+        func record(_ outcome: TenantOutcome, at index: Int) { byIndex.withLock { $0[index] = outcome } }
+        var inOrder: [TenantOutcome] { byIndex.withLock { $0 }.sorted { $0.key < $1.key }.map(\.value) }
+    }
+
+    /// One tenant's whole run, on the calling thread; nil when a signal arrived before it started.
+    private static func syncTenant(_ marker: TenantMarker, _ inputs: TenantRunInputs, stop: SignalStop, console: Console) -> TenantOutcome? {
+        // One flag per tenant run: a lost lease or SIGINT/SIGTERM raises it, and the HTTP client aborts its transfers.
+        let cancellation = CancellationFlag()
+        guard stop.begin(cancellation) else { return nil }  // a signal arrived: no further tenants
+        defer { stop.end(cancellation) }
+        let credentials: RingCentralCredentials
+        let mailboxCredentials: [String: RingCentralCredentials]
+        let directory = inputs.options.secretsDirectory ?? TenantSecrets.defaultDirectory(environment: inputs.variables)
+        do {
+            // RingCentral's environment variables are one account's: they may serve only a run of one tenant.
+            credentials = try TenantSecrets.credentials(for: marker, secretsDirectory: directory, environment: inputs.variables,
+                                                        allowEnvironment: inputs.environmentAllowed)
+            mailboxCredentials = try TenantSecrets.mailboxCredentials(for: marker, secretsDirectory: directory, main: credentials)
+        } catch {
+            console.error("ringlog sync: \(error)")
+            if !inputs.dryRun {
+                SyncEngine.recordRefusal(root: inputs.archive, tenant: marker, reason: "\(error)", leaseSeconds: inputs.options.leaseSeconds)
+            }
+            return TenantOutcome(exitCode: ExitStatus.configuration.rawValue, report: nil)
+        }
+        var httpConfiguration = CurlConfiguration()
+        httpConfiguration.cancellation = cancellation
+        httpConfiguration.lowSpeedTimeSeconds = inputs.stallSeconds
+        var runOptions = inputs.options
+        runOptions.cancellation = cancellation
+        runOptions.interruptingSignal = { stop.signal }
+        let http = CurlHTTPClient(configuration: httpConfiguration)
+        let client = RingCentralClient(credentials: credentials, http: http, logger: Logger(label: "ringlog.ringcentral"))
+        // Each mailbox login is its own RingCentral user: its own token and its own rate-limit budget.
+        let mailboxClients = mailboxCredentials.mapValues { mailbox -> any ArchiveSource in
+            RingCentralClient(credentials: mailbox, http: http, logger: Logger(label: "ringlog.ringcentral"))
+        }
+        let engine = SyncEngine(root: inputs.archive, tenant: marker, source: client, mailboxSources: mailboxClients, options: runOptions,
+                                logger: Logger(label: "ringlog.sync"))
+        do {
+            let report = try engine.run()
+            var text = inputs.json ? "" : summary(report)
+            if report.status == .failed, let failure = report.failure {
+                console.output(text)
+                text = ""
+                console.error("ringlog sync: tenant \(marker.tenantId): \(failure)")
+            }
+            if !text.isEmpty { console.output(text) }
+            return TenantOutcome(exitCode: exitCode(for: report), report: report.json)
+        } catch {
+            console.error("ringlog sync: tenant \(marker.tenantId): \(error)")
+            return TenantOutcome(exitCode: exitStatus(for: error).rawValue, report: nil)
+        }
+    }
+
+    private static func exitCode(for report: SyncReport) -> Int32 {
         switch report.status {
         case .success, .dryRun: report.failure == nil ? 0 : (report.authenticationFailed ? ExitStatus.authentication.rawValue : ExitStatus.failure.rawValue)
         case .partial: ExitStatus.partial.rawValue
@@ -176,13 +232,16 @@ struct Sync: ParsableCommand {
         }
     }
 
-    private func printSummary(_ report: SyncReport) {
+    /// A tenant's summary as one block (concurrent tenants' blocks never interleave).
+    private static func summary(_ report: SyncReport) -> String {
+        var lines: [String] = []
+        func print(_ line: String) { lines.append(line) }
         let counts = report.counts
         print("tenant \(report.tenantId): \(report.status.rawValue)")
         if report.status == .dryRun {
             for line in report.plan { print("  " + line) }
             if let failure = report.failure { print("  error: \(failure)") }
-            return
+            return lines.joined(separator: "\n")
         }
         print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
               + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
@@ -197,14 +256,16 @@ struct Sync: ParsableCommand {
         for warning in report.warnings.prefix(10) { print("  warning: \(warning)") }
         for error in report.errors.prefix(10) { print("  error: \(error)") }
         if let failure = report.failure { print("  failed: \(failure)") }
+        return lines.joined(separator: "\n")
     }
 }
 
-/// SIGINT and SIGTERM raise the running tenant's stop flag: the run aborts its transfer, checkpoints
+/// SIGINT and SIGTERM raise every running tenant's stop flag: each run aborts its transfer, checkpoints
 /// what is durable, writes its run line (`interrupted`) and releases its lease, within seconds. A
 /// second signal exits at once.
 final class SignalStop: Sendable {
-    private let state = Mutex<(flag: CancellationFlag?, signal: Int32?)>((nil, nil))
+    /// The stop flags of the runs in progress (several tenants at once), and the first signal received.
+    private let state = Mutex<(flags: [ObjectIdentifier: CancellationFlag], signal: Int32?)>(([:], nil))
     private let command: String
     private let stopping: String
 
@@ -226,12 +287,18 @@ final class SignalStop: Sendable {
         }
     }
 
-    /// The flag of the tenant run about to start; false when a signal already arrived.
+    /// Registers the flag of a run about to start; false (and not registered) when a signal already arrived.
     func begin(_ flag: CancellationFlag) -> Bool {
         state.withLock { state in
-            state.flag = flag
-            return state.signal == nil
+            guard state.signal == nil else { return false }
+            state.flags[ObjectIdentifier(flag)] = flag
+            return true
         }
+    }
+
+    /// The run of `flag` is over: a later signal has nothing of it to stop.
+    func end(_ flag: CancellationFlag) {
+        _ = state.withLock { $0.flags.removeValue(forKey: ObjectIdentifier(flag)) }
     }
 
     private func received(_ number: Int32) {
@@ -241,7 +308,7 @@ final class SignalStop: Sendable {
         }
         guard first else { _exit(128 + number) }
         let name = number == SIGINT ? "SIGINT" : "SIGTERM"
-        state.withLock { $0.flag }?.cancel(reason: "interrupted by \(name)")
+        for flag in state.withLock({ Array($0.flags.values) }) { flag.cancel(reason: "interrupted by \(name)") }
         printError("\nringlog \(command): \(name) received; \(stopping) (a second \(name) stops at once)")
     }
 }
