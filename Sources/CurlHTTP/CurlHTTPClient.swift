@@ -208,6 +208,11 @@ private let headerCallback: curl_write_callback = { data, size, count, userdata 
         let name = String(line[..<colon]).trimmingSpaces
         let value = String(line[line.index(after: colon)...]).trimmingSpaces
         state.headerChain[state.headerChain.count - 1].append(name: name, value: value)
+        // A body kept in memory (a call-log page) gets its declared size at once: growing by doubling
+        // held the old and the new buffer together, up to three times the page, at the run's peak.
+        if case .memory(let limit) = state.sink, name.lowercased() == "content-length", let declared = Int(value), declared > 0 {
+            state.body.reserveCapacity(min(declared, limit))
+        }
     }
     return length
 }
