@@ -48,10 +48,13 @@ start_simulator() {
 stop_simulator() { kill -9 "${sim_pid:-0}" 2>/dev/null || true; }
 
 # bench_archive NAME DAYS CALLS_PER_DAY USERS: a synced archive, built once and cached under
-# ${RINGLOG_BENCH_CACHE:-/tmp/ringlog-bench}/NAME (delete it to rebuild). Prints its root.
+# ${RINGLOG_BENCH_CACHE:-/tmp/ringlog-bench}/<layout revision>-NAME (delete it to rebuild). Prints its root.
+# The revision is in the key: a cache built by an older ringlog lacks what a newer one archives (the
+# message kinds of revision 4), and a "no-op" sync over it would archive them.
+bench_layout_revision=r4
 bench_archive() {
     local name=$1 days=$2 per_day=$3 users=$4
-    local cache=${RINGLOG_BENCH_CACHE:-/tmp/ringlog-bench}/$name
+    local cache=${RINGLOG_BENCH_CACHE:-/tmp/ringlog-bench}/$bench_layout_revision-$name
     if [[ ! -f $cache/.complete ]]; then
         rm -rf "$cache"; mkdir -p "$cache"
         start_simulator "$cache" --seed 11 --days "$days" --calls-per-day "$per_day" --users "$users"
