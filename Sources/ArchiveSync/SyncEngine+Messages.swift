@@ -258,7 +258,6 @@ extension SyncEngine {
             opened.changed = true
             if gone != nil { report.count("messagesGone") }
         }
-        if try linkCalls(to: &opened.sidecar, messageId: messageId, at: opened.relative) { opened.changed = true }
         for attachment in message.attachments where !opened.sidecar.hasAttachment(id: attachment.id) {
             if message.availability == "Purged" {
                 itemError("message \(messageId): attachment \(attachment.id) not archived: RingCentral has purged the message (availability Purged); "
@@ -283,6 +282,11 @@ extension SyncEngine {
             itemError("message \(messageId): \(reason); that attachment is not archived (the sidecar's record keeps what RingCentral sent of it)",
                       ids: ["messageId": .string(messageId)])
         }
+        // The links last, after every download: the engine's lock is released inside each request, and a
+        // call linking this message may be filed meanwhile by the call-log part (it could not find this
+        // sidecar, not yet written); looked up here, with no request between the look-up and the save,
+        // its `messageLink` line is seen and both links are made (§6.7).
+        if try linkCalls(to: &opened.sidecar, messageId: messageId, at: opened.relative) { opened.changed = true }
         try save(opened)
         if opened.isNew { countNewMessage(kind: kind, message: message) }
     }
