@@ -171,7 +171,15 @@ public struct PendingItem: Sendable, Equatable {
     static let ownedKeys: Set<String> = ["kind", "mediaId", "sidecar", "uri", "startTime", "attempts", "firstSeenAt", "nextAttemptAt",
                                          "lastError", "quarantinedAt"]
 
-    public var key: String { "\(kind.rawValue):\(mediaId)" }
+    public var key: String { Self.key(kind: kind, mediaId: mediaId, sidecar: sidecar) }
+
+    /// What identifies a waiting media file. A recording is stored once whichever calls reference it:
+    /// its id alone. A message attachment's id is only known to be unique within its message (older and
+    /// hostile payloads repeat ids across messages): it is keyed by its sidecar too, so one message's
+    /// waiting attachment never stands for another's.
+    public static func key(kind: MediaEntry.Kind, mediaId: String, sidecar: String) -> String {
+        kind == .recording || kind == .insights ? "\(kind.rawValue):\(mediaId)" : "\(kind.rawValue):\(mediaId)@\(sidecar)"
+    }
 
     var json: JSON {
         var object = JSONObject()

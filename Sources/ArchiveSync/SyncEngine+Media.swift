@@ -23,7 +23,7 @@ struct MediaTask {
     /// The message a message attachment belongs to (its item errors name it).
     var messageId: String? = nil
 
-    var key: String { "\(kind.rawValue):\(mediaId)" }
+    var key: String { PendingItem.key(kind: kind, mediaId: mediaId, sidecar: sidecar) }
     var candidateExtensions: [MediaExtension] {
         switch naming {
         case .strictAudioOrText: kind == .transcription ? [.txt] : [.mp3, .wav]

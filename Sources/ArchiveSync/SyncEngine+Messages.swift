@@ -258,8 +258,20 @@ extension SyncEngine {
             opened.changed = true
             if gone != nil { report.count("messagesGone") }
         }
-        if try linkCalls(to: &opened.sidecar, messageId: messageId, at: opened.relative) { opened.changed = true }
-        for attachment in message.attachments where !opened.sidecar.hasAttachment(id: attachment.id) {
+        for attachment in message.attachments {
+            let role = Self.role(of: attachment, in: kind)
+            // One message can repeat an attachment id (older and hostile payloads): repeated verbatim it is one
+            // attachment; a different one under an id and kind already taken is an error naming it, never a silent skip.
+            if let earlier = message.attachments.first(where: { $0.index < attachment.index && $0.id == attachment.id && Self.role(of: $0, in: kind) == role }) {
+                if !earlier.hasSameContent(as: attachment) {
+                    itemError("message \(messageId): attachments[\(attachment.index)] (attachment \(attachment.id), \(role.rawValue)) not archived: "
+                              + "attachments[\(earlier.index)] has the same id and kind with other content, and ringlog keeps one file per "
+                              + "message, attachment id and kind (the sidecar's record keeps what RingCentral sent of both)",
+                              ids: ["messageId": .string(messageId), "attachmentId": .string(attachment.id)])
+                }
+                continue
+            }
+            if Self.isArchived(attachment, role: role, of: message, kind: kind, in: opened.sidecar) { continue }
             if message.availability == "Purged" {
                 itemError("message \(messageId): attachment \(attachment.id) not archived: RingCentral has purged the message (availability Purged); "
                           + "its content is gone at RingCentral", ids: ["messageId": .string(messageId), "attachmentId": .string(attachment.id)])
@@ -283,6 +295,11 @@ extension SyncEngine {
             itemError("message \(messageId): \(reason); that attachment is not archived (the sidecar's record keeps what RingCentral sent of it)",
                       ids: ["messageId": .string(messageId)])
         }
+        // The links last, after every download: the engine's lock is released inside each request, and a
+        // call linking this message may be filed meanwhile by the call-log part (it could not find this
+        // sidecar, not yet written); looked up here, with no request between the look-up and the save,
+        // its `messageLink` line is seen and both links are made (§6.7).
+        if try linkCalls(to: &opened.sidecar, messageId: messageId, at: opened.relative) { opened.changed = true }
         try save(opened)
         if opened.isNew { countNewMessage(kind: kind, message: message) }
     }
@@ -316,6 +333,17 @@ extension SyncEngine {
         }
     }
 
+    /// The sidecar lists (or a pass removed) this attachment: an entry of its id and kind, or, when the
+    /// record has one kind of attachment under this id (always so before ids were seen repeated), any
+    /// entry of its id, whatever kind it was filed as then.
+    static func isArchived(_ attachment: MessageAttachment, role: MediaEntry.Kind, of message: MessageRecord, kind: MessageKind,
+                           in sidecar: Sidecar) -> Bool {
+        let entries = (sidecar.media + sidecar.removedMedia.map(\.entry)).filter { !$0.isRecordingMedia && $0.id == attachment.id }
+        if entries.contains(where: { $0.kind == role }) { return true }
+        let roles = Set(message.attachments.filter { $0.id == attachment.id }.map { Self.role(of: $0, in: kind) })
+        return roles.count == 1 && !entries.isEmpty
+    }
+
     /// What an attachment is (layout-spec §5.1): its `type` decides; without one, its `contentType`.
     static func role(of attachment: MessageAttachment, in kind: MessageKind) -> MediaEntry.Kind {
         switch attachment.type {
@@ -342,7 +370,7 @@ extension SyncEngine {
                                created: Timestamp, sidecar: String, mailbox: String?) throws -> MediaTask {
         let attachmentId = try ArchiveNames.numericId(attachment.id, field: "attachment id")
         let role = Self.role(of: attachment, in: kind)
-        let sameRole = message.attachments.filter { Self.role(of: $0, in: kind) == role }.count
+        let sameRole = Set(message.attachments.filter { Self.role(of: $0, in: kind) == role }.map(\.id)).count  // a verbatim repeat is one
         let baseName: String
         let naming: MediaNaming
         if kind == .voicemail && (role == .voicemail || role == .transcription) && sameRole == 1 {
@@ -360,7 +388,8 @@ extension SyncEngine {
     /// Nil when the record no longer lists it.
     func attachmentTask(for item: PendingItem, in sidecar: Sidecar) throws -> MediaTask? {
         guard let record = try? MessageRecord(json: sidecar.record), let kind = sidecar.messageKind,
-            let attachment = record.attachments.first(where: { $0.id == item.mediaId }),
+            let attachment = record.attachments.first(where: { $0.id == item.mediaId && Self.role(of: $0, in: kind) == item.kind })
+                ?? record.attachments.first(where: { $0.id == item.mediaId }),
             let messageId = sidecar.item["messageId"]?.stringValue
         else { return nil }
         // The name was built from the creation instant the sidecar is filed under.
@@ -375,6 +404,13 @@ extension SyncEngine {
 struct MessageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension MessageAttachment {
+    /// The same attachment, wherever it stands in the record.
+    func hasSameContent(as other: MessageAttachment) -> Bool {
+        id == other.id && uri == other.uri && type == other.type && contentType == other.contentType && size == other.size
+    }
 }
 
 extension MessageRecord {

@@ -168,6 +168,8 @@ extension CallLogRecord {
 }
 
 public struct MessageAttachment: Sendable, Equatable {
+    /// Its position in the record's `attachments` (an item error names it, `attachments[2]`).
+    public var index: Int = 0
     public let id: String
     public let uri: String
     public let type: String?
@@ -207,11 +209,15 @@ public struct MessageRecord: Sendable {
         // (`unusableAttachments`), never the message, whose record is archived verbatim all the same.
         var attachments: [MessageAttachment] = []
         var unusable: [String] = []
+        // `attachments` that is not an array cannot be read: every attachment it held fails, with its reason.
+        if let value = reader.object["attachments"], value != .null, value.arrayValue == nil {
+            unusable.append("`attachments` is not an array, so no attachment of it can be read")  // (its value may hold a token: not quoted)
+        }
         for (index, item) in (reader.object["attachments"]?.arrayValue ?? []).enumerated() {
             do throws(ModelError) {
                 let attachment = try FieldReader(item, context: "attachments[\(index)]")
                 attachments.append(MessageAttachment(
-                    id: try attachment.idLiteral("id"), uri: try attachment.string("uri"), type: attachment.optionalString("type"),
+                    index: index, id: try attachment.idLiteral("id"), uri: try attachment.string("uri"), type: attachment.optionalString("type"),
                     contentType: attachment.optionalString("contentType"), size: attachment.object["size"]?.int64Value))
             } catch {
                 unusable.append(error.description)
