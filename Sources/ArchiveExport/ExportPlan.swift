@@ -122,7 +122,8 @@ struct ExportPlanner {
     private func selects(_ kind: ManifestLine.Kind) -> Bool {
         switch kind {
         case .call: request.kinds.contains(.calls)
-        case .recording: request.kinds.contains(.recordings)
+        // A recording's insights go with it until export has a kind of their own (issue 14 point 7).
+        case .recording, .insights: request.kinds.contains(.recordings)
         case .message, .voicemail, .transcription: request.kinds.contains(.voicemails)
         }
     }
@@ -254,6 +255,7 @@ struct ExportPlanner {
                     case .recording: plan.counts["recordings", default: 0] += 1
                     case .voicemail: plan.counts["voicemailAudio", default: 0] += 1
                     case .transcription: plan.counts["transcriptions", default: 0] += 1
+                    case .insights: plan.counts["insights", default: 0] += 1
                     }
                 }
             }
@@ -327,6 +329,7 @@ public enum SidecarPlacement {
             let fitsKind: Bool
             switch (sidecar.kind, ItemFileName(media.file)!) {
             case (.call, .recording): fitsKind = media.kind == .recording
+            case (.call, .insights): fitsKind = media.kind == .insights
             case (.voicemail, .voicemailAudio): fitsKind = media.kind == .voicemail
             case (.voicemail, .transcription): fitsKind = media.kind == .transcription
             default: fitsKind = false

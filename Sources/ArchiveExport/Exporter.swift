@@ -82,6 +82,8 @@ public enum Exporter {
         ]
         var counts = JSONObject()
         for key in ["calls", "recordings", "voicemails", "voicemailAudio", "transcriptions"] { counts[key] = .int(plan.counts[key] ?? 0) }
+        // Only when there are any: an export of a tree without insights stays byte-identical to before (§15.1).
+        if let insights = plan.counts["insights"], insights > 0 { counts["insights"] = .int(insights) }
         counts["files"] = .int(plan.files)
         counts["manifestLines"] = .int(plan.manifestLines)
         object["counts"] = .object(counts)

@@ -163,7 +163,7 @@ public enum Exclusions {
                     let files = recordings.map { recording -> PlannedRemoval.File in
                         var ids = recording.ids
                         if let soleCallId { ids["callId"] = .string(soleCallId) }
-                        return PlannedRemoval.File(name: recording.name, kind: .recording, ids: ids)
+                        return PlannedRemoval.File(name: recording.name, kind: recording.manifestKind, ids: ids)
                     }
                         + going.map { PlannedRemoval.File(name: $0.name, kind: .call, ids: ["callId": .string($0.callId)]) }
                     var plan = PlannedRemoval(folder: day.relativePath, files: files, rule: rule, reason: .exclusion)

@@ -11,6 +11,8 @@ struct ItemFileName: Sendable, Equatable {
         case voicemailSidecar(messageId: String)
         case voicemailAudio(messageId: String)
         case transcription(messageId: String)
+        /// A recording's RingSense insights (any revision): they go with the recording (§6.7).
+        case insights(recordingId: String)
     }
 
     let name: String
@@ -34,6 +36,7 @@ struct ItemFileName: Sendable, Equatable {
         case 1: kind = .recording(recordingId: String(decoding: parsed.id, as: UTF8.self))
         case 2: kind = .voicemailSidecar(messageId: String(decoding: parsed.id, as: UTF8.self))
         case 3: kind = .voicemailAudio(messageId: String(decoding: parsed.id, as: UTF8.self))
+        case 5: kind = .insights(recordingId: String(decoding: parsed.id, as: UTF8.self))
         default: kind = .transcription(messageId: String(decoding: parsed.id, as: UTF8.self))
         }
     }
@@ -79,6 +82,13 @@ struct ItemFileName: Sendable, Equatable {
             if ext.elementsEqual("txt".utf8) { return (start, 4, Array(id)) }
             return nil
         }
+        if ext.elementsEqual("json".utf8) {
+            // `<recordingId>.insights.json` or `<recordingId>.insights.r<N>.json`: the store's grammar decides (rare names, not hot).
+            guard let idEnd = rest.firstIndex(of: 0x2E), isDigits(rest[..<idEnd]),
+                case .insights = ArchiveStore.ItemFileName(String(decoding: b, as: UTF8.self))
+            else { return nil }
+            return (start, 5, Array(rest[..<idEnd]))
+        }
         let id = rest[..<dot]
         guard isDigits(id), ext.elementsEqual("mp3".utf8) || ext.elementsEqual("wav".utf8) else { return nil }
         return (start, 1, Array(id))
@@ -102,6 +112,7 @@ struct ItemFileName: Sendable, Equatable {
         case .voicemailSidecar: .message
         case .voicemailAudio: .voicemail
         case .transcription: .transcription
+        case .insights: .insights
         }
     }
 
@@ -115,7 +126,7 @@ struct ItemFileName: Sendable, Equatable {
     var ids: JSONObject {
         switch kind {
         case .callSidecar: callId.map { ["callId": .string($0)] } ?? JSONObject()
-        case .recording(let recordingId): ["recordingId": .string(recordingId)]
+        case .recording(let recordingId), .insights(let recordingId): ["recordingId": .string(recordingId)]
         case .voicemailSidecar(let messageId), .voicemailAudio(let messageId), .transcription(let messageId): ["messageId": .string(messageId)]
         }
     }
@@ -161,7 +172,7 @@ struct DayItems {
             switch parsed.kind {
             case .callSidecar(let caseSafeId):
                 calls[key, default: CallGroup(start: parsed.start)].sidecars.append(SidecarName(name: name, caseSafeId: caseSafeId))
-            case .recording:
+            case .recording, .insights:  // insights go wherever their recording goes
                 calls[key, default: CallGroup(start: parsed.start)].recordings.append(parsed)
             case .voicemailSidecar(let messageId):
                 voicemails[messageId, default: VoicemailGroup(messageId: messageId, start: parsed.start)].sidecar = name

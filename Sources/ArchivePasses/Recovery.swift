@@ -31,7 +31,7 @@ struct Recovery {
                 guard let name = ItemFileName(DurableFiles.fileName(of: tombstone.path)) else { continue }
                 let folder = DurableFiles.parentDirectory(of: tombstone.path)
                 let item: String = switch name.kind {
-                case .callSidecar, .recording: "call|" + String(name.start.millisecondsSinceEpoch)
+                case .callSidecar, .recording, .insights: "call|" + String(name.start.millisecondsSinceEpoch)
                 case .voicemailSidecar(let id), .voicemailAudio(let id), .transcription(let id): "message|" + id
                 }
                 groups[folder + "|" + item, default: []].append(tombstone)
@@ -47,7 +47,7 @@ struct Recovery {
                 var plan: PlannedRemoval
                 let identity: HoldScope.Identity
                 switch parsed.kind {
-                case .callSidecar, .recording:
+                case .callSidecar, .recording, .insights:
                     let group = present.calls[parsed.start.millisecondsSinceEpoch]
                     let whole = tombstones.contains { $0.kind == .call }
                     let sidecars = group?.sidecars ?? []

@@ -108,7 +108,7 @@ struct RetentionPlanner {
                 continue
             }
             let soleCall = group.sidecars.count == 1 ? group.sidecars[0].caseSafeId : nil
-            var files = group.recordings.map { PlannedRemoval.File(name: $0.name, kind: .recording, callCaseSafeId: soleCall) }
+            var files = group.recordings.map { PlannedRemoval.File(name: $0.name, kind: $0.manifestKind, callCaseSafeId: soleCall) }
             if callExpired {
                 files += group.sidecars.map { PlannedRemoval.File(name: $0.name, kind: .call) }
                 planned.append(PlannedRemoval(folder: day.relativePath, files: files, rule: "calls \(policy.calls)", reason: .retention))

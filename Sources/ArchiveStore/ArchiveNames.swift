@@ -132,6 +132,16 @@ public enum ArchiveNames {
         "\(try recordingBaseName(start: start, recordingId: recordingId)).\(fileExtension.rawValue)"
     }
 
+    /// Revision numbers an insights file name can carry (`.r2` … `.r999999`): far beyond any real history.
+    public static let insightsRevisions = 1...999_999
+
+    /// A recording's RingSense insights, revision `revision` (layout-spec §6.7): `<recordingBase>.insights.json`
+    /// for the first, `<recordingBase>.insights.r<N>.json` for each later one. Every revision is its own file,
+    /// written once: a changed body never replaces the one before.
+    public static func insightsFile(recordingBase: String, revision: Int) -> String {
+        revision <= 1 ? "\(recordingBase).insights.json" : "\(recordingBase).insights.r\(min(revision, insightsRevisions.upperBound)).json"
+    }
+
     public static func callSidecarFile(start: Timestamp, callId: String) throws(InvalidIdentifier) -> String {
         "\(compactTimestamp(start))_call.\(try caseSafe(callId: callId)).json"
     }
@@ -185,6 +195,8 @@ public enum ItemFileName: Sendable, Equatable {
     case recording(MediaExtension)
     case voicemailAudio(MediaExtension)
     case transcription
+    /// A recording's RingSense insights, with the revision its name carries (1 for `.insights.json`).
+    case insights(revision: Int)
 
     public init?(_ name: String) {
         let bytes = Array(name.utf8)
@@ -211,12 +223,25 @@ public enum ItemFileName: Sendable, Equatable {
             }
         } else if parts.count == 2, digits(parts[0]), let ext = audio(parts[1]) {
             self = .recording(ext)
+        } else if parts.count == 3, digits(parts[0]), parts[1] == "insights", parts[2] == "json" {
+            self = .insights(revision: 1)
+        } else if parts.count == 4, digits(parts[0]), parts[1] == "insights", parts[3] == "json", let revision = Self.insightsRevision(parts[2]) {
+            self = .insights(revision: revision)
         } else {
             return nil
         }
     }
 
     public var isSidecar: Bool { self == .callSidecar || self == .voicemailSidecar }
+
+    /// `r<N>`, N from 2 without leading zeros (revision 1 has no `.r` part): one name per revision.
+    static func insightsRevision(_ text: String) -> Int? {
+        let digits = text.utf8.dropFirst()
+        guard text.hasPrefix("r"), (1...6).contains(digits.count), digits.first != UInt8(ascii: "0"),
+            digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(String(decoding: digits, as: UTF8.self)), value >= 2
+        else { return nil }
+        return value
+    }
 
     /// `YYYYMMDDTHHMMSSZ`.
     static func isCompactTimestamp(_ bytes: ArraySlice<UInt8>) -> Bool {

@@ -3,14 +3,14 @@ import RinglogSupport
 /// One manifest line (§7), as a reader sees it. Lines are written by `Manifest` from sidecars;
 /// this is the reading side, for passes that plan from the manifest (verify, export, retention).
 public struct ManifestLine: Sendable, Equatable {
-    public enum Kind: String, Sendable { case call, message, recording, voicemail, transcription }
+    public enum Kind: String, Sendable { case call, message, recording, voicemail, transcription, insights }
     public let kind: Kind
     /// Relative to the tenant directory.
     public let path: String
     public let callId: String?
     public let messageId: String?
     public let extensionId: String?
-    /// recordingId (recordings) or attachmentId (voicemail media).
+    /// recordingId (recordings, insights) or attachmentId (voicemail media).
     public let mediaId: String?
     public let startTime: Timestamp
     public let revision: Int?
@@ -38,7 +38,7 @@ public struct ManifestLine: Sendable, Equatable {
         self.archivedAt = archivedAt
     }
 
-    public var isMedia: Bool { kind == .recording || kind == .voicemail || kind == .transcription }
+    public var isMedia: Bool { kind == .recording || kind == .voicemail || kind == .transcription || kind == .insights }
 }
 
 /// A tombstone line (§10): an item a retention or exclusion pass removed on purpose, so that no
@@ -121,7 +121,7 @@ public struct Tombstone: Sendable, Equatable {
         switch kind {
         case .call: ids["callId"]?.stringValue
         case .message: ids["messageId"]?.stringValue
-        case .recording: ids["recordingId"]?.stringValue
+        case .recording, .insights: ids["recordingId"]?.stringValue
         case .voicemail, .transcription: ids["attachmentId"]?.stringValue
         }
     }
@@ -212,7 +212,7 @@ public struct RunLogLine: Sendable {
     public enum Status: String, Sendable { case success, partial, failed, interrupted }
     /// The item counters, always all present, in this order.
     public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors",
-                                   "excluded", "tombstoned"]
+                                   "excluded", "tombstoned", "insights", "insightsRevised"]
     /// The rate-limit groups, in this order.
     public static let groups = ["heavy", "medium", "light", "auth"]
 

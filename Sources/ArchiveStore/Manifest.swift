@@ -132,7 +132,7 @@ public final class Manifest {
             object["kind"] = .string(media.kind.rawValue)
             object["path"] = .string(DurableFiles.join(directory, media.file))
             ids(&object)
-            object[media.kind == .recording ? "recordingId" : "attachmentId"] = .string(media.id)
+            object[media.kind == .recording || media.kind == .insights ? "recordingId" : "attachmentId"] = .string(media.id)
             object["startTime"] = item["startTime"] ?? .null
             object["sha256"] = .string(media.sha256)
             object["size"] = .int(media.size)

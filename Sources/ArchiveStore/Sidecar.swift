@@ -3,9 +3,10 @@ import RinglogSupport
 /// One archived media file, as listed in a sidecar's `archive.media`. Only the writer creates new
 /// entries (after the file is durable), so a sidecar can never list media that is not on disk.
 public struct MediaEntry: Sendable, Equatable {
-    public enum Kind: String, Sendable { case recording, voicemail, transcription }
+    /// `insights`: a recording's RingSense insights, one file per revision (layout-spec §6.7).
+    public enum Kind: String, Sendable { case recording, voicemail, transcription, insights }
     public let kind: Kind
-    /// recordingId for recordings; attachment id for voicemail audio and transcriptions.
+    /// recordingId for recordings and their insights; attachment id for voicemail audio and transcriptions.
     public let id: String
     public let file: String
     public let sha256: String

@@ -89,7 +89,7 @@ public struct ArchiveRoot: Sendable {
     /// (removed tenants included), so an id is never reused.
     /// `randomBits` draws the 64 random bits of a candidate id (a seam for tests: an id already in the
     /// registry or on disk must be skipped, which a real random draw almost never exercises).
-    public func addTenant(name: String, server: String, since: Timestamp?,
+    public func addTenant(name: String, server: String, since: Timestamp?, insights: InsightsSetting? = nil,
                           onRepair: (RegistryRepair) -> Void = { _ in },
                           randomBits: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }) throws -> TenantMarker {
         try withRegistryLease { owner in
@@ -99,7 +99,8 @@ public struct ArchiveRoot: Sendable {
                 id = String(randomBits(), radix: 16)
                 id = String(repeating: "0", count: 16 - id.count) + id
             } while known.contains(id) || DurableFiles.exists(DurableFiles.join(path, id))
-            let marker = TenantMarker(tenantId: id, name: name, server: server, since: since, accountId: nil, createdAt: Timestamp.now())
+            var marker = TenantMarker(tenantId: id, name: name, server: server, since: since, accountId: nil, createdAt: Timestamp.now())
+            marker.insights = insights
             let directory = DurableFiles.join(path, id)
             try DurableFiles.createDirectories(directory)
             try DurableFiles.writeAtomically(DurableFiles.join(directory, TenantMarker.fileName), marker.bytes, owner: owner)
@@ -151,7 +152,7 @@ public struct ArchiveRoot: Sendable {
 public struct TenantMarker: Sendable {
     public static let fileName = "tenant.json"
     static let ownedKeys: Set<String> = ["format", "layoutVersion", "tenantId", "name", "server", "since", "accountId", "createdAt",
-                                         "country", "accountCountry"]
+                                         "country", "accountCountry", "insights"]
     public let tenantId: String
     public var name: String
     public var server: String
@@ -163,6 +164,8 @@ public struct TenantMarker: Sendable {
     public var country: String?
     /// The country of the bound account's main number, recorded by sync: the default when `country` is not set.
     public var accountCountry: String?
+    /// Whether sync asks RingSense for recordings' insights (`ringlog tenant set --insights`); nil (absent): `auto`.
+    public var insights: InsightsSetting?
     /// Keys ringlog does not own, kept as they are.
     public var extra = JSONObject()
 
@@ -196,6 +199,12 @@ public struct TenantMarker: Sendable {
                                   accountId: json["accountId"]?.stringValue, createdAt: created)
         marker.country = json["country"]?.stringValue
         marker.accountCountry = json["accountCountry"]?.stringValue
+        if let value = json["insights"], value != .null {
+            guard let setting = value.stringValue.flatMap(InsightsSetting.init(rawValue:)) else {
+                throw ControlFileError(path, "insights is \(String(value.serialized().prefix(40))), not one of on, off, auto")
+            }
+            marker.insights = setting
+        }
         marker.extra = object.removing(ownedKeys)
         return marker
     }
@@ -212,6 +221,7 @@ public struct TenantMarker: Sendable {
         object["createdAt"] = .string(createdAt.iso8601)
         if let country { object["country"] = .string(country) }
         if let accountCountry { object["accountCountry"] = .string(accountCountry) }
+        if let insights { object["insights"] = .string(insights.rawValue) }
         object.appendUnowned(extra)
         return .object(object)
     }
@@ -224,4 +234,14 @@ public struct TenantMarker: Sendable {
         if let accountCountry, let known = PhoneNumbers.country(accountCountry) { return known }
         return PhoneNumbers.defaultCountry
     }
+}
+
+/// A tenant's RingSense insights setting (tenant.json `insights`, layout-spec §3.3).
+public enum InsightsSetting: String, Sendable, CaseIterable {
+    /// Ask; an account without RingSense (the app's permission, the licence) turns them off for the run with one warning.
+    case auto
+    /// Ask; an account without RingSense is an item error once per run (the admin asked for them).
+    case on
+    /// Never ask.
+    case off
 }

@@ -56,6 +56,7 @@ extension SyncEngine {
         case .recording: .recording
         case .voicemail: .voicemail
         case .transcription: .transcription
+        case .insights: .insights
         }
         guard try governance.isRemoved(kind: kind, id: task.mediaId, start: task.startTime) else { return false }
         removePending(task.key)

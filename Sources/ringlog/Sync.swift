@@ -179,7 +179,8 @@ struct Sync: ParsableCommand {
             return
         }
         print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
-              + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
+              + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), "
+              + "insights \(counts["insights"] ?? 0) (revised \(counts["insightsRevised"] ?? 0)), \(report.bytes) bytes")
         print("  pending \(report.pending), quarantined \(report.quarantined), item errors \(counts["itemErrors"] ?? 0), "
               + "excluded \(counts["excluded"] ?? 0), not archived again (purged or excluded before) \(counts["tombstoned"] ?? 0)")
         let requests = RateLimitGroup.allCases.map { "\($0.rawValue) \(report.requests[$0]?.requests ?? 0)" }.joined(separator: ", ")

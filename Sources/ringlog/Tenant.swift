@@ -8,7 +8,7 @@ struct TenantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
         abstract: "Add, list or remove tenants (one RingCentral account each).",
-        subcommands: [Add.self, List.self, Remove.self, Set.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Set.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -27,6 +27,9 @@ struct TenantCommand: ParsableCommand {
         @Option(help: "RingCentral server URL (default: $RC_SERVER_URL).") var server: String?
         @Option(help: "Archive nothing older than this date or instant (ISO 8601). Default: everything RingCentral still holds.")
         var since: String?
+        @Option(help: ArgumentHelp("RingSense insights of recordings: on, off or auto (default auto: asked, and turned off for a run with one warning when the account has no RingSense).",
+                                   valueName: "on|off|auto"))
+        var insights: InsightsSetting?
 
         func run() throws {
             let serverURL = server ?? environment()["RC_SERVER_URL"]
@@ -43,7 +46,7 @@ struct TenantCommand: ParsableCommand {
                 start = parsed
             }
             let marker = try withConfigurationErrors("tenant add") {
-                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start, onRepair: reportRegistryRepair)
+                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start, insights: insights, onRepair: reportRegistryRepair)
             }
             print(marker.tenantId)
         }
@@ -55,13 +58,53 @@ struct TenantCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let entries = try withConfigurationErrors("tenant list") { try ArchiveRoot.open(root.path).registry() }
-            if json {
-                print(JSON.array(entries.map { ["tenantId": .string($0.tenantId), "name": .string($0.name), "removed": .bool($0.removed)] })
-                    .serialized())
-            } else {
-                for entry in entries { print("\(entry.tenantId)  \(entry.removed ? "removed " : "")\(entry.name)") }
+            let archive = try withConfigurationErrors("tenant list") { try ArchiveRoot.open(root.path) }
+            let entries = try withConfigurationErrors("tenant list") { try archive.registry() }
+            // Settings from each active tenant's marker; one that cannot be read shows without them.
+            func marker(_ entry: ArchiveRoot.RegistryEntry) -> TenantMarker? {
+                entry.removed ? nil : try? TenantMarker.read(from: archive.tenantDirectory(entry.tenantId))
             }
+            if json {
+                print(JSON.array(entries.map { entry in
+                    var object: JSONObject = ["tenantId": .string(entry.tenantId), "name": .string(entry.name), "removed": .bool(entry.removed)]
+                    if let marker = marker(entry) { object["insights"] = .string((marker.insights ?? .auto).rawValue) }
+                    return .object(object)
+                }).serialized())
+            } else {
+                for entry in entries {
+                    let settings = marker(entry).map { "  [insights \(($0.insights ?? .auto).rawValue)]" } ?? ""
+                    print("\(entry.tenantId)  \(entry.removed ? "removed " : "")\(entry.name)\(settings)")
+                }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one tenant's settings (tenant.json).")
+        @OptionGroup var root: RootOption
+        @Argument(help: "Tenant id.") var tenantId: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let marker = try withConfigurationErrors("tenant show") {
+                let archive = try ArchiveRoot.open(root.path)
+                guard let found = try archive.tenantMarkers(selecting: tenantId).first else {
+                    throw ConfigurationError("no active tenant \(tenantId)")
+                }
+                return try found.marker.get()
+            }
+            if json {
+                var object = marker.json.objectValue ?? JSONObject()
+                object["insights"] = .string((marker.insights ?? .auto).rawValue)  // the effective setting, also when absent
+                print(JSON.object(object).serialized(.pretty))
+                return
+            }
+            print("tenant \(marker.tenantId)  \(marker.name)")
+            print("  server     \(marker.server)")
+            print("  account    \(marker.accountId ?? "(not bound yet)")")
+            print("  since      \(marker.since?.iso8601 ?? "(everything RingCentral holds)")")
+            print("  country    \(marker.country ?? marker.accountCountry.map { "\($0) (the account's)" } ?? "US (default)")")
+            print("  insights   \((marker.insights ?? .auto).rawValue)\(marker.insights == nil ? " (default)" : "")")
         }
     }
 
@@ -94,20 +137,45 @@ extension TenantCommand {
 
                 Example:
                   ringlog tenant set 3f9c2a71d04e8b16 --country GB
+
+                --insights on|off|auto: whether sync archives the RingSense insights of
+                recordings (transcript, summary, highlights, next steps, AI notes) beside
+                them. auto (the default) asks, and when the account has no RingSense (the
+                app lacks the RingSense permission, or no licence) turns them off for that
+                run with one warning; on makes that an item error (the run is partial);
+                off never asks.
+
+                Example:
+                  ringlog tenant set 3f9c2a71d04e8b16 --insights off
                 """)
         @OptionGroup var root: RootOption
         @Argument(help: "Tenant id.") var tenantId: String
-        @Option(help: ArgumentHelp("ISO 3166 country code.", valueName: "CC")) var country: String
+        @Option(help: ArgumentHelp("ISO 3166 country code.", valueName: "CC")) var country: String?
+        @Option(help: ArgumentHelp("RingSense insights of recordings: on (an account without RingSense is an item error in each run), "
+                                   + "off (never asked) or auto (asked; an account without RingSense turns them off for the run with one warning).",
+                                   valueName: "on|off|auto"))
+        var insights: InsightsSetting?
         @Option(help: "Why (goes into logs/audit.jsonl).") var reason = "tenant settings"
         @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard country != nil || insights != nil else { throw ValidationError("give a setting to change: --country or --insights") }
+        }
 
         func run() throws {
             let (_, store) = try openTenant(root, tenantId, command: "tenant set")
             let context = try passContext(command: "tenant set")
-            try runPass("tenant set", json: json) { try TenantSettings.setCountry(store: store, country: country, reason: reason, context: context) }
+            if let country {
+                try runPass("tenant set", json: json) { try TenantSettings.setCountry(store: store, country: country, reason: reason, context: context) }
+            }
+            if let insights {
+                try runPass("tenant set", json: json) { try TenantSettings.setInsights(store: store, setting: insights, reason: reason, context: context) }
+            }
         }
     }
 }
+
+extension InsightsSetting: ExpressibleByArgument {}
 
 /// The registry has no error log of its own: a repaired torn line is reported on stderr.
 func reportRegistryRepair(_ repair: ArchiveRoot.RegistryRepair) {
