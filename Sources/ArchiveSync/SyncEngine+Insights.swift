@@ -96,6 +96,8 @@ extension SyncEngine {
                 engineLock.wait(seconds: 0.25)
                 continue
             }
+            // Once per run whatever happens (a sidecar that cannot be read fails the item, and must not be tried again at once).
+            attemptedThisRun.insert(item.key)
             try perItem({ ("recording \(item.mediaId) (\(item.sidecar)): RingSense insights",
                            ["kind": "insights", "recordingId": .string(item.mediaId), "sidecar": .string(item.sidecar)]) }) {
                 try askInsights(item)
@@ -126,10 +128,12 @@ extension SyncEngine {
     }
 
     private func askInsights(_ item: PendingItem) throws {
-        guard try archivedRecording(item) != nil else { return dropInsights(item.mediaId) }
+        guard try archivedRecording(item) != nil else {
+            attemptedThisRun.remove(item.key)  // the call's listing may queue it again in this run (a crash before its sidecar)
+            return dropInsights(item.mediaId)
+        }
         // Asked before and now past the bound: stop, without an error (most recordings never get insights).
         if item.attempts > 0 && isPastInsightsBound(item.startTime) { return giveUpInsights(item, reason: item.lastError) }
-        attemptedThisRun.insert(item.key)
         let answer: RecordingInsights?
         do {
             answer = try source.recordingInsights(recordingId: item.mediaId)

@@ -330,6 +330,20 @@ final class InsightsSource: ArchiveSource {
         #expect(source.asked.withLock { $0.count } == 3)
     }
 
+    /// A queued recording whose sidecar cannot be read fails once in the run (the part does not spin on it) and stays queued.
+    @Test(.timeLimit(.minutes(1))) func aQueuedRecordingWhoseSidecarCannotBeReadFailsOncePerRun() throws {
+        let (scratch, root, tenant) = try Self.makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let source = InsightsSource(calls: [Self.recentCall(1)])
+        _ = try Self.run(root, tenant, source)  // not ready: queued
+        let (path, _) = try Self.sidecar(root, tenant)
+        try DurableFiles.writeAtomically(root.tenantDirectory(tenant.tenantId) + "/" + path, Array("{not json".utf8))
+        let report = try Self.run(root, tenant, source) { $0.retryPendingNow = true }
+        #expect(report.errors.filter { $0.contains("RingSense insights") }.count == 1, "\(report.errors)")
+        #expect(source.asked.withLock { $0.count } == 1, "not asked without its sidecar")
+        #expect(try root.store(for: tenant.tenantId).loadPending().insights.count == 1, "kept until the sidecar can be read")
+    }
+
     /// A recording's first insights request is durable (pending.json) before its sidecar lists the
     /// recording: a crash in between cannot lose it, whatever the call's age. Seen from the second
     /// recording of one call: when its download starts, the first is archived, its sidecar not yet written.
