@@ -185,7 +185,8 @@ struct Sync: ParsableCommand {
             return
         }
         print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
-              + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
+              + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), "
+              + "insights \(counts["insights"] ?? 0) (revised \(counts["insightsRevised"] ?? 0)), \(report.bytes) bytes")
         print("  new sms \(counts["sms"] ?? 0), mms \(counts["mms"] ?? 0), pager \(counts["pager"] ?? 0), faxes \(counts["faxes"] ?? 0), "
               + "attachments \(counts["attachments"] ?? 0), revised messages \(counts["messageRevisions"] ?? 0), "
               + "deleted or purged at RingCentral (kept) \(counts["messagesGone"] ?? 0)")
