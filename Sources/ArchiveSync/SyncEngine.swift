@@ -67,7 +67,7 @@ public final class SyncEngine {
         report = SyncReport(tenantId: tenant.tenantId, startedAt: Timestamp.now())
     }
 
-    var now: Timestamp { Timestamp.now() }
+    var now: Timestamp { options.clockOffsetSeconds == 0 ? Timestamp.now() : Timestamp.now().adding(seconds: options.clockOffsetSeconds) }
     var since: Timestamp { tenant.since ?? now.adding(seconds: -Double(options.defaultHistoryDays) * 86_400) }
     var manifest: Manifest { writer.manifest }
 

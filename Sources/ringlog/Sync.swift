@@ -98,6 +98,8 @@ struct Sync: ParsableCommand {
         options.leaseSeconds = try withConfigurationErrors("sync") { try leaseSeconds(variables) }
         options.dryRun = dryRun
         options.retryPendingNow = retryPending
+        // A test seam (never documented for users): the simulator's clock is not the machine's.
+        options.clockOffsetSeconds = variables["RINGLOG_TEST_CLOCK_OFFSET_SECONDS"].flatMap(Double.init) ?? 0
         options.reconcileHours = reconcileHours
         options.deepReconcileDays = deepReconcileDays
         if progress {
