@@ -1,3 +1,4 @@
+import ArchivePasses
 import ArchiveStore
 import ArchiveSync
 import Foundation
@@ -185,6 +186,33 @@ final class InsightsSource: ArchiveSource {
         #expect(try DurableFiles.read(folder + "/" + base + ".insights.r2.json") == Array(revised.utf8))
         #expect(ItemFileName(base + ".insights.r2.json") == .insights(revision: 2))
         #expect(try Self.manifestLines(root, tenant).filter { $0["kind"] == "insights" }.count == 2)
+    }
+
+    /// Insights retention removed (their own period, §14) are not asked for or written again when the
+    /// reconcile window meets the call: the `insights` tombstone, by recording id, says so (§14.8).
+    @Test func insightsAPassRemovedAreNotFetchedAgain() throws {
+        let (scratch, root, tenant) = try Self.makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let source = InsightsSource(calls: [Self.recentCall(1, hoursAgo: 50)])
+        source.answers.withLock { $0["1662273011"] = .body(Self.insights("1662273011")) }
+        let wide: (inout SyncOptions) -> Void = { $0.reconcileHours = 72 }
+        _ = try Self.run(root, tenant, source, wide)
+        #expect(source.asked.withLock { $0 } == ["1662273011"])
+        let store = try root.store(for: tenant.tenantId)
+        _ = try Policy.set(store: store, changes: .init(calls: "6y", recordings: "1y", insights: "1d"), reason: "p", context: PassContext(actor: "t@h"))
+        let purge = try Purge.run(store: store, dryRun: false, maxDelete: nil, context: PassContext(actor: "t@h"))
+        #expect(purge.json["removed"]?["files"]?.int64Value == 1, "\(purge.lines)")
+        #expect(try Self.sidecar(root, tenant).sidecar.media.filter { $0.kind == .insights }.isEmpty)
+        // RingCentral revised them meanwhile: still not archived again.
+        source.answers.withLock { $0["1662273011"] = .body(Self.insights("1662273011", summary: "Revised.")) }
+        let report = try Self.run(root, tenant, source, wide)
+        #expect(source.asked.withLock { $0 } == ["1662273011"], "not asked again: \(source.asked.withLock { $0 })")
+        #expect(report.counts["insights", default: 0] == 0 && report.counts["insightsRevised", default: 0] == 0, "\(report.counts)")
+        #expect(report.counts["tombstoned"] == 1, "\(report.counts)")
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        let (_, sidecar) = try Self.sidecar(root, tenant)
+        #expect(sidecar.media.filter { $0.kind == .insights }.isEmpty, "\(sidecar.media.map(\.file))")
+        #expect(try store.loadPending().insights.isEmpty, "the request leaves the queue")
     }
 
     @Test func notReadyIsAskedAgainInALaterRunWithinTheWindowWithoutAnError() throws {
