@@ -55,4 +55,26 @@ public enum TenantSettings {
             return report
         }
     }
+
+    /// Whether sync asks RingSense for recordings' insights (`on`, `off`, `auto`; absent means `auto`).
+    public static func setInsights(store: TenantStore, setting: InsightsSetting, reason: String, context: PassContext) throws -> PassReport {
+        try refusePhoneNumbers(in: reason, field: "--reason")
+        var report = PassReport()
+        return try context.withWriter(store) { writer in
+            var marker = try store.marker()  // re-read under the lease: keys added meanwhile are kept
+            let before = marker.insights ?? .auto
+            report.json = ["tenantId": .string(store.tenantId), "insights": .string(setting.rawValue), "changed": .bool(before != setting)]
+            guard before != setting else {
+                report.say("tenant \(store.tenantId): RingSense insights are already \(setting.rawValue); nothing changed")
+                return report
+            }
+            marker.insights = setting
+            try writer.saveMarker(marker)
+            try writer.appendAudit(AuditLine(at: context.now, actor: context.actor, action: "tenant.set", reason: reason,
+                                             changes: ["insights": ["before": .string(before.rawValue), "after": .string(setting.rawValue)]]))
+            report.say("tenant \(store.tenantId): RingSense insights \(setting.rawValue)" + (setting == .off ? " (never asked)" : setting == .on
+                ? " (an account without RingSense is an item error in each run)" : " (asked; an account without RingSense turns them off for the run with one warning)"))
+            return report
+        }
+    }
 }

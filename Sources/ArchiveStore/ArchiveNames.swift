@@ -135,9 +135,9 @@ public enum ArchiveNames {
     /// Revision numbers an insights file name can carry (`.r2` … `.r999999`): far beyond any real history.
     public static let insightsRevisions = 1...999_999
 
-    /// A recording's RingSense insights, revision `revision`: `<recordingBase>.insights.json` for the
-    /// first, `<recordingBase>.insights.r<N>.json` for each later one (issue 14 point 6 writes them;
-    /// the passes classify them here so that retention, export and verify know them).
+    /// A recording's RingSense insights, revision `revision` (layout-spec §6.9): `<recordingBase>.insights.json`
+    /// for the first, `<recordingBase>.insights.r<N>.json` for each later one. Every revision is its own file,
+    /// written once: a changed body never replaces the one before.
     public static func insightsFile(recordingBase: String, revision: Int) -> String {
         revision <= 1 ? "\(recordingBase).insights.json" : "\(recordingBase).insights.r\(min(revision, insightsRevisions.upperBound)).json"
     }

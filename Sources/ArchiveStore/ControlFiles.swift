@@ -229,6 +229,10 @@ public struct PendingQueue: Sendable, Equatable {
     public static let fileName = "pending.json"
     public var pending: [PendingItem] = []
     public var quarantined: [PendingItem] = []
+    /// Recordings whose RingSense insights are to be asked for (kind `insights`, §8.2): a queue of its own,
+    /// because a recording without insights is not a failure (most never get any). Never quarantined: an
+    /// entry is dropped once its call is past the asking bound. Written only when non-empty.
+    public var insights: [PendingItem] = []
     var extra = JSONObject()
 
     public init() {}
@@ -238,13 +242,13 @@ public struct PendingQueue: Sendable, Equatable {
         let json = try parseControlFile(bytes, path: path)
         let object = try checkControlFile(json, format: "ringlog-pending", path: path)
         var queue = PendingQueue()
-        for (key, target) in [("pending", \PendingQueue.pending), ("quarantined", \PendingQueue.quarantined)] {
+        for (key, target) in [("pending", \PendingQueue.pending), ("quarantined", \PendingQueue.quarantined), ("insights", \PendingQueue.insights)] {
             for (index, entry) in (json[key]?.arrayValue ?? []).enumerated() {
                 guard let item = PendingItem(json: entry) else { throw ControlFileError(path, "\(key)[\(index)] is malformed") }
                 queue[keyPath: target].append(item)
             }
         }
-        queue.extra = object.removing(["format", "layoutVersion", "pending", "quarantined"])
+        queue.extra = object.removing(["format", "layoutVersion", "pending", "quarantined", "insights"])
         return queue
     }
 
@@ -252,6 +256,7 @@ public struct PendingQueue: Sendable, Equatable {
         var object: JSONObject = ["format": "ringlog-pending", "layoutVersion": .int(ArchiveNames.layoutVersion),
                                   "pending": .array(pending.sorted { $0.startTime < $1.startTime }.map(\.json)),
                                   "quarantined": .array(quarantined.sorted { $0.startTime < $1.startTime }.map(\.json))]
+        if !insights.isEmpty { object["insights"] = .array(insights.map(\.json)) }
         object.appendUnowned(extra)
         return .object(object)
     }

@@ -215,7 +215,8 @@ public struct RunLogLine: Sendable {
     /// The item counters, always all present, in this order (those after `tombstoned` since layout revision 4:
     /// new SMS, MMS, pager and fax messages, their attachment files, and messages RingCentral deleted or purged).
     public static let countKeys = ["calls", "callRevisions", "recordings", "voicemails", "transcriptions", "messageRevisions", "itemErrors",
-                                   "excluded", "tombstoned", "sms", "mms", "pager", "faxes", "attachments", "messagesGone", "goneUnarchived"]
+                                   "excluded", "tombstoned", "sms", "mms", "pager", "faxes", "attachments", "messagesGone", "goneUnarchived",
+                                   "insights", "insightsRevised"]
     /// The rate-limit groups, in this order.
     public static let groups = ["heavy", "medium", "light", "auth"]
 

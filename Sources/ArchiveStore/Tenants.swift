@@ -89,7 +89,7 @@ public struct ArchiveRoot: Sendable {
     /// (removed tenants included), so an id is never reused.
     /// `randomBits` draws the 64 random bits of a candidate id (a seam for tests: an id already in the
     /// registry or on disk must be skipped, which a real random draw almost never exercises).
-    public func addTenant(name: String, server: String, since: Timestamp?, messages: MessageKinds? = nil,
+    public func addTenant(name: String, server: String, since: Timestamp?, messages: MessageKinds? = nil, insights: InsightsSetting? = nil,
                           onRepair: (RegistryRepair) -> Void = { _ in },
                           randomBits: () -> UInt64 = { UInt64.random(in: 0...UInt64.max) }) throws -> TenantMarker {
         try withRegistryLease { owner in
@@ -101,6 +101,7 @@ public struct ArchiveRoot: Sendable {
             } while known.contains(id) || DurableFiles.exists(DurableFiles.join(path, id))
             var marker = TenantMarker(tenantId: id, name: name, server: server, since: since, accountId: nil, createdAt: Timestamp.now())
             marker.messages = messages
+            marker.insights = insights
             let directory = DurableFiles.join(path, id)
             try DurableFiles.createDirectories(directory)
             try DurableFiles.writeAtomically(DurableFiles.join(directory, TenantMarker.fileName), marker.bytes, owner: owner)
@@ -152,7 +153,7 @@ public struct ArchiveRoot: Sendable {
 public struct TenantMarker: Sendable {
     public static let fileName = "tenant.json"
     static let ownedKeys: Set<String> = ["format", "layoutVersion", "tenantId", "name", "server", "since", "accountId", "createdAt",
-                                         "country", "accountCountry", "messages"]
+                                         "country", "accountCountry", "messages", "insights"]
     public let tenantId: String
     public var name: String
     public var server: String
@@ -169,6 +170,8 @@ public struct TenantMarker: Sendable {
     public var messages: MessageKinds?
     /// The message kinds this tenant archives.
     public var messageKinds: MessageKinds { messages ?? .all }
+    /// Whether sync asks RingSense for recordings' insights (`ringlog tenant set --insights`); nil (absent): `auto`.
+    public var insights: InsightsSetting?
     /// Keys ringlog does not own, kept as they are.
     public var extra = JSONObject()
 
@@ -208,6 +211,12 @@ public struct TenantMarker: Sendable {
             }
             marker.messages = kinds
         }
+        if let value = json["insights"], value != .null {
+            guard let setting = value.stringValue.flatMap(InsightsSetting.init(rawValue:)) else {
+                throw ControlFileError(path, "insights is \(String(value.serialized().prefix(40))), not one of on, off, auto")
+            }
+            marker.insights = setting
+        }
         marker.extra = object.removing(ownedKeys)
         return marker
     }
@@ -225,6 +234,7 @@ public struct TenantMarker: Sendable {
         if let country { object["country"] = .string(country) }
         if let accountCountry { object["accountCountry"] = .string(accountCountry) }
         if let messages { object["messages"] = messages.json }
+        if let insights { object["insights"] = .string(insights.rawValue) }
         object.appendUnowned(extra)
         return .object(object)
     }
@@ -237,4 +247,14 @@ public struct TenantMarker: Sendable {
         if let accountCountry, let known = PhoneNumbers.country(accountCountry) { return known }
         return PhoneNumbers.defaultCountry
     }
+}
+
+/// A tenant's RingSense insights setting (tenant.json `insights`, layout-spec §3.3).
+public enum InsightsSetting: String, Sendable, CaseIterable {
+    /// Ask; an account without RingSense (the app's permission, the licence) turns them off for the run with one warning.
+    case auto
+    /// Ask; an account without RingSense is an item error once per run (the admin asked for them).
+    case on
+    /// Never ask.
+    case off
 }

@@ -17,11 +17,22 @@ public protocol ArchiveSource: Sendable {
     func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord>
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
+    /// A recording's RingSense insights (Light); nil while RingCentral has none (404).
+    func recordingInsights(recordingId: String) throws(RingCentralError) -> RecordingInsights?
+    /// False for a source that cannot ask RingSense at all (a replay of recorded payloads, a test double
+    /// that predates insights): the engine then never asks, as with `--insights off`.
+    var servesInsights: Bool { get }
     func revoke()
     /// Requests sent and 429s received per rate-limit group, for the run log.
     var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { get }
 }
 
+extension ArchiveSource {
+    public func recordingInsights(recordingId: String) throws(RingCentralError) -> RecordingInsights? { nil }
+    public var servesInsights: Bool { false }
+}
+
 extension RingCentralClient: ArchiveSource {
     public var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { governor.statistics }
+    public var servesInsights: Bool { true }
 }

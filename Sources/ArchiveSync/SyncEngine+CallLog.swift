@@ -59,6 +59,8 @@ extension SyncEngine {
         let anchor = min(previousSync ?? end, end).adding(seconds: 1)
         let from = max(since, min(anchor.adding(seconds: -options.reconcileHours * 3600), to.adding(seconds: -hours * 3600)))
         guard from < to else { return }
+        // Calls of the regular window (not the deep one) have their recordings' insights asked for again (SyncEngine+Insights.swift).
+        insightsRecheckFrom = max(since, anchor.adding(seconds: -options.reconcileHours * 3600))
         var next: String?
         var pageNumber = 1
         repeat {
@@ -156,6 +158,9 @@ extension SyncEngine {
                               try ArchiveNames.callSidecarFile(start: record.startTime, callId: callId))
         }
         if opened.revised { report.count("callRevisions") }
+        // Held across this call's downloads: the insights part does not write it meanwhile.
+        sidecarsInUse.insert(opened.relative)
+        defer { sidecarsInUse.remove(opened.relative) }
         // Every distinct recording of the record (legs may carry their own, or repeat one on every leg).
         var recordings: [RecordingReference] = []
         for reference in [record.recording].compactMap({ $0 }) + legRecordings(record) where !recordings.contains(where: { $0.id == reference.id }) {
@@ -183,9 +188,11 @@ extension SyncEngine {
             recordingHomes[reference.id] = opened.relative
             let task = MediaTask(kind: .recording, mediaId: reference.id, uri: reference.contentURI, sidecar: opened.relative,
                                  baseName: baseName, startTime: record.startTime)
+            let queueBefore = pendingQueue
             if case .archived(let entry) = try fetch(task) {
                 opened.sidecar.add(entry)
                 opened.changed = true
+                try queueInsightsOfArchivedRecording(reference.id, sidecar: opened.relative, start: record.startTime, queueBefore: queueBefore)
             }
         }
         if opened.sidecar.setRecordings(references) { opened.changed = true }
@@ -209,6 +216,12 @@ extension SyncEngine {
             message.linkCall(Sidecar.Link(id: callId, sidecar: opened.relative))
         {
             try writer.saveSidecar(message, at: path, changed: true)
+        }
+        // A call the reconcile window re-lists: its recordings' insights may have come, or changed, since.
+        if let from = insightsRecheckFrom, record.startTime >= from {
+            for reference in references where reference.storedWith == nil && opened.sidecar.hasMedia(kind: .recording, id: reference.id) {
+                recheckInsights(reference.id, sidecar: opened.relative, start: record.startTime)
+            }
         }
         if opened.isNew { report.count("calls") }
         state.callLog.raiseHighWaterMark(record.startTime)

@@ -68,7 +68,7 @@ extension SyncEngine {
         return PhoneNumbers.country(ofE164: number)?.iso
     }
 
-    private func countSkipped(_ counter: String, key: String) {
+    func countSkipped(_ counter: String, key: String) {
         // The same item can arrive twice in one run (FSync and the list overlap): count it once.
         if governanceSkipped.insert(counter + "|" + key).inserted { report.count(counter) }
     }

@@ -27,18 +27,29 @@ extension SyncEngine {
     /// other's. The first error either throws is rethrown once both have stopped; it also stops the
     /// other part at its next item (`interruption()`), so a full disk or a lost lease ends the run.
     func runGroupsConcurrently(heavy: () throws -> Void, others: @escaping () throws -> Void) throws {
+        try runPartsConcurrently(heavy: heavy, others: [others])
+    }
+
+    /// The same with any number of other parts, each on a thread of its own (the messages; the RingSense
+    /// insights, which the call-log part queues and a part of their own asks for, SyncEngine+Insights.swift).
+    func runPartsConcurrently(heavy: () throws -> Void, others: [() throws -> Void]) throws {
         let outcome = FirstFailure(stopping: groupStop)
-        let done = DispatchSemaphore(value: 0)
-        let others = UnsafeTransfer(others)
+        let done = DispatchGroup()
         engineLock.lock()
         engineLock.isShared.store(true, ordering: .sequentiallyConsistent)
-        DispatchQueue(label: "ringlog.sync.messages").async { [engineLock] in
-            engineLock.lock()
-            do { try others.value() } catch { outcome.note(error) }
-            engineLock.unlock()
-            done.signal()
+        for (index, part) in others.enumerated() {
+            let part = UnsafeTransfer(part)
+            done.enter()
+            DispatchQueue(label: "ringlog.sync.part\(index + 1)").async { [engineLock] in
+                engineLock.lock()
+                do { try part.value() } catch { outcome.note(error) }
+                engineLock.broadcast()  // a part waiting for work re-checks whether the run goes on
+                engineLock.unlock()
+                done.leave()
+            }
         }
         do { try heavy() } catch { outcome.note(error) }
+        engineLock.broadcast()
         engineLock.unlock()
         done.wait()
         engineLock.isShared.store(false, ordering: .sequentiallyConsistent)
@@ -73,6 +84,12 @@ final class EngineLock: Sendable {
     func lock() { mutex.lock() }
     func unlock() { mutex.unlock() }
 
+    /// Releases the lock until `broadcast()` or `seconds` pass, then takes it again (held by the caller).
+    /// The timeout bounds the wait whatever is missed: a waiting part re-checks its conditions.
+    func wait(seconds: Double) { mutex.wait(seconds: seconds) }
+    /// Wakes every part waiting in `wait` (called with the lock held).
+    func broadcast() { mutex.broadcast() }
+
     /// Runs `body` (a request) without the lock when the parts share it, so the other part can work.
     func released<T>(_ body: () throws(RingCentralError) -> T) throws(RingCentralError) -> T {
         guard isShared.load(ordering: .sequentiallyConsistent) else { return try body() }
@@ -89,20 +106,37 @@ final class EngineLock: Sendable {
 /// and is only ever touched through `pthread_mutex_*`, which are thread-safe by definition.
 private final class PthreadMutex: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// Signalled under the mutex (`broadcast`), waited on with it (`wait`).
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
 
     init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        pthread_cond_init(condition, nil)
     }
 
     deinit {
+        pthread_cond_destroy(condition)
+        condition.deallocate()
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
 
     func lock() { pthread_mutex_lock(mutex) }
     func unlock() { pthread_mutex_unlock(mutex) }
+
+    func wait(seconds: Double) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nanoseconds = Int(now.tv_nsec) + Int(max(0, min(seconds, 60)) * 1e9)
+        var deadline = timespec(tv_sec: now.tv_sec + nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+        pthread_cond_timedwait(condition, mutex, &deadline)
+    }
+
+    func broadcast() { pthread_cond_broadcast(condition) }
 }
 
 /// Carries the messages part (a closure over the non-Sendable engine) to its thread.
@@ -158,6 +192,12 @@ struct LockReleasingSource: ArchiveSource {
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         try lock.released { () throws(RingCentralError) in try inner.downloadAttachment(uri: uri, to: descriptor) }
     }
+
+    func recordingInsights(recordingId: String) throws(RingCentralError) -> RecordingInsights? {
+        try lock.released { () throws(RingCentralError) in try inner.recordingInsights(recordingId: recordingId) }
+    }
+
+    var servesInsights: Bool { inner.servesInsights }
 
     func revoke() { inner.revoke() }
 

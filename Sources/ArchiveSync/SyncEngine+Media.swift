@@ -203,7 +203,7 @@ extension SyncEngine {
     /// Retries pending items that are due, oldest first (closest to RingCentral's deletion). An item
     /// whose sidecar cannot be read stays pending (an item error says why) until it can.
     func retryPending() throws {
-        let due = pendingQueue.pending.filter { options.retryPendingNow || $0.nextAttemptAt <= now }.sorted { $0.startTime < $1.startTime }
+        let due = pendingQueue.pending.filter { $0.kind != .insights && (options.retryPendingNow || $0.nextAttemptAt <= now) }.sorted { $0.startTime < $1.startTime }
         let retryQuarantined = options.retryPendingNow ? pendingQueue.quarantined : []
         if !(due + retryQuarantined).isEmpty { beginPhase("pending media", total: due.count + retryQuarantined.count) }
         for item in due + retryQuarantined {
@@ -214,6 +214,7 @@ extension SyncEngine {
                 }
                 if sidecar.hasMedia(kind: item.kind, id: item.mediaId) {
                     removePending(item.key)
+                    if item.kind == .recording { recheckInsights(item.mediaId, sidecar: item.sidecar, start: item.startTime) }
                     return
                 }
                 // The pending item's start instant is the one its name was built from.
@@ -233,8 +234,12 @@ extension SyncEngine {
                     }
                     task = planned
                 }
+                let queueBefore = pendingQueue
                 if case .archived(let entry) = try fetch(task) {
                     sidecar.add(entry)
+                    if item.kind == .recording {
+                        try queueInsightsOfArchivedRecording(item.mediaId, sidecar: item.sidecar, start: item.startTime, queueBefore: queueBefore)
+                    }
                     try writer.saveSidecar(sidecar, at: item.sidecar, changed: true)
                 }
             }

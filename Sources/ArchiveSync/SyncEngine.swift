@@ -44,6 +44,14 @@ public final class SyncEngine {
     let engineLock: EngineLock
     /// Raised when one concurrent part failed: the other stops at its next item.
     let groupStop = CancellationFlag()
+    /// RingSense insights (SyncEngine+Insights.swift): why none are asked for (any more) in this run.
+    var insightsOff: String?
+    /// The call-log part has stopped queueing insights requests.
+    var insightsQueueClosed = false
+    /// Call sidecars the call-log part holds open (across its requests): the insights part writes none of them meanwhile.
+    var sidecarsInUse = Set<String>()
+    /// Set by the reconcile window: its calls that started from then on have their insights asked for again.
+    var insightsRecheckFrom: Timestamp?
 
     public init(root: ArchiveRoot, tenant: TenantMarker, source: any ArchiveSource, mailboxSources: [String: any ArchiveSource] = [:],
                 options: SyncOptions = SyncOptions(), logger: Logger = Logger(label: "ringlog.sync")) {
@@ -59,7 +67,7 @@ public final class SyncEngine {
         report = SyncReport(tenantId: tenant.tenantId, startedAt: Timestamp.now())
     }
 
-    var now: Timestamp { Timestamp.now() }
+    var now: Timestamp { options.clockOffsetSeconds == 0 ? Timestamp.now() : Timestamp.now().adding(seconds: options.clockOffsetSeconds) }
     var since: Timestamp { tenant.since ?? now.adding(seconds: -Double(options.defaultHistoryDays) * 86_400) }
     var manifest: Manifest { writer.manifest }
 
@@ -84,14 +92,18 @@ public final class SyncEngine {
             try loadGovernance()  // again under the lease: a rule added meanwhile counts
             try bindAccount()
             try loadExtensions()
+            prepareInsights()
             try retryPending()
-            // The call log with its recordings (Heavy) and the messages (Light, Medium) drain their own
-            // budgets at the same time (SyncEngine+Groups.swift).
-            try runGroupsConcurrently(heavy: {
+            // The call log with its recordings (Heavy), the messages (Light, Medium) and the recordings'
+            // RingSense insights (Light, queued by the first) drain their budgets at the same time (SyncEngine+Groups.swift).
+            try runPartsConcurrently(heavy: {
+                defer { closeInsightsQueue() }
                 try stoppingOnLongPenalty("call log and recordings") { try syncCallLog() }
-            }, others: { [self] in
+            }, others: [{ [self] in
                 try syncMessages()
-            })
+            }, { [self] in
+                try syncInsights()
+            }])
             try checkpoint()
         } catch {
             // A lost lease is the cause of whatever failed after it (an aborted transfer, a refused write);
@@ -350,6 +362,11 @@ public final class SyncEngine {
             let due = queue.pending.filter { options.retryPendingNow || $0.nextAttemptAt <= now }
             report.plan.append("pending media: \(queue.pending.count) (\(due.count) due now), quarantined: \(queue.quarantined.count)")
             for item in due.prefix(20) { report.plan.append("  retry \(item.kind.rawValue) \(item.mediaId) for \(item.sidecar)") }
+            let setting = tenant.insights ?? .auto
+            report.plan.append(setting == .off ? "RingSense insights: off (never asked)"
+                               : "RingSense insights: \(setting.rawValue); \(queue.insights.count) recording(s) queued "
+                               + "(\(queue.insights.filter { options.retryPendingNow || $0.nextAttemptAt <= now }.count) due now), "
+                               + "and each recording archived is asked")
             report.plan.append("nothing written: no lock, no state, no log")
         } catch {
             fail(error)

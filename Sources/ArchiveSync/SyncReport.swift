@@ -6,6 +6,10 @@ public struct SyncOptions: Sendable {
     public var dryRun = false
     /// Attempt every pending item now, whatever its backoff says.
     public var retryPendingNow = false
+    /// Added to the local clock for the engine's schedules and bounds (pending retries, the insights'
+    /// 7 days after the call). 0 but in tests, whose simulator keeps a clock of its own
+    /// (`RINGLOG_TEST_CLOCK_OFFSET_SECONDS`): there the call ages the bounds measure are the simulator's.
+    public var clockOffsetSeconds = 0.0
     /// Days per call-log list window during backfill (each window is one checkpoint).
     public var windowDays = 30
     /// How far before the high-water mark a recovery re-lists after a rejected sync token.

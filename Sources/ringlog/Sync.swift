@@ -110,6 +110,8 @@ struct Sync: ParsableCommand {
         options.leaseSeconds = try withConfigurationErrors("sync") { try leaseSeconds(variables) }
         options.dryRun = dryRun
         options.retryPendingNow = retryPending
+        // A test seam (never documented for users): the simulator's clock is not the machine's.
+        options.clockOffsetSeconds = variables["RINGLOG_TEST_CLOCK_OFFSET_SECONDS"].flatMap(Double.init) ?? 0
         options.reconcileHours = reconcileHours
         options.deepReconcileDays = deepReconcileDays
         options.secretsDirectory = secretsDir ?? TenantSecrets.defaultDirectory(environment: variables)
@@ -244,7 +246,8 @@ struct Sync: ParsableCommand {
             return lines.joined(separator: "\n")
         }
         print("  new calls \(counts["calls"] ?? 0), revised calls \(counts["callRevisions"] ?? 0), recordings \(counts["recordings"] ?? 0), "
-              + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), \(report.bytes) bytes")
+              + "voicemails \(counts["voicemails"] ?? 0), transcriptions \(counts["transcriptions"] ?? 0), "
+              + "insights \(counts["insights"] ?? 0) (revised \(counts["insightsRevised"] ?? 0)), \(report.bytes) bytes")
         print("  new sms \(counts["sms"] ?? 0), mms \(counts["mms"] ?? 0), pager \(counts["pager"] ?? 0), faxes \(counts["faxes"] ?? 0), "
               + "attachments \(counts["attachments"] ?? 0), revised messages \(counts["messageRevisions"] ?? 0), "
               + "deleted or purged at RingCentral (kept) \(counts["messagesGone"] ?? 0)")

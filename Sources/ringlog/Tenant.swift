@@ -23,6 +23,9 @@ struct TenantCommand: ParsableCommand {
                 calls only. Default: all four. `tenant set --messages` changes it later; a kind
                 added then is archived from --since on.
 
+                --insights on|off|auto: whether sync archives the RingSense insights of each
+                archived recording beside it (default auto; see `tenant set --help`).
+
                 Example:
                   ringlog tenant add "Acme Corp" --server https://platform.ringcentral.com --since 2026-01-01
                   ringlog tenant add "Clinic" --server https://platform.ringcentral.com --messages voicemail,fax
@@ -35,6 +38,9 @@ struct TenantCommand: ParsableCommand {
         var since: String?
         @Option(help: ArgumentHelp("Message kinds to archive: voicemail,fax,sms,pager or none (default: all four).", valueName: "kinds"))
         var messages: String?
+        @Option(help: ArgumentHelp("RingSense insights of recordings: on, off or auto (default auto: asked, and turned off for a run with one warning when the account has no RingSense).",
+                                   valueName: "on|off|auto"))
+        var insights: InsightsSetting?
 
         func run() throws {
             var kinds: MessageKinds?
@@ -58,7 +64,7 @@ struct TenantCommand: ParsableCommand {
                 start = parsed
             }
             let marker = try withConfigurationErrors("tenant add") {
-                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start, messages: kinds,
+                try ArchiveRoot.open(root.path).addTenant(name: name, server: serverURL, since: start, messages: kinds, insights: insights,
                                                           onRepair: reportRegistryRepair)
             }
             print(marker.tenantId)
@@ -73,20 +79,31 @@ struct TenantCommand: ParsableCommand {
         func run() throws {
             let archive = try withConfigurationErrors("tenant list") { try ArchiveRoot.open(root.path) }
             let entries = try withConfigurationErrors("tenant list") { try archive.registry() }
-            // The kinds of an active tenant from its marker; a marker that cannot be read shows as such.
-            func kinds(_ entry: ArchiveRoot.RegistryEntry) -> String? {
+            // The settings of an active tenant from its marker; a marker that cannot be read shows as such.
+            func marker(_ entry: ArchiveRoot.RegistryEntry) -> Result<TenantMarker, any Error>? {
                 guard !entry.removed else { return nil }
-                return (try? TenantMarker.read(from: archive.tenantDirectory(entry.tenantId)))?.messageKinds.description ?? "unreadable tenant.json"
+                return Result { try TenantMarker.read(from: archive.tenantDirectory(entry.tenantId)) }
             }
             if json {
                 print(JSON.array(entries.map { entry in
                     var object: JSONObject = ["tenantId": .string(entry.tenantId), "name": .string(entry.name), "removed": .bool(entry.removed)]
-                    if let kinds = kinds(entry) { object["messages"] = .string(kinds) }
+                    switch marker(entry) {
+                    case .success(let marker)?:
+                        object["messages"] = .string(marker.messageKinds.description)
+                        object["insights"] = .string((marker.insights ?? .auto).rawValue)
+                    case .failure?: object["messages"] = "unreadable tenant.json"
+                    case nil: break
+                    }
                     return .object(object)
                 }).serialized())
             } else {
                 for entry in entries {
-                    print("\(entry.tenantId)  \(entry.removed ? "removed " : "")\(entry.name)" + (kinds(entry).map { "  (messages: \($0))" } ?? ""))
+                    let settings = switch marker(entry) {
+                    case .success(let marker)?: "  (messages: \(marker.messageKinds.description); insights \((marker.insights ?? .auto).rawValue))"
+                    case .failure?: "  (messages: unreadable tenant.json)"
+                    case nil: ""
+                    }
+                    print("\(entry.tenantId)  \(entry.removed ? "removed " : "")\(entry.name)" + settings)
                 }
             }
         }
@@ -110,13 +127,14 @@ struct TenantCommand: ParsableCommand {
         }
     }
 
-    /// What `tenant show` prints, in order: every owned setting, `messages` always (its default spelled out).
+    /// What `tenant show` prints, in order: every owned setting, `messages` and `insights` always (their defaults spelled out).
     static func settings(_ marker: TenantMarker) -> [(String, JSON)] {
         var result: [(String, JSON)] = [("tenantId", .string(marker.tenantId)), ("name", .string(marker.name)), ("server", .string(marker.server))]
         result.append(("since", marker.since.map { .string($0.iso8601) } ?? .null))
         result.append(("accountId", marker.accountId.map { .string($0) } ?? .null))
         result.append(("country", .string(marker.numberingCountry.iso)))
         result.append(("messages", .string(marker.messageKinds.description + (marker.messages == nil ? " (default)" : ""))))
+        result.append(("insights", .string((marker.insights ?? .auto).rawValue + (marker.insights == nil ? " (default)" : ""))))
         result.append(("createdAt", .string(marker.createdAt.iso8601)))
         return result
     }
@@ -157,17 +175,31 @@ extension TenantCommand {
                 Example:
                   ringlog tenant set 3f9c2a71d04e8b16 --country GB
                   ringlog tenant set 3f9c2a71d04e8b16 --messages voicemail,fax,sms
+
+                --insights on|off|auto: whether sync archives the RingSense insights of
+                recordings (transcript, summary, highlights, next steps, AI notes) beside
+                them. auto (the default) asks, and when the account has no RingSense (the
+                app lacks the RingSense permission, or no licence) turns them off for that
+                run with one warning; on makes that an item error (the run is partial);
+                off never asks.
+
+                Example:
+                  ringlog tenant set 3f9c2a71d04e8b16 --insights off
                 """)
         @OptionGroup var root: RootOption
         @Argument(help: "Tenant id.") var tenantId: String
         @Option(help: ArgumentHelp("ISO 3166 country code.", valueName: "CC")) var country: String?
         @Option(help: ArgumentHelp("Message kinds: voicemail,fax,sms,pager or none.", valueName: "kinds")) var messages: String?
+        @Option(help: ArgumentHelp("RingSense insights of recordings: on (an account without RingSense is an item error in each run), "
+                                   + "off (never asked) or auto (asked; an account without RingSense turns them off for the run with one warning).",
+                                   valueName: "on|off|auto"))
+        var insights: InsightsSetting?
         @Option(help: "Why (goes into logs/audit.jsonl).") var reason = "tenant settings"
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            guard country != nil || messages != nil else {
-                printError("ringlog tenant set: nothing to set; give --country and/or --messages")
+            guard country != nil || messages != nil || insights != nil else {
+                printError("ringlog tenant set: nothing to set; give --country, --messages and/or --insights")
                 throw ExitStatus.configuration
             }
             let (_, store) = try openTenant(root, tenantId, command: "tenant set")
@@ -178,6 +210,9 @@ extension TenantCommand {
             if let messages {
                 try runPass("tenant set", json: json) { try TenantSettings.setMessages(store: store, messages: messages, reason: reason, context: context) }
             }
+            if let insights {
+                try runPass("tenant set", json: json) { try TenantSettings.setInsights(store: store, setting: insights, reason: reason, context: context) }
+            }
         }
     }
 }
@@ -187,3 +222,5 @@ func reportRegistryRepair(_ repair: ArchiveRoot.RegistryRepair) {
     printError("ringlog: repaired \(repair.path): removed an incomplete last line of \(repair.removedBytes) bytes "
                + "(an interrupted append): \(repair.fragment.debugDescription)")
 }
+
+extension InsightsSetting: ExpressibleByArgument {}

@@ -32,8 +32,9 @@ struct ArchiveFixture {
         self.tenantId = tenantId
     }
 
-    func sync(_ extra: [String] = [], account: Int = 0) async throws -> RinglogResult {
-        try await runRinglog(["sync", "--root", root, "--json"] + extra, environment: sim.environment(account: account))
+    func sync(_ extra: [String] = [], account: Int = 0, environment: [String: String] = [:]) async throws -> RinglogResult {
+        try await runRinglog(["sync", "--root", root, "--json"] + extra,
+                             environment: sim.environment(account: account).merging(environment) { _, given in given })
     }
 
     /// The run's JSON report (the CLI prints an array of one per tenant).

@@ -67,9 +67,10 @@ import Testing
         #expect(links > 0)
         let manifest = archive.manifestLines
         // messageLink: the simulator's calls sent to voicemail link their message (layout §6.7); text, document,
-        // mms, attachment: its SMS/MMS, faxes and pager messages (revision 4).
+        // mms, attachment: its SMS/MMS, faxes and pager messages (revision 4); insights: the RingSense insights
+        // it serves for a share of the recordings (§6.9).
         #expect(Set(manifest.compactMap { $0["kind"]?.stringValue }) == ["call", "message", "recording", "voicemail", "transcription", "messageLink",
-                                                                         "text", "document", "mms", "attachment"])
+                                                                         "text", "document", "mms", "attachment", "insights"])
         for line in manifest { try expectValid(line, "manifest-line.schema.json", "manifest line \(line["path"]?.stringValue ?? "")") }
 
         let lease = try Lease.acquire(in: tenant + "/.ringlog", renewing: false)
