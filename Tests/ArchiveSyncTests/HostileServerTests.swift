@@ -165,7 +165,10 @@ struct ProxiedArchive {
         let result = try await archive.sync()
         let took = monotonicSeconds() - started
         #expect(result.status == 4, "\(result.standardError)")
-        #expect(took < 60, "the stalled transfer did not hold the run (\(took) s)")
+        // Not a performance limit: at 2 bytes/s the recording alone would take hours, so a run that ends
+        // at all (and says "stalled" below) was not held by it; the bound only keeps a broken stall
+        // detector from hanging the suite, with room for a loaded 2-core machine (76 s was seen).
+        #expect(took < 600, "the stalled transfer did not hold the run (\(took) s)")
         let pending = try JSON.parse(DurableFiles.read(archive.tenantDirectory + "/.ringlog/pending.json"))
         let entry = pending["pending"]?.arrayValue?.first { $0["mediaId"]?.stringValue == slow }
         #expect(entry?["lastError"]?.stringValue?.contains("stalled") == true, "\(pending.serialized())")
