@@ -81,6 +81,17 @@ public struct SyncReport: Sendable {
     /// The signal that interrupted the run (SIGINT 2, SIGTERM 15).
     public var interruptedBy: Int32?
 
+    /// The report of a tenant whose run could not start (its secrets, a held lease): a failed run
+    /// naming why, so a summary of several tenants covers every one (`sync --all --json`).
+    public static func refused(tenantId: String, failure: String) -> SyncReport {
+        let now = Timestamp.now()
+        var report = SyncReport(tenantId: tenantId, startedAt: now)
+        report.status = .failed
+        report.failure = failure
+        report.endedAt = now
+        return report
+    }
+
     init(tenantId: String, startedAt: Timestamp) {
         self.tenantId = tenantId
         self.startedAt = startedAt

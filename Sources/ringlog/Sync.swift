@@ -62,7 +62,7 @@ struct Sync: ParsableCommand {
     @Flag(help: "Retry every pending and quarantined item now, ignoring backoff.") var retryPending = false
     @Option(help: "Directory of per-tenant secrets files (default: $RINGLOG_SECRETS_DIR or ~/.config/ringlog/secrets).")
     var secretsDir: String?
-    @Flag(help: "Print a JSON summary on stdout.") var json = false
+    @Flag(help: "Print a JSON summary on stdout: one report per tenant, a tenant refused before its run (its secrets, a held lease) as a failed one naming why.") var json = false
     @Flag(help: "Show progress on stderr even when it is not a terminal (it is shown on a terminal anyway).")
     var progress = false
     @Flag(help: "Log each request and decision to stderr (never a secret).") var verbose = false
@@ -190,7 +190,8 @@ struct Sync: ParsableCommand {
             if !inputs.dryRun {
                 SyncEngine.recordRefusal(root: inputs.archive, tenant: marker, reason: "\(error)", leaseSeconds: inputs.options.leaseSeconds)
             }
-            return TenantOutcome(exitCode: ExitStatus.configuration.rawValue, report: nil)
+            return TenantOutcome(exitCode: ExitStatus.configuration.rawValue,
+                                 report: SyncReport.refused(tenantId: marker.tenantId, failure: "\(error)").json)
         }
         var httpConfiguration = CurlConfiguration()
         httpConfiguration.cancellation = cancellation
@@ -218,7 +219,9 @@ struct Sync: ParsableCommand {
             return TenantOutcome(exitCode: exitCode(for: report), report: report.json)
         } catch {
             console.error("ringlog sync: tenant \(marker.tenantId): \(error)")
-            return TenantOutcome(exitCode: exitStatus(for: error).rawValue, report: nil)
+            // Refused before it started (a held lease): still one entry of the JSON summary, naming why.
+            return TenantOutcome(exitCode: exitStatus(for: error).rawValue,
+                                 report: SyncReport.refused(tenantId: marker.tenantId, failure: "\(error)").json)
         }
     }
 

@@ -127,6 +127,27 @@ import Glibc
         #expect(refused.status == 64 && refused.standardError.contains("--parallel"), "\(refused.standardError)")
     }
 
+    /// `--json` reports every selected tenant, also one refused before its run could start (a secrets
+    /// file that does not parse, a lease another process holds): a failed entry naming why. Red while
+    /// such a tenant was left out of the array (its error only on stderr).
+    @Test func theJSONSummaryNamesATenantRefusedBeforeItsRun() async throws {
+        let sim = try await LiveSimulator.start { $0.accounts = 3; $0.days = 1; $0.futureDays = 0 }
+        let tenants = try await Tenants.create(sim, count: 3)
+        try DurableFiles.writeAtomically(tenants.secrets + "/\(tenants.ids[1]).json", Array("{broken".utf8))
+        chmod(tenants.secrets + "/\(tenants.ids[1]).json", 0o600)
+        // Tenant 2's lease is held by another holder, still renewing.
+        let held = try ArchiveRoot.open(tenants.root).store(for: tenants.ids[2]).openWriter(leaseSeconds: 600, runId: "other")
+        defer { held.close() }
+        let result = try await runRinglog(["sync", "--root", tenants.root, "--all", "--json", "--secrets-dir", tenants.secrets])
+        #expect(result.status == 2, "configuration (the secrets file) is the worst outcome: \(result.standardError)")
+        let reports = try #require(try JSON.parse(result.standardOutput).arrayValue, "\(result.standardOutput)")
+        #expect(reports.map { $0["tenantId"]?.stringValue } == tenants.ids.map { $0 }, "one entry per tenant, in tenant order: \(result.standardOutput)")
+        #expect(reports.first?["status"] == "success")
+        #expect(reports.dropFirst().allSatisfy { $0["status"] == "failed" }, "\(result.standardOutput)")
+        #expect(reports.count == 3 && (reports[1]["failure"]?.stringValue ?? "").contains("not valid JSON"), "\(result.standardOutput)")
+        #expect(reports.count == 3 && (reports[2]["failure"]?.stringValue ?? "").contains("holds"), "\(result.standardOutput)")
+    }
+
     /// SIGTERM during `--all` stops every running tenant, each checkpointed and logged as interrupted.
     @Test func aSignalStopsEveryRunningTenant() async throws {
         let sim = try await LiveSimulator.start { $0.accounts = 2; $0.timeScale = 8; $0.days = 3; $0.callsPerDay = 12; $0.futureDays = 0; $0.slowSeconds = 1 }
