@@ -15,6 +15,8 @@ public protocol ArchiveSource: Sendable {
                      nextPageURI: String?) throws(RingCentralError) -> Page<MessageRecord>
     /// A mailbox's message-sync, of the `messageType`s given.
     func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord>
+    /// One message of a mailbox, whole (Light); nil when RingCentral no longer has it (404).
+    func message(extensionId: String, id: String) throws(RingCentralError) -> MessageRecord?
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
     func downloadAttachment(uri: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload
     /// A recording's RingSense insights (Light); nil while RingCentral has none (404).
@@ -28,6 +30,8 @@ public protocol ArchiveSource: Sendable {
 }
 
 extension ArchiveSource {
+    /// A double that cannot read single messages: a deleted message it never listed stays unarchived.
+    public func message(extensionId: String, id: String) throws(RingCentralError) -> MessageRecord? { nil }
     public func recordingInsights(recordingId: String) throws(RingCentralError) -> RecordingInsights? { nil }
     public var servesInsights: Bool { false }
 }

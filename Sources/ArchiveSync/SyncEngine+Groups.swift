@@ -185,6 +185,10 @@ struct LockReleasingSource: ArchiveSource {
         try lock.released { () throws(RingCentralError) in try inner.messageSync(extensionId: extensionId, types: types, request) }
     }
 
+    func message(extensionId: String, id: String) throws(RingCentralError) -> MessageRecord? {
+        try lock.released { () throws(RingCentralError) in try inner.message(extensionId: extensionId, id: id) }
+    }
+
     func downloadRecording(contentURI: String, to descriptor: Int32) throws(RingCentralError) -> MediaDownload {
         try lock.released { () throws(RingCentralError) in try inner.downloadRecording(contentURI: contentURI, to: descriptor) }
     }

@@ -160,6 +160,15 @@ extension SyncEngine {
                 defer { advance() }
                 do {
                     if message.isGoneNotice {
+                        // RingCentral keeps a deleted message, content included, until it is purged: one no run
+                        // met before (created and deleted between two runs) is read whole and archived.
+                        if located[message.id] == nil, message.availability == "Deleted",
+                            let whole = try source(forMailbox: ext.id).message(extensionId: ext.id, id: message.id), !whole.isGoneNotice
+                        {
+                            guard isWithinSince(whole), let kind = try messageKind(of: whole, ext: ext) else { return }
+                            try archiveMessage(whole, kind: kind, ext: ext)
+                            return
+                        }
                         try recordGoneNotice(message, sidecar: located[message.id])
                         return
                     }

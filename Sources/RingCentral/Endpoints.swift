@@ -111,6 +111,22 @@ extension RingCentralClient {
         return try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in try MessageRecord(item, context: context) }
     }
 
+    /// `GET …/extension/{id}/message-store/{messageId}` (Light): one message, whole; nil on 404 (RingCentral
+    /// no longer has it). Message-sync reports a deleted message by id and availability alone, while
+    /// RingCentral still keeps it, content included, until it is purged.
+    public func message(extensionId: String, id: String) throws(RingCentralError) -> MessageRecord? {
+        let endpoint = "GET /account/~/extension/{id}/message-store/{id}"
+        let json: JSON
+        do {
+            json = try getJSON(url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store/\(pathSegment(id))"),
+                               group: .light, endpoint: endpoint)
+        } catch {
+            if case .http(404, _, _) = error { return nil }
+            throw error
+        }
+        do { return try MessageRecord(json: json) } catch { throw .invalidResponse(endpoint: endpoint, reason: "\(error)") }
+    }
+
     /// Voicemail only: `messagePage(types: ["VoiceMail"])`.
     public func voicemailPage(extensionId: String, dateFrom: Timestamp, dateTo: Timestamp, perPage: Int = 1000,
                               nextPageURI: String? = nil) throws(RingCentralError) -> Page<MessageRecord> {
