@@ -151,14 +151,9 @@ import Testing
     @Test func aCrashedRunIsCompletedByTheNextWithNothingHalfWritten() async throws {
         let sim = try await LiveSimulator.start { $0.timeScale = 30 }  // slow enough to be killed mid-run
         let archive = try await ArchiveFixture.create(sim)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LiveSimulator.executablePath("ringlog"))
-        process.arguments = ["sync", "--root", archive.root]
-        process.environment = ProcessInfo.processInfo.environment.merging(sim.environment()) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        try await Task.sleep(nanoseconds: 4_000_000_000)
+        // Killed once it holds the lease and has archived something (a fixed sleep let a quiet machine
+        // finish the whole run first).
+        let (process, _) = try await archive.startSyncMidRun()
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(!archive.manifestLines.isEmpty, "the killed run had archived part of the account")
