@@ -254,7 +254,13 @@ import Testing
             [path] + (try! tenant.sidecar(path, inTrashOrTombstones: true))
         }), "\(tombstones.map(\.path))")
         #expect(tombstones.allSatisfy { $0.rule.hasPrefix("excl-") })
-        #expect(!tombstones.map { $0.json.serialized() }.joined().contains("555"), "no number in a tombstone")
+        // (Hashes and run ids are left out: hex digits may spell "555" by chance.)
+        let described = tombstones.map { tombstone -> String in
+            var object = tombstone.json.objectValue ?? [:]
+            for key in ["sha256", "runId", "rule"] { object[key] = nil }
+            return JSON.object(object).serialized()
+        }
+        #expect(!described.joined().contains("555"), "no number in a tombstone: \(described)")
     }
 }
 
