@@ -37,6 +37,6 @@ extension ArchiveSource {
 }
 
 extension RingCentralClient: ArchiveSource {
-    public var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { governor.statistics }
+    public var rateLimitStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] { requestStatistics }
     public var servesInsights: Bool { true }
 }

@@ -44,6 +44,11 @@ public final class RateGovernor: Sendable {
         /// Set when the group was stopped for this run: the wait RingCentral asked for, in seconds.
         public var stoppedForSeconds: Double?
         public init() {}
+
+        mutating func count(requestWaiting seconds: Double) {
+            requests += 1
+            secondsWaited += seconds
+        }
     }
 
     /// What `admit` decided.

@@ -42,6 +42,9 @@ public final class RingCentralClient: Sendable {
     private let uncuredUnauthorized = Mutex<[String: Int]>([:])
     /// The answer of a login RingCentral refused for the credentials (see `accessToken`).
     private let refusedLogin = Mutex<RingCentralError?>(nil)
+    /// This login's own requests, 429s and waits per group: the governor may be shared with other logins
+    /// of the same budget (`RateBudgets`), and a run's log counts only what it sent.
+    private let ownStatistics = Mutex<[RateLimitGroup: RateGovernor.GroupStatistics]>([:])
     static let uncuredUnauthorizedLimit = 2
     private let tokenLifetimeBounds: ClosedRange<Double>
 
@@ -191,14 +194,33 @@ public final class RingCentralClient: Sendable {
         }
     }
 
+    /// Requests this login sent, 429s it received and seconds it waited, per group, with the budget
+    /// (limit, window, a stop for the run) as the governor knows it.
+    public var requestStatistics: [RateLimitGroup: RateGovernor.GroupStatistics] {
+        let own = ownStatistics.withLock { $0 }
+        let budget = governor.statistics
+        var merged: [RateLimitGroup: RateGovernor.GroupStatistics] = [:]
+        for group in Set(own.keys).union(budget.keys) {
+            var statistics = own[group] ?? RateGovernor.GroupStatistics()
+            statistics.limit = budget[group]?.limit
+            statistics.window = budget[group]?.window
+            statistics.stoppedForSeconds = budget[group]?.stoppedForSeconds
+            merged[group] = statistics
+        }
+        return merged
+    }
+
     /// Runs `perform` under the governor, retrying transient failures with backoff.
     func send(group: RateLimitGroup, endpoint: String, prepareRetry: () -> Void = {},
               _ perform: () throws(TransportError) -> HTTPResponse) throws(RingCentralError) -> HTTPResponse {
         var failures = 0
         var throttled = 0
         while true {
+            let asked = monotonicSeconds()
             switch governor.admit(group, cancellation: http.configuration.cancellation) {
-            case .granted: break
+            case .granted:
+                let granted = monotonicSeconds()
+                ownStatistics.withLock { $0[group, default: RateGovernor.GroupStatistics()].count(requestWaiting: granted - asked) }
             case .cancelled:
                 let reason = http.configuration.cancellation?.reason ?? "cancelled"
                 throw .transport(TransportError(kind: .cancelled, curlCode: 0, message: reason, url: endpoint), attempts: failures)
@@ -219,6 +241,7 @@ public final class RingCentralClient: Sendable {
                 continue
             }
             governor.finish(group, status: response.status, headers: rateLimitHeaders(response))
+            if response.status == 429 { ownStatistics.withLock { $0[group, default: RateGovernor.GroupStatistics()].throttled += 1 } }
             logger.debug("\(endpoint) -> \(response.status)")
             switch response.status {
             case 429:

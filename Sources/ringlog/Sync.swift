@@ -40,7 +40,9 @@ struct Sync: ParsableCommand {
             file: "mailboxes": {"<extensionId>": {"jwt": "..."}} (same app).
 
             --all syncs up to --parallel tenants at once (default 4): each has its own
-            logins, so its own RingCentral rate-limit budgets, and its own lease. One
+            logins and its own lease. RingCentral's rate limits count per user and app,
+            so tenants that log in as the same user through the same app share one
+            budget and are paced together (no 429s from running them at once). One
             tenant's failure (refused credentials, a held lease, an unreachable host)
             stops no other; each tenant's summary is printed whole when it ends. The exit
             status is the most serious of all tenants' outcomes: 1 failure, then 3
@@ -56,7 +58,7 @@ struct Sync: ParsableCommand {
     @Option(help: "Sync this tenant only.") var tenant: String?
     @Flag(help: "Sync every active tenant (several at once: see --parallel).") var all = false
     @Option(help: ArgumentHelp("Tenants synced at the same time with --all (1: one after another).",
-                               discussion: "Each tenant has its own logins, so its own RingCentral rate-limit budgets.", valueName: "n"))
+                               discussion: "Tenants logging in as one RingCentral user through one app share that budget.", valueName: "n"))
     var parallel = 4
     @Flag(help: "Print the plan; write nothing (no lock, no state, no log).") var dryRun = false
     @Flag(help: "Retry every pending and quarantined item now, ignoring backoff.") var retryPending = false
@@ -126,9 +128,11 @@ struct Sync: ParsableCommand {
         defer { withExtendedLifetime(handlers) {} }
         let outcomes = Outcomes()
         let inputs = TenantRunInputs(archive: archive, options: options, variables: variables, secretsDirectory: secretsDir,
-                                     environmentAllowed: selected == 1, stallSeconds: stallSeconds, dryRun: dryRun, json: json)
-        // Tenants run concurrently, each with its own logins (so its own rate-limit budgets), lease and
-        // stop flag; whatever one tenant meets (a held lease, bad secrets, an unreachable host) is its alone.
+                                     environmentAllowed: selected == 1, stallSeconds: stallSeconds, dryRun: dryRun, json: json,
+                                     budgets: RateBudgets())
+        // Tenants run concurrently, each with its own logins, lease and stop flag; whatever one tenant meets
+        // (a held lease, bad secrets, an unreachable host) is its alone. Logins of one RingCentral user and
+        // app share that budget's governor (RateBudgets), whichever tenants they belong to.
         runConcurrently(tenants.count, width: parallel) { index in
             guard let outcome = Self.syncTenant(tenants[index], inputs, stop: stop, console: console) else { return }
             outcomes.record(outcome, at: index)
@@ -157,6 +161,8 @@ struct Sync: ParsableCommand {
         let stallSeconds: Int
         let dryRun: Bool
         let json: Bool
+        /// One governor per RingCentral budget (user and app) for the whole process.
+        let budgets: RateBudgets
     }
 
     private struct TenantOutcome: Sendable {
@@ -200,10 +206,13 @@ struct Sync: ParsableCommand {
         runOptions.cancellation = cancellation
         runOptions.interruptingSignal = { stop.signal }
         let http = CurlHTTPClient(configuration: httpConfiguration)
-        let client = RingCentralClient(credentials: credentials, http: http, logger: Logger(label: "ringlog.ringcentral"))
-        // Each mailbox login is its own RingCentral user: its own token and its own rate-limit budget.
+        let client = RingCentralClient(credentials: credentials, http: http, governor: inputs.budgets.governor(for: credentials),
+                                       logger: Logger(label: "ringlog.ringcentral"))
+        // Each mailbox login is its own RingCentral user: its own token and its own rate-limit budget
+        // (shared with any other login of that user through the same app).
         let mailboxClients = mailboxCredentials.mapValues { mailbox -> any ArchiveSource in
-            RingCentralClient(credentials: mailbox, http: http, logger: Logger(label: "ringlog.ringcentral"))
+            RingCentralClient(credentials: mailbox, http: http, governor: inputs.budgets.governor(for: mailbox),
+                              logger: Logger(label: "ringlog.ringcentral"))
         }
         let engine = SyncEngine(root: inputs.archive, tenant: marker, source: client, mailboxSources: mailboxClients, options: runOptions,
                                 logger: Logger(label: "ringlog.sync"))

@@ -18,7 +18,8 @@ import Glibc
         var secrets: String { scratch.path + "/secrets" }
         var ids: [String] = []
 
-        static func create(_ sim: LiveSimulator, count: Int, broken: Set<Int> = []) async throws -> Tenants {
+        /// `account` maps a tenant's index to the simulator account whose login it is given (default: its own).
+        static func create(_ sim: LiveSimulator, count: Int, broken: Set<Int> = [], account: (Int) -> Int = { $0 }) async throws -> Tenants {
             var tenants = Tenants()
             _ = try await runRinglog(["init", tenants.root])
             try FileManager.default.createDirectory(atPath: tenants.secrets, withIntermediateDirectories: true)
@@ -27,7 +28,7 @@ import Glibc
                                                   "--since", "2026-11-18T00:00:00Z"])
                 #expect(added.status == 0, "\(added.standardError)")
                 let id = added.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-                let credentials = sim.credentials(account: index)
+                let credentials = sim.credentials(account: account(index))
                 let body: JSON = ["clientId": .string(credentials.clientId),
                                   "clientSecret": .string(credentials.clientSecret + (broken.contains(index) ? "-revoked" : "")),
                                   "jwt": .string(credentials.jwt)]
@@ -112,6 +113,32 @@ import Glibc
             #expect(lines[header + 2].hasPrefix("  new sms "), "\(result.standardOutput)")
             #expect(lines[header + 3].hasPrefix("  pending "), "\(result.standardOutput)")
         }
+    }
+
+    /// RingCentral counts rate limits per user and app: two tenants given one account's login spend one
+    /// budget, so `sync --all` paces them with one governor. (With a governor each they sent twice the
+    /// budget between them and met 429s, whose penalty every request inside restarts.)
+    @Test func tenantsLoggingInAsOneUserShareItsBudget() async throws {
+        // 60 s windows last 2 s: long enough that two paced clients overrun one budget.
+        let sim = try await LiveSimulator.start { $0.timeScale = 30; $0.days = 1; $0.futureDays = 0; $0.callsPerDay = 30 }
+        let tenants = try await Tenants.create(sim, count: 2, account: { _ in 0 })
+        let result = try await runRinglog(["sync", "--root", tenants.root, "--all", "--parallel", "2", "--json", "--secrets-dir", tenants.secrets])
+        #expect(result.status == 0, "\(result.standardError)")
+        let stats = sim.stats
+        #expect(stats["429s"]?.int == 0 && stats["requestsInPenalty"]?.int == 0, "\(stats.serialized())")
+        let expected = truth(sim, account: 0)
+        #expect(!expected.media.isEmpty)
+        for index in 0..<2 {
+            let got = try archived(tenants, index)
+            #expect(got.calls == expected.calls && got.media == expected.media, "tenant \(index)")
+        }
+        // Each tenant's report counts its own requests: together they are every request the simulator answered.
+        let reports = try #require(try JSON.parse(result.standardOutput).arrayValue)
+        let heavy = reports.compactMap { $0["requests"]?["heavy"]?["requests"]?.int }
+        #expect(heavy.count == 2 && heavy.allSatisfy { $0 > 0 } && heavy.reduce(0, +) == stats["groups"]?["Heavy"]?["requests"]?.int,
+                "\(heavy) vs \(stats.serialized())")
+        let first = try tenants.lastRun(0), second = try tenants.lastRun(1)
+        #expect(first.start < second.end && second.start < first.end, "the two runs overlap: \(first) \(second)")
     }
 
     @Test func parallelOneRunsTenantsOneAfterAnother() async throws {
