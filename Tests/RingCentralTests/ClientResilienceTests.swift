@@ -40,6 +40,9 @@ import Glibc
         let afterLogin = monotonicSeconds()
         #expect(sim.stats["logins"]?.int == 1)
         _ = try await blocking { try client.accountInfo() }
+        // On a machine so loaded that the renewal point passed before this call (load 50 was seen), the
+        // client renewed rightly, and what follows measures nothing: only an exact check is made.
+        guard monotonicSeconds() - afterLogin < lifetime * 0.85 else { return }
         #expect(sim.stats["logins"]?.int == 1, "a fresh token is reused")
         // 95 % of the lifetime after the login answer: past the renewal point (90 %), before expiry.
         let target = afterLogin + lifetime * 0.95
