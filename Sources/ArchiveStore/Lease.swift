@@ -248,6 +248,17 @@ public final class Lease: Sendable {
 
     public var isFenced: Bool { (try? check()) == nil }
 
+    /// `check()`, and also that no later generation exists, which the renewal would only see at its next
+    /// tick (a third of the lease away): one directory listing, made before the writes that move a run's
+    /// cursor (the pending queue, the state), so a run never advances its state over a successor's.
+    public func checkNotSuperseded() throws(LeaseError) {
+        try check()
+        if let successor = Self.generations(in: directory).last, successor > generation {
+            fence(Self.takenOverReason(directory, successor))
+            try check()
+        }
+    }
+
     func fence(_ reason: String) {
         state.withLock { if $0.fenceReason == nil { $0.fenceReason = reason } }
         cancellation?.cancel(reason: reason)
@@ -272,12 +283,16 @@ public final class Lease: Sendable {
         }
     }
 
+    static func takenOverReason(_ directory: String, _ successor: UInt64) -> String {
+        let holder = (try? JSON.parse(DurableFiles.read(path(directory, successor))))?["holder"]?.stringValue ?? "another run"
+        return "taken over by \(holder) as generation \(successor)"
+    }
+
     /// One renewal: verify the lease is still ours and not superseded, then extend it.
     public func renew() {
         guard !isFenced else { return }
         if let successor = Self.generations(in: directory).last, successor > generation {
-            let holder = (try? JSON.parse(DurableFiles.read(Self.path(directory, successor))))?["holder"]?.stringValue ?? "another run"
-            return fence("taken over by \(holder) as generation \(successor)")
+            return fence(Self.takenOverReason(directory, successor))
         }
         let current: [UInt8]?
         do { current = try DurableFiles.readIfPresent(path) } catch { return }  // unreadable now: try again next tick

@@ -166,6 +166,7 @@ public final class TenantWriter {
     public func checkpoint(state: SyncState, pending: PendingQueue) throws {
         if savedPending == nil { savedPending = try store.loadPending() }
         if savedState == nil { savedState = try store.loadState() }
+        if pending != savedPending || state != savedState { try lease.checkNotSuperseded() }
         if pending != savedPending {
             try check()
             try DurableFiles.createDirectories(store.controlDirectory)

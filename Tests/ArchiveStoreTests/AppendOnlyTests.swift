@@ -85,6 +85,26 @@ import Glibc
         #expect(!DurableFiles.exists(store.path("logs/errors.jsonl")))
     }
 
+    /// A successor that took the tenant between two renewals (a third of the lease apart) is seen at the
+    /// next checkpoint: the run's state and pending queue never advance over the new holder's.
+    @Test func aCheckpointAfterATakeoverWritesNoStateEvenBeforeTheRenewalSawIt() throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
+        let store = root.store(for: tenant.tenantId)
+        let writer = try store.openWriter()
+        defer { writer.close() }
+        var state = SyncState()
+        state.callLog.syncToken = "before"
+        try writer.checkpoint(state: state, pending: PendingQueue())
+        try writeLease(leaseFile(store.controlDirectory, Int(writer.lease.generation) + 1), holder: "otherhost:7", expiresIn: 600)
+        let successorsState = try DurableFiles.read(store.statePath)
+        state.callLog.syncToken = "after"
+        #expect(throws: LeaseError.self) { try writer.checkpoint(state: state, pending: PendingQueue()) }
+        #expect(try DurableFiles.read(store.statePath) == successorsState)
+        #expect(writer.lease.isFenced, "fenced from then on, as at a renewal")
+    }
+
     @Test func aTornShardIsRepairedByTheWriterAndTheFragmentRecordedInTheErrorLog() throws {
         let scratch = ScratchDirectory()
         let root = try ArchiveRoot.initialize(scratch.path + "/archive")
