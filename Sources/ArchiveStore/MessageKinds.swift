@@ -70,13 +70,20 @@ public struct MessageKinds: Sendable, Equatable {
             return
         }
         var kinds = Set<MessageKind>()
+        var refused: [String] = []
         for word in words {
             guard let kind = MessageKind(rawValue: word) else {
                 let shown = word.isEmpty ? "an empty word" : String(word.prefix(40)).debugDescription
-                throw ParseError(description: "--messages: \(shown) is not a message kind; use a comma-separated list of voicemail, fax, "
-                                 + "sms, pager, or none for calls only")
+                if !refused.contains(shown) { refused.append(shown) }
+                continue
             }
             kinds.insert(kind)
+        }
+        guard refused.isEmpty else {
+            // Every bad word at once, so one correction is enough.
+            let named = refused.prefix(10).joined(separator: ", ") + (refused.count > 10 ? " and \(refused.count - 10) more" : "")
+            throw ParseError(description: "--messages: \(named) \(refused.count == 1 ? "is not a message kind" : "are not message kinds"); "
+                             + "use a comma-separated list of voicemail, fax, sms, pager, or none for calls only")
         }
         self.init(kinds)
     }

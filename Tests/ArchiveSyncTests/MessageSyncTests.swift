@@ -94,6 +94,13 @@ struct MessageFixture {
                 return "\(error)".contains(word.isEmpty ? "an empty word" : "\"\(word)\"")
             }
         }
+        // Every bad word is named at once, not only the first.
+        #expect {
+            try MessageKinds(parsing: "sms,faxes,emails,,sms")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("\"faxes\"") && text.contains("\"emails\"") && text.contains("an empty word") && text.contains("are not message kinds")
+        }
     }
 
     @Test func aMarkerWithoutMessagesMeansEveryKindAndTheKeyRoundTrips() throws {
