@@ -62,6 +62,21 @@ def ids(kind, key, source): return {x[key] for x in source if x["kind"] == kind}
 for kind, key in [("call", "callId"), ("recording", "recordingId"), ("voicemail", "attachmentId"), ("transcription", "attachmentId")]:
     want, have = ids(kind, key, truth), ids(kind, key, lines)
     print(f"   {kind:14} truth {len(want):4}  archived {len(have & want):4}  missing {len(want - have)}")
+# Messages (revision 4): every message of the truth by its type, and every attachment RingCentral serves.
+# A message purged at RingCentral before the first run is no longer served (not even its record): left out.
+messages = [x for x in truth if x["kind"] == "message" and x["availability"] != "Purged"]
+purged = {x["messageId"] for x in truth if x["kind"] == "message" and x["availability"] == "Purged"}
+archived_messages = ids("message", "messageId", lines)
+for kind in sorted({m["messageType"] for m in messages}):
+    want = {m["messageId"] for m in messages if m["messageType"] == kind}
+    print(f"   {kind + ' msgs':14} truth {len(want):4}  archived {len(want & archived_messages):4}  missing {len(want - archived_messages)}")
+want = {a["attachmentId"] for m in messages for a in m["attachments"] if a["served"]}
+have = {l["attachmentId"] for l in lines if "attachmentId" in l and "sha256" in l}
+print(f"   {'attachments':14} truth {len(want):4}  archived {len(have & want):4}  missing {len(want - have)}")
+print(f"   ({len(purged)} more messages are purged at RingCentral, no longer served; archived before their purge: {len(purged & archived_messages)})")
+want = {x["recordingId"] for x in truth if x["kind"] == "insight"}
+have = ids("insights", "recordingId", lines)
+print(f"   {'insights':14} truth {len(want):4}  archived {len(have & want):4}  missing {len(want - have)}")
 bad = [l["path"] for l in lines if "sha256" in l and hashlib.sha256(open(tenant + "/" + l["path"], "rb").read()).hexdigest() != l["sha256"]]
 print(f"   sha256 of every archived media file checked on disk: {'all match' if not bad else bad}")
 stats = json.load(urllib.request.urlopen(url + "/__sim/stats"))
