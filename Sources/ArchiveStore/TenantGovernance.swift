@@ -9,7 +9,7 @@ public final class TenantGovernance {
     private let tenantDirectory: String
     /// Per month, `kind:id` of every item whose latest tombstone line is a removal.
     private var removed: [String: Set<String>] = [:]
-    /// Per month, the path of every file whose latest tombstone line is a removal.
+    /// Per month, the path of every file whose latest tombstone line is a removal that the trash cannot undo.
     private var removedPaths: [String: Set<String>] = [:]
 
     public init(matcher: ExclusionMatcher, tenantDirectory: String) {
@@ -36,8 +36,10 @@ public final class TenantGovernance {
         try load(ArchiveNames.monthShard(start)).ids.contains("\(kind.rawValue):\(id)")
     }
 
-    /// Whether a pass removed the file at `path` (relative to the tenant directory), an item of the
-    /// month of `start`: a pending download for a sidecar removed this way has no sidecar to come back to.
+    /// Whether a pass removed the file at `path` (relative to the tenant directory), an item of the month
+    /// of `start`, for good: by exclusion (never through the trash), or by a purge whose trash no longer
+    /// holds it (`trash restore` can bring back what it still holds). A pending download for a sidecar
+    /// removed this way has no sidecar to come back to.
     public func isRemoved(path: String, start: Timestamp) throws -> Bool {
         try load(ArchiveNames.monthShard(start)).paths.contains(path)
     }
@@ -48,7 +50,10 @@ public final class TenantGovernance {
         var paths = Set<String>()
         for tombstone in try Tombstone.state(tenantDirectory: tenantDirectory, month: month).values where tombstone.isRemoval {
             if let itemId = tombstone.itemId { ids.insert("\(tombstone.kind.rawValue):\(itemId)") }
-            paths.insert(tombstone.path)
+            let restorable = tombstone.reason == .retention && tombstone.runId.map { run in
+                DurableFiles.exists(DurableFiles.join(tenantDirectory, TrashRun.directoryName, run, tombstone.path))
+            } ?? false
+            if !restorable { paths.insert(tombstone.path) }
         }
         removed[month] = ids
         removedPaths[month] = paths

@@ -144,4 +144,25 @@ import Testing
         #expect(queue.pending.isEmpty && queue.quarantined.isEmpty, "\(queue.pending.map(\.key))")
         #expect(report.counts["tombstoned"] == 2, "\(report.counts)")
     }
+    /// A purge moves a message whose audio is pending to the trash: the entry waits (`trash restore` may bring the
+    /// sidecar back, and the audio is then still to fetch); once the trash is emptied, it leaves the queue.
+    @Test func aPurgedItemsPendingMediaWaitsWhileTheTrashHoldsItsSidecar() throws {
+        let (scratch, root, tenant, secrets) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let store = root.store(for: tenant.tenantId)
+        let messages = [Self.message("9301", from: "+16505550000", created: "2026-11-03T10:00:00.000Z")]
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [], messages: messages, mediaStatus: 404),
+                           options: options(secrets)).run()
+        let now = Timestamp(iso8601: "2026-11-20T12:00:00Z")!
+        _ = try Policy.set(store: store, changes: .init(voicemails: "14d", trashDays: 7), reason: "p", context: PassContext(now: now, actor: "t@h"))
+        _ = try Purge.run(store: store, dryRun: false, maxDelete: nil, context: PassContext(now: now, actor: "t@h"))
+        var retrying = options(secrets)
+        retrying.retryPendingNow = true
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [], messages: messages), options: retrying).run()
+        let pendingPath = store.directory + "/.ringlog/pending.json"
+        #expect(try PendingQueue.load(pendingPath).pending.map(\.mediaId) == ["93011"], "kept while the trash can restore its sidecar")
+        _ = try Trash.emptyNow(store: store, runId: nil, dryRun: false, reason: "r", context: PassContext(actor: "t@h"))
+        let report = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [], messages: messages), options: retrying).run()
+        #expect(try PendingQueue.load(pendingPath).pending.isEmpty && report.errors.isEmpty, "\(report.errors)")
+    }
 }
