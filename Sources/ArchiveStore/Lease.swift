@@ -125,7 +125,11 @@ public final class Lease: Sendable {
                 try DurableFiles.syncDirectory(directory)
             } catch {
                 close(descriptor)
-                throw error  // a half-written lease file reads as held until it is a lease old, then as free
+                // Our own file (O_EXCL), never read as a lease while it is young: left behind, it would read as "a run
+                // that is starting" and refuse every run for a lease's length, after a disk that was full for a moment.
+                // (A run killed in between still leaves it: held until it is a lease old, then free.)
+                unlink(candidate)
+                throw error
             }
             lease.state.withLock { $0.validUntil = started + leaseSeconds - lease.margin }
             // A contender with an outdated listing may have created a still higher generation: theirs wins.

@@ -9,6 +9,8 @@ public final class TenantGovernance {
     private let tenantDirectory: String
     /// Per month, `kind:id` of every item whose latest tombstone line is a removal.
     private var removed: [String: Set<String>] = [:]
+    /// Per month, the path of every file whose latest tombstone line is a removal that the trash cannot undo.
+    private var removedPaths: [String: Set<String>] = [:]
 
     public init(matcher: ExclusionMatcher, tenantDirectory: String) {
         self.matcher = matcher
@@ -31,14 +33,30 @@ public final class TenantGovernance {
     /// Whether a pass removed the item `kind` `id` that started at `start` (tombstones are sharded
     /// by the month of the item's start, so one shard answers).
     public func isRemoved(kind: ManifestLine.Kind, id: String, start: Timestamp) throws -> Bool {
-        let month = ArchiveNames.monthShard(start)
-        if removed[month] == nil {
-            var ids = Set<String>()
-            for tombstone in try Tombstone.state(tenantDirectory: tenantDirectory, month: month).values where tombstone.isRemoval {
-                if let itemId = tombstone.itemId { ids.insert("\(tombstone.kind.rawValue):\(itemId)") }
-            }
-            removed[month] = ids
+        try load(ArchiveNames.monthShard(start)).ids.contains("\(kind.rawValue):\(id)")
+    }
+
+    /// Whether a pass removed the file at `path` (relative to the tenant directory), an item of the month
+    /// of `start`, for good: by exclusion (never through the trash), or by a purge whose trash no longer
+    /// holds it (`trash restore` can bring back what it still holds). A pending download for a sidecar
+    /// removed this way has no sidecar to come back to.
+    public func isRemoved(path: String, start: Timestamp) throws -> Bool {
+        try load(ArchiveNames.monthShard(start)).paths.contains(path)
+    }
+
+    private func load(_ month: String) throws -> (ids: Set<String>, paths: Set<String>) {
+        if let ids = removed[month], let paths = removedPaths[month] { return (ids, paths) }
+        var ids = Set<String>()
+        var paths = Set<String>()
+        for tombstone in try Tombstone.state(tenantDirectory: tenantDirectory, month: month).values where tombstone.isRemoval {
+            if let itemId = tombstone.itemId { ids.insert("\(tombstone.kind.rawValue):\(itemId)") }
+            let restorable = tombstone.reason == .retention && tombstone.runId.map { run in
+                DurableFiles.exists(DurableFiles.join(tenantDirectory, TrashRun.directoryName, run, tombstone.path))
+            } ?? false
+            if !restorable { paths.insert(tombstone.path) }
         }
-        return removed[month]?.contains("\(kind.rawValue):\(id)") ?? false
+        removed[month] = ids
+        removedPaths[month] = paths
+        return (ids, paths)
     }
 }

@@ -33,7 +33,7 @@ extension SyncEngine {
             let reason = body?.summary ?? "rejected"
             report.warnings.append("call-log sync token refused (\(reason)); recovering through the list API")
             logger.notice("call-log sync token refused (\(reason)); recovering")
-            let mark = state.callLog.highWaterMark ?? since
+            let mark = Self.recoveryMark(highWaterMark: state.callLog.highWaterMark, previousSync: state.callLog.syncTime, since: since)
             try fullCallLogSync(relistFrom: max(since, mark.adding(seconds: -options.overlapSeconds)))
             try walkCallLogBackfill()
         }

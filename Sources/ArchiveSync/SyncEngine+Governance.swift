@@ -49,6 +49,15 @@ extension SyncEngine {
         return false
     }
 
+    /// True when a pass removed the sidecar a pending download was for: the entry leaves the queue
+    /// (no error; counted as "not archived again").
+    func pendingSidecarWasRemoved(_ item: PendingItem) throws -> Bool {
+        guard let governance, try governance.isRemoved(path: item.sidecar, start: item.startTime) else { return false }
+        removePending(item.key)
+        countSkipped("tombstoned", key: item.key)
+        return true
+    }
+
     /// True when a pass removed this media file: it is not fetched again (and leaves the pending queue).
     func mediaWasRemoved(_ task: MediaTask) throws -> Bool {
         guard let governance else { return false }

@@ -210,6 +210,8 @@ extension SyncEngine {
             defer { advance() }
             try perItem({ ("pending \(item.kind.rawValue) \(item.mediaId)", ["mediaId": .string(item.mediaId), "sidecar": .string(item.sidecar)]) }) {
                 guard var sidecar = try store.loadSidecar(item.sidecar) else {
+                    // A pass removed it (`exclude apply`, a purge): it never comes back, nor does the download.
+                    if try pendingSidecarWasRemoved(item) { return }
                     throw SidecarError(item.sidecar, "is missing; the pending entry is kept until it is back")
                 }
                 if sidecar.hasMedia(kind: item.kind, id: item.mediaId) {

@@ -129,12 +129,24 @@ extension SyncEngine {
             stream.syncTime = result.syncTime
         } catch RingCentralError.syncTokenRejected(let body, _) {
             report.warnings.append("message sync token of extension \(ext.id) refused (\(body?.summary ?? "rejected")); recovering")
-            let mark = stream.highWaterMark ?? since
+            // No later than the previous sync (the server's clock): a record claiming a future creation time must not
+            // move the re-listing past what was created since.
+            let mark = Self.recoveryMark(highWaterMark: stream.highWaterMark, previousSync: stream.syncTime, since: since)
             try full(relistFrom: max(since, mark.adding(seconds: -options.overlapSeconds)), listTypes: wanted)
             try walk()
         }
         state.voicemail[ext.id] = stream
         try checkpoint()
+    }
+
+    /// Where a refused sync token's recovery re-lists from (less the overlap): the newest creation or start
+    /// time archived, but never later than the previous sync's time. A record dated in the future (a hostile or
+    /// broken payload) raises the high-water mark past everything created since that sync, which the recovery
+    /// would then never list.
+    static func recoveryMark(highWaterMark: Timestamp?, previousSync: Timestamp?, since: Timestamp) -> Timestamp {
+        let mark = highWaterMark ?? since
+        guard let previousSync else { return mark }
+        return min(mark, previousSync)
     }
 
     /// RingCentral limits some sync `dateFrom`s to the last 30 days: a full sync refused for its

@@ -118,4 +118,51 @@ import Testing
         #expect(afterSync.map(\.0).sorted() == afterPurge.map(\.0).sorted(), "nothing came back")
         #expect(Dictionary(uniqueKeysWithValues: afterSync) == Dictionary(uniqueKeysWithValues: afterPurge), "nothing was rewritten")
     }
+    /// `exclude apply` removes a message (or call) whose attachment (or recording) is still pending: the pending entry
+    /// goes with it. It was kept "until its sidecar is back", which a tombstoned sidecar never is: every later run was
+    /// partial with one item error per such entry, for ever.
+    @Test func anExcludedItemsPendingMediaLeavesTheQueue() throws {
+        let (scratch, root, tenant, secrets) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let store = root.store(for: tenant.tenantId)
+        let calls = [callRecord(id: "Secret", start: "2026-11-19T16:00:00.000Z", recordingId: "1662272021",
+                                extra: [("from", ["phoneNumber": .string(Self.secret)])])]
+        let messages = [Self.message("9201", from: Self.secret)]
+        // Media not ready: the recording and the voicemail's audio wait in the pending queue.
+        let first = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: calls, messages: messages, mediaStatus: 404),
+                                   options: options(secrets)).run()
+        let waiting = try PendingQueue.load(store.directory + "/.ringlog/pending.json").pending.map(\.mediaId).sorted()
+        #expect(waiting == ["1662272021", "92011"], "\(waiting), \(first.errors)")
+        let key = try ExclusionKeyFile.loadOrCreate(ExclusionKeyFile.path(tenantId: tenant.tenantId, secretsDirectory: secrets))
+        _ = try Exclusions.add(store: store, target: .number(Self.secret), country: nil, label: nil, reason: "x", key: key, context: PassContext(actor: "t@h"))
+        _ = try Exclusions.apply(store: store, key: key, keyPath: "k", dryRun: false, context: PassContext(actor: "t@h"))
+        var retrying = options(secrets)
+        retrying.retryPendingNow = true
+        let report = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: calls, messages: messages), options: retrying).run()
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        let queue = try PendingQueue.load(store.directory + "/.ringlog/pending.json")
+        #expect(queue.pending.isEmpty && queue.quarantined.isEmpty, "\(queue.pending.map(\.key))")
+        #expect(report.counts["tombstoned"] == 2, "\(report.counts)")
+    }
+    /// A purge moves a message whose audio is pending to the trash: the entry waits (`trash restore` may bring the
+    /// sidecar back, and the audio is then still to fetch); once the trash is emptied, it leaves the queue.
+    @Test func aPurgedItemsPendingMediaWaitsWhileTheTrashHoldsItsSidecar() throws {
+        let (scratch, root, tenant, secrets) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let store = root.store(for: tenant.tenantId)
+        let messages = [Self.message("9301", from: "+16505550000", created: "2026-11-03T10:00:00.000Z")]
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [], messages: messages, mediaStatus: 404),
+                           options: options(secrets)).run()
+        let now = Timestamp(iso8601: "2026-11-20T12:00:00Z")!
+        _ = try Policy.set(store: store, changes: .init(voicemails: "14d", trashDays: 7), reason: "p", context: PassContext(now: now, actor: "t@h"))
+        _ = try Purge.run(store: store, dryRun: false, maxDelete: nil, context: PassContext(now: now, actor: "t@h"))
+        var retrying = options(secrets)
+        retrying.retryPendingNow = true
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [], messages: messages), options: retrying).run()
+        let pendingPath = store.directory + "/.ringlog/pending.json"
+        #expect(try PendingQueue.load(pendingPath).pending.map(\.mediaId) == ["93011"], "kept while the trash can restore its sidecar")
+        _ = try Trash.emptyNow(store: store, runId: nil, dryRun: false, reason: "r", context: PassContext(actor: "t@h"))
+        let report = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [], messages: messages), options: retrying).run()
+        #expect(try PendingQueue.load(pendingPath).pending.isEmpty && report.errors.isEmpty, "\(report.errors)")
+    }
 }

@@ -21,6 +21,8 @@ final class ScriptedSource: ArchiveSource {
 
     /// ISync answers with no records at all (RingCentral documents it as returning "new records").
     let incrementalIsEmpty: Bool
+    /// ISync refuses the token (CLG-101, the call log was reset).
+    let rejectsIncremental = Mutex(false)
     /// Full syncs refuse a `dateFrom` older than this many days (RingCentral's 2025 spec limits some).
     let fullSyncMaximumDays: Int?
     /// List pages hold at most this many records (nil: one page).
@@ -71,6 +73,10 @@ final class ScriptedSource: ArchiveSource {
     }
 
     func callLogSync(_ request: SyncRequest, view: CallLogView) throws(RingCentralError) -> SyncResult<CallLogRecord> {
+        if rejectsIncremental.withLock({ $0 }), case .incremental = request {
+            let body = APIErrorBody(bytes: Array(#"{"errorCode":"CLG-101","message":"Parameter [syncToken] is invalid"}"#.utf8))
+            throw .syncTokenRejected(body: body, endpoint: "GET call-log-sync")
+        }
         if incrementalIsEmpty, case .incremental = request {
             return SyncResult(records: [], syncToken: "token", syncTime: Timestamp(iso8601: "2026-11-20T23:00:00Z")!, syncType: "ISync",
                               olderRecordsExist: false)
@@ -136,6 +142,26 @@ func callRecord(id: String, start: String = "2026-11-19T15:00:00.000Z", extensio
         let root = try ArchiveRoot.initialize(scratch.path + "/archive")
         let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: Timestamp(iso8601: "2026-11-01T00:00:00Z"))
         return (scratch, root, tenant)
+    }
+
+    /// A call whose `startTime` lies in the future (year 9999: a hostile or broken record) raised the call log's
+    /// high-water mark to it, and the recovery from a refused sync token re-listed from that mark, so every call since
+    /// the previous run was lost. The recovery starts no later than the previous sync's time.
+    @Test func aFutureStartTimeDoesNotHideCallsFromTheTokenRecovery() throws {
+        let (scratch, root, tenant) = try makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        var options = SyncOptions()
+        options.defaultHistoryDays = 30
+        let early = callRecord(id: "EarlyCall", start: "2026-11-19T15:00:00.000Z")
+        let future = callRecord(id: "FutureCall", start: "9999-12-31T23:59:59.000Z")
+        _ = try SyncEngine(root: root, tenant: tenant, source: ScriptedSource(calls: [early, future], fullSyncCount: 1), options: options).run()
+        let later = callRecord(id: "LaterCall", start: "2026-11-20T12:00:00.000Z")  // not met by the first run
+        let source = ScriptedSource(calls: [early, later, future], fullSyncCount: 1)
+        source.rejectsIncremental.withLock { $0 = true }
+        let report = try SyncEngine(root: root, tenant: tenant, source: source, options: options).run()
+        #expect(report.warnings.contains { $0.contains("CLG-101") }, "\(report.warnings)")
+        let files = DurableFiles.list(root.tenantDirectory(tenant.tenantId) + "/101/2026-11-20")
+        #expect(files.contains { $0.contains("call.latercall") }, "\(files)")
     }
 
     @Test func hostileIdsFailOnlyTheirItemAndNeverLeaveTheTenantDirectory() throws {

@@ -128,4 +128,32 @@ import Glibc
         #expect(try DurableFiles.read(root.registryPath) == before, "rolled back to the last whole line")
         #expect(try root.registry().count == before.split(separator: 0x0A).count)
     }
+    /// A run whose lease file cannot be written (the disk full at that instant; a file-size limit stands in) leaves no
+    /// empty lease file behind: it was read as "a run that is starting" and refused every run for a lease's length
+    /// (10 minutes, exit 5, "another ringlog run holds …"), though the run that made it had already exited.
+    @Test func aLeaseThatCouldNotBeWrittenDoesNotHoldTheTenant() async throws {
+        let scratch = ScratchDirectory()
+        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
+        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
+        let binary = LiveSimulator.executablePath("ringlog")
+        let script = "trap '' XFSZ; ulimit -f 0; exec '\(binary)' sync --root '\(root.path)' --tenant \(tenant.tenantId)"
+        let result = try await blocking { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script]
+            process.environment = ["RC_SERVER_URL": "https://platform.example", "RC_APP_CLIENT_ID": "id", "RC_APP_CLIENT_SECRET": "secret",
+                                   "RC_USER_JWT": "jwt", "RINGLOG_SECRETS_DIR": scratch.path + "/secrets", "PATH": "/usr/bin:/bin"]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let directory = root.tenantDirectory(tenant.tenantId) + "/.ringlog"
+        #expect(result.0 == 1 && result.1.contains("lease.00000000000000000001"), "\(result)")
+        let lease = try Lease.acquire(in: directory, renewing: false)
+        lease.release()
+    }
 }

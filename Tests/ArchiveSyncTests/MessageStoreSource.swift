@@ -28,6 +28,10 @@ final class MessageStoreSource: ArchiveSource {
     let downloads = Mutex<[String]>([])
     /// Every (mailbox, request kind) asked of message-sync and message-store, in order.
     let requests = Mutex<[String]>([])
+    /// The next incremental sync answers MSG-333 (the token expired); consumed once.
+    let rejectNextToken = Mutex(false)
+    /// A full sync with `dateFrom` returns only the records created from then on (as RingCentral's does).
+    let fullSyncHonoursDateFrom = Mutex(false)
 
     static let defaultExtensions: [JSON] = [["id": 101_000, "extensionNumber": "101", "type": "User", "status": "Enabled"]]
 
@@ -81,12 +85,20 @@ final class MessageStoreSource: ArchiveSource {
 
     func messageSync(extensionId: String, types: [String], _ request: SyncRequest) throws(RingCentralError) -> SyncResult<MessageRecord> {
         switch request {
-        case .full:
+        case .full(_, let dateFrom):
             requests.withLock { $0.append("\(extensionId) FSync \(types.joined(separator: ","))") }
-            return SyncResult(records: records(extensionId, types: Set(types)), syncToken: "token-" + types.joined(separator: "+"),
+            let found = records(extensionId, types: Set(types)).filter { record in
+                guard fullSyncHonoursDateFrom.withLock({ $0 }), let dateFrom else { return true }
+                return record.creationTime >= dateFrom
+            }
+            return SyncResult(records: found, syncToken: "token-" + types.joined(separator: "+"),
                               syncTime: syncTime, syncType: "FSync", olderRecordsExist: false)
         case .incremental(let token):
             requests.withLock { $0.append("\(extensionId) ISync \(types.joined(separator: ",")) \(token)") }
+            if rejectNextToken.withLock({ rejected in defer { rejected = false }; return rejected }) {
+                let body = APIErrorBody(bytes: Array(#"{"errorCode":"MSG-333","message":"Full synchronization is required"}"#.utf8))
+                throw .syncTokenRejected(body: body, endpoint: "GET message-sync")
+            }
             let changed = changes.withLock { $0.removeValue(forKey: extensionId) } ?? []
             return SyncResult(records: changed.compactMap { try? MessageRecord(json: $0) }, syncToken: token, syncTime: syncTime,
                               syncType: "ISync", olderRecordsExist: false)

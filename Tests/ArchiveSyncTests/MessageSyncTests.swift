@@ -170,4 +170,23 @@ struct MessageFixture {
         #expect(fixture.itemFiles.filter { $0.hasSuffix(".json") }.count == records.count, "\(report.errors)")
         #expect(report.status == .success)
     }
+    /// A record whose `creationTime` lies in the future (year 9999 here: a hostile or broken payload) raised the
+    /// mailbox's high-water mark to it, and the recovery from an expired sync token re-lists from that mark: a full
+    /// sync from 9999 and a list from 9999 to now, so every message created since the last run was never archived.
+    /// The recovery starts no later than the previous sync's time (the server's clock), whatever a record says.
+    @Test func aFutureCreationTimeDoesNotHideMessagesFromTheTokenRecovery() throws {
+        let fixture = try MessageFixture()
+        let early = MessageShapes.message("7100000001", type: "SMS", created: "2026-11-18T10:00:00.000Z", attachments: [])
+        let future = MessageShapes.message("7100000002", type: "SMS", created: "9999-12-31T23:59:59.000Z", attachments: [])
+        let source = MessageStoreSource(messages: [MessageShapes.mailbox: [early, future]])
+        source.fullSyncHonoursDateFrom.withLock { $0 = true }
+        try fixture.run(source)
+        // Created after that run's sync (2026-11-20T23:00Z), then the token expired before the next ISync.
+        let later = MessageShapes.message("7100000003", type: "SMS", created: "2026-11-21T01:00:00.000Z", attachments: [])
+        source.messages.withLock { $0[MessageShapes.mailbox]?.append(later) }
+        source.rejectNextToken.withLock { $0 = true }
+        let report = try fixture.run(source)
+        #expect(report.warnings.contains { $0.contains("MSG-333") }, "\(report.warnings)")
+        #expect(fixture.itemFiles.contains("101/2026-11-21/20261121T010000Z_sms.7100000003.json"), "\(fixture.itemFiles)")
+    }
 }
