@@ -23,6 +23,8 @@ extension SyncEngine {
     /// over the seven days for a recording that never gets insights).
     static let insightsFirstDelaySeconds = 1_800.0
     static let insightsMaximumDelaySeconds = 86_400.0
+    /// The shortest wait before archived insights are asked for again (a revision).
+    static let insightsRevisionCheckSeconds = 6.0 * 3600
 
     var insightsSetting: InsightsSetting { tenant.insights ?? .auto }
 
@@ -159,7 +161,28 @@ extension SyncEngine {
         guard let (sidecar, recording) = try archivedRecording(item) else { return dropInsights(item.mediaId) }
         var current = sidecar
         try archiveInsights(answer, into: &current, at: item.sidecar, recording: recording)
-        dropInsights(item.mediaId)
+        checkForRevisionLater(item)
+    }
+
+    /// Archived (or the same again): RingSense may still revise them while the call is young, and a
+    /// run's reconcile window (a few hours back) does not reach a revision made a day later. So the
+    /// request stays queued: asked again after as long as the call's age (at least 6 hours, at most a
+    /// day), until the bound — about eight more requests over the week, none once the call is older.
+    /// `lastError` stays empty: dropped at the bound in silence.
+    private func checkForRevisionLater(_ item: PendingItem) {
+        var next = item
+        next.attempts += 1
+        next.lastError = ""
+        let age = now.secondsSinceEpoch - item.startTime.secondsSinceEpoch
+        next.nextAttemptAt = now.adding(seconds: min(Self.insightsMaximumDelaySeconds, max(Self.insightsRevisionCheckSeconds, age)))
+        guard next.nextAttemptAt.secondsSinceEpoch <= item.startTime.secondsSinceEpoch + Self.insightsAskSeconds else {
+            return dropInsights(item.mediaId)
+        }
+        if let index = pendingQueue.insights.firstIndex(where: { $0.mediaId == item.mediaId }) {
+            pendingQueue.insights[index] = next
+        } else {
+            pendingQueue.insights.append(next)
+        }
     }
 
     /// Writes `answer` as the recording's next insights revision, unless it is the latest one again.

@@ -153,7 +153,11 @@ final class InsightsSource: ArchiveSource {
         #expect(ItemFileName(entry.file) == .insights(revision: 1), "the reader classifies it: verify does not call it an orphan")
         let line = try #require(try Self.manifestLines(root, tenant).first { $0["kind"] == "insights" })
         #expect(line["recordingId"] == "1662273011" && line["path"]?.stringValue == folder + "/" + entry.file && line["sha256"]?.stringValue == entry.sha256)
-        #expect(try root.store(for: tenant.tenantId).loadPending().insights.isEmpty)
+        // Kept queued for a revision check (6 hours on for an hour-old call), not due now.
+        let queued = try root.store(for: tenant.tenantId).loadPending().insights
+        #expect(queued.map(\.mediaId) == ["1662273011"] && queued[0].lastError.isEmpty, "\(queued)")
+        let wait = try #require(queued.first).nextAttemptAt.secondsSinceEpoch - Timestamp.now().secondsSinceEpoch
+        #expect((5.9 * 3600...6.1 * 3600).contains(wait), "asked again in \(wait) s")
         let logged = try String(decoding: DurableFiles.read(root.tenantDirectory(tenant.tenantId) + "/logs/runs.jsonl"), as: UTF8.self)
         #expect(logged.contains(#""insights":1,"insightsRevised":0"#), "\(logged)")
     }
@@ -228,6 +232,31 @@ final class InsightsSource: ArchiveSource {
         let later = try Self.run(root, tenant, source)
         #expect(later.counts["insights"] == 1 && later.errors.isEmpty, "\(later.counts) \(later.errors)")
         #expect(source.asked.withLock { $0 } == ["1662273011", "1662273011"])
+        #expect(try root.store(for: tenant.tenantId).loadPending().insights.allSatisfy { $0.nextAttemptAt > Timestamp.now() && $0.lastError.isEmpty },
+                "answered: queued only for a later revision check")
+    }
+
+    /// RingSense revises insights hours to days after the call, beyond the reconcile window of any one
+    /// run: archived insights are asked for again after as long as the call's age (6 hours at least, a
+    /// day at most) until the bound, and a revision made a day later becomes a new file.
+    @Test func aRevisionMadeADayLaterOutsideTheReconcileWindowIsArchived() throws {
+        let (scratch, root, tenant) = try Self.makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let source = InsightsSource(calls: [Self.recentCall(1)])
+        source.answers.withLock { $0["1662273011"] = .body(Self.insights("1662273011")) }
+        _ = try Self.run(root, tenant, source)
+        // Later runs whose reconcile window does not reach the call (0 here, to say so exactly); RingSense revised the summary.
+        source.answers.withLock { $0["1662273011"] = .body(Self.insights("1662273011", summary: "Revised.", modified: "2026-11-20T15:00:00.000Z")) }
+        let early = try Self.run(root, tenant, source) { $0.clockOffsetSeconds = 3 * 3600; $0.reconcileHours = 0 }
+        #expect(early.counts["insightsRevised", default: 0] == 0 && source.asked.withLock { $0.count } == 1, "not due yet: \(source.asked.withLock { $0 })")
+        let later = try Self.run(root, tenant, source) { $0.clockOffsetSeconds = 30 * 3600; $0.reconcileHours = 0 }
+        #expect(later.counts["insightsRevised"] == 1 && later.errors.isEmpty, "\(later.counts) \(later.errors)")
+        #expect(source.asked.withLock { $0.count } == 2)
+        let next = try #require(try root.store(for: tenant.tenantId).loadPending().insights.first).nextAttemptAt.secondsSinceEpoch
+        #expect(abs(next - Timestamp.now().adding(seconds: 30 * 3600 + 86_400).secondsSinceEpoch) < 120, "a day on for a call over a day old")
+        // Past the bound: dropped in silence, never asked again.
+        let past = try Self.run(root, tenant, source) { $0.clockOffsetSeconds = 8 * 86_400; $0.reconcileHours = 0; $0.retryPendingNow = true }
+        #expect(past.errors.isEmpty && source.asked.withLock { $0.count } == 2, "\(past.errors) \(source.asked.withLock { $0 })")
         #expect(try root.store(for: tenant.tenantId).loadPending().insights.isEmpty)
     }
 
