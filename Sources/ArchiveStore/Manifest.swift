@@ -31,9 +31,13 @@ public final class Manifest {
     static func shardFile(_ month: String) -> String { "\(month).jsonl" }
     func shardPath(_ month: String) -> String { DurableFiles.join(directory, Self.shardFile(month)) }
 
-    static func hash(_ line: some Sequence<UInt8>) -> Int {
+    /// A line's hash, over its bytes in one call (byte by byte, hashing was most of a shard's load:
+    /// a month of a busy account is some 6,000 lines, loaded by every run that meets one of its items).
+    static func hash(_ line: some Collection<UInt8>) -> Int {
         var hasher = Hasher()
-        for byte in line { hasher.combine(byte) }
+        if line.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            Array(line).withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
         return hasher.finalize()
     }
 
@@ -42,16 +46,17 @@ public final class Manifest {
         recentlyUsed.append(month)
         if let loaded = shards[month] { return loaded }
         var shard = Shard()
+        var scratch: [Range<Int>] = []
         try DurableFiles.forEachLine(shardPath(month)) { line in
             shard.lineHashes.insert(Self.hash(line))
-            guard let json = try? JSON.parse(line), let relative = json["path"]?.stringValue else { return }
-            switch json["kind"]?.stringValue {
-            case "call": if let id = json["callId"]?.stringValue { shard.callSidecars[id] = relative }
-            case "message": if let id = json["messageId"]?.stringValue { shard.messageSidecars[id] = relative }
+            guard let indexed = IndexedLine(line, scratch: &scratch), let relative = indexed.path else { return }
+            switch indexed.kind {
+            case "call": if let id = indexed.callId { shard.callSidecars[id] = relative }
+            case "message": if let id = indexed.messageId { shard.messageSidecars[id] = relative }
             case "recording":
-                if let id = json["recordingId"]?.stringValue, let call = json["callId"]?.stringValue { shard.recordingCalls[id] = call }
+                if let id = indexed.recordingId, let call = indexed.callId { shard.recordingCalls[id] = call }
             case "messageLink":
-                if let id = json["messageId"]?.stringValue, !(shard.messageCalls[id] ?? []).contains(relative) { shard.messageCalls[id, default: []].append(relative) }
+                if let id = indexed.messageId, !(shard.messageCalls[id] ?? []).contains(relative) { shard.messageCalls[id, default: []].append(relative) }
             default: break
             }
         }
@@ -116,10 +121,11 @@ public final class Manifest {
         var found: [String: String] = [:]
         guard !messageIds.isEmpty else { return found }
         let months = DurableFiles.list(directory).filter { $0.hasSuffix(".jsonl") }.map { String($0.dropLast(6)) }.sorted(by: >)
+        var scratch: [Range<Int>] = []
         for month in months {
             try DurableFiles.forEachLine(shardPath(month)) { line in
-                guard let json = try? JSON.parse(line), json["kind"]?.stringValue == "message", let id = json["messageId"]?.stringValue,
-                    messageIds.contains(id), found[id] == nil, let path = json["path"]?.stringValue
+                guard let indexed = IndexedLine(line, scratch: &scratch), indexed.kind == "message", let id = indexed.messageId,
+                    messageIds.contains(id), found[id] == nil, let path = indexed.path
                 else { return }
                 found[id] = path
             }
@@ -292,5 +298,171 @@ public final class Manifest {
             lines.insert(String(decoding: line, as: UTF8.self))
         }
         return lines
+    }
+}
+
+/// The members a manifest line is indexed by — `kind`, and for the kinds indexed `path` and the ids —
+/// as `JSON.parse(line)` then `json[name]?.stringValue` gives them; nil for a line that is not JSON. Every run that meets an item
+/// loads its month's shard (a busy account's month is some 6,000 lines), and parsing each line whole
+/// was most of a no-op run: a line as ringlog writes it (one flat object of printable ASCII, no
+/// escapes) is checked and read here in one pass over its bytes, making Strings only of the members
+/// indexed; any other line (escapes, other bytes, nesting, anything unexpected) is parsed by `JSON.parse`.
+struct IndexedLine {
+    var kind: String?
+    var path: String?
+    var callId: String?
+    var messageId: String?
+    var recordingId: String?
+
+    init?(_ line: ArraySlice<UInt8>, scratch: inout [Range<Int>]) {
+        if let scanned = line.withContiguousStorageIfAvailable({ Self.scan($0, scratch: &scratch) }), let scanned {
+            self = scanned
+            return
+        }
+        guard let json = try? JSON.parse(line) else { return nil }
+        kind = json["kind"]?.stringValue
+        guard indexesIds else { return }
+        path = json["path"]?.stringValue
+        callId = json["callId"]?.stringValue
+        messageId = json["messageId"]?.stringValue
+        recordingId = json["recordingId"]?.stringValue
+    }
+
+    private init() {}
+
+    /// The kinds whose lines the index reads; the path and ids of any other line are left out (nil).
+    var indexesIds: Bool { kind.map { ["call", "message", "recording", "messageLink"].contains($0) } ?? false }
+
+    /// A flat JSON object of printable ASCII without backslashes, checked as strictly as `JSON.parse`
+    /// checks it (grammar, numbers, literals, duplicate member names); nil for anything else, valid
+    /// or not, which the caller leaves to `JSON.parse`.
+    /// `scratch` holds the member names' ranges (kept by the caller across lines: no allocation per line).
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout [Range<Int>]) -> IndexedLine? {
+        // Outside strings only the grammar's own bytes pass; inside, `string()` refuses any other byte.
+        var scanner = FlatScanner(bytes: bytes)
+        var keys = scratch
+        keys.removeAll(keepingCapacity: true)
+        defer { scratch = keys }
+        var found: (Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>?) = (nil, nil, nil, nil, nil)
+        scanner.skipSpaces()
+        guard scanner.next(UInt8(ascii: "{")) else { return nil }
+        scanner.skipSpaces()
+        if !scanner.next(UInt8(ascii: "}")) {
+            while true {
+                scanner.skipSpaces()
+                guard let key = scanner.string() else { return nil }
+                for earlier in keys where scanner.equal(earlier, key) { return nil }  // a duplicate: JSON.parse refuses the line
+                keys.append(key)
+                scanner.skipSpaces()
+                guard scanner.next(UInt8(ascii: ":")) else { return nil }
+                scanner.skipSpaces()
+                guard let first = scanner.current else { return nil }
+                switch first {
+                case UInt8(ascii: "\""):
+                    guard let value = scanner.string() else { return nil }
+                    switch key.count {
+                    case 4: if scanner.equal(key, "kind") { found.0 = value } else if scanner.equal(key, "path") { found.1 = value }
+                    case 6: if scanner.equal(key, "callId") { found.2 = value }
+                    case 9: if scanner.equal(key, "messageId") { found.3 = value }
+                    case 11: if scanner.equal(key, "recordingId") { found.4 = value }
+                    default: break
+                    }
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): guard scanner.number() else { return nil }
+                case UInt8(ascii: "t"): guard scanner.literal("true") else { return nil }
+                case UInt8(ascii: "f"): guard scanner.literal("false") else { return nil }
+                case UInt8(ascii: "n"): guard scanner.literal("null") else { return nil }
+                default: return nil  // nested values, or not JSON
+                }
+                scanner.skipSpaces()
+                if scanner.next(UInt8(ascii: ",")) { continue }
+                guard scanner.next(UInt8(ascii: "}")) else { return nil }
+                break
+            }
+        }
+        scanner.skipSpaces()
+        guard scanner.position == bytes.count else { return nil }
+        func text(_ range: Range<Int>?) -> String? {
+            range.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+        }
+        var line = IndexedLine()
+        line.kind = text(found.0)
+        guard line.indexesIds else { return line }
+        line.path = text(found.1)
+        line.callId = text(found.2)
+        line.messageId = text(found.3)
+        line.recordingId = text(found.4)
+        return line
+    }
+}
+
+/// The pieces of `IndexedLine.scan`: a cursor over one line's bytes (printable ASCII, no backslash).
+private struct FlatScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    mutating func skipSpaces() {
+        while position < bytes.count, bytes[position] == UInt8(ascii: " ") { position += 1 }
+    }
+
+    mutating func next(_ byte: UInt8) -> Bool {
+        guard position < bytes.count, bytes[position] == byte else { return false }
+        position += 1
+        return true
+    }
+
+    /// A string's contents (the bytes between its quotes), or nil; nil too for a string holding a byte
+    /// other than printable ASCII, or a backslash (left to `JSON.parse`).
+    mutating func string() -> Range<Int>? {
+        guard next(UInt8(ascii: "\"")) else { return nil }
+        let start = position
+        while position < bytes.count, bytes[position] != UInt8(ascii: "\"") {
+            let byte = bytes[position]
+            guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") else { return nil }
+            position += 1
+        }
+        guard position < bytes.count else { return nil }
+        position += 1
+        return start..<(position - 1)
+    }
+
+    mutating func digits() -> Bool {
+        let start = position
+        while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") { position += 1 }
+        return position > start
+    }
+
+    /// RFC 8259's number: `-`? (`0` | [1-9][0-9]*) (`.` [0-9]+)? ([eE] [+-]? [0-9]+)?
+    mutating func number() -> Bool {
+        _ = next(UInt8(ascii: "-"))
+        guard let first = current, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
+        if first == UInt8(ascii: "0") { position += 1 } else { _ = digits() }
+        if next(UInt8(ascii: ".")) { guard digits() else { return false } }
+        if next(UInt8(ascii: "e")) || next(UInt8(ascii: "E")) {
+            if !next(UInt8(ascii: "+")) { _ = next(UInt8(ascii: "-")) }
+            guard digits() else { return false }
+        }
+        return true
+    }
+
+    mutating func literal(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard position + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[position + offset] != text.utf8Start[offset] { return false }
+        position += count
+        return true
+    }
+
+    func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        guard a.count == b.count else { return false }
+        for offset in 0..<a.count where bytes[a.lowerBound + offset] != bytes[b.lowerBound + offset] { return false }
+        return true
+    }
+
+    func equal(_ a: Range<Int>, _ name: StaticString) -> Bool {
+        guard a.count == name.utf8CodeUnitCount else { return false }
+        for offset in 0..<a.count where bytes[a.lowerBound + offset] != name.utf8Start[offset] { return false }
+        return true
     }
 }

@@ -1,0 +1,87 @@
+@testable import ArchiveStore
+import RinglogSupport
+import Testing
+
+/// A shard's index reads each line through `IndexedLine`, which checks and reads a line as ringlog
+/// writes it in one pass and leaves any other to `JSON.parse`: whatever the line, it must index what
+/// `JSON.parse(line)` and `json[name]?.stringValue` give (nothing for a line that is not JSON).
+@Suite struct ManifestIndexTests {
+    static func reference(_ line: String) -> [String?]? {
+        guard let json = try? JSON.parse(line) else { return nil }
+        let kind = json["kind"]?.stringValue
+        guard let kind, ["call", "message", "recording", "messageLink"].contains(kind) else { return [kind, nil, nil, nil, nil] }
+        return [kind] + ["path", "callId", "messageId", "recordingId"].map { json[$0]?.stringValue }
+    }
+
+    static func indexed(_ line: String) -> [String?]? {
+        var scratch: [Range<Int>] = []
+        guard let indexed = IndexedLine(ArraySlice(Array(line.utf8)), scratch: &scratch) else { return nil }
+        return [indexed.kind, indexed.path, indexed.callId, indexed.messageId, indexed.recordingId]
+    }
+
+    static let call = #"{"kind":"call","path":"101/2026-11-20/20261120T190918Z_call.8lbky0pgjnqdupp.43c0.json","callId":"8lbkY0PGJnqDUPP","extensionId":"400131045349","startTime":"2026-11-20T19:09:18.123Z","revision":1,"lastModifiedTime":null,"archivedAt":"2026-12-02T06:31:34.503Z"}"#
+
+    static let lines: [String] = [
+        call,
+        #"{"kind":"recording","path":"101/2026-11-20/20261120T190918Z_1662271937.wav","callId":"8lbkY0PGJnqDUPP","extensionId":"400131045349","recordingId":"1662271937","startTime":"2026-11-20T19:09:18.123Z","sha256":"ab","size":1234,"contentType":"audio/wav","archivedAt":"2026-12-02T06:31:34.503Z"}"#,
+        #"{"kind":"message","path":"101/x.json","messageId":"9007199254764287","extensionId":"1","revision":2,"lastModifiedTime":"t"}"#,
+        #"{"kind":"messageLink","path":"101/y.json","callId":"A","messageId":"9"}"#,
+        #"{"kind":"text","path":"101/z.txt","messageId":"9","attachmentId":"9","size":33}"#,
+        #"  {"kind" : "call" , "path":"p","callId":"c"}  "#,  // spaces around the grammar
+        #"{"path":"p","callId":"c","kind":"call"}"#,  // another order
+        #"{"kind":"call","path":"p","callId":"c","callId":"d"}"#,  // a duplicate: not JSON to JSON.parse
+        #"{"kind":"call","path":"p","callId":"c","startTime":"s","startTime":"s"}"#,  // a duplicate among the others
+        #"{"kind":"call","path":"p\/q","callId":"c"}"#,  // an escape
+        #"{"kind":"call","path":"p\u0041","callId":"c"}"#,
+        #"{"kind":"call","path":"p\","callId":"c"}"#,  // an escape that ends nowhere
+        "{\"kind\":\"call\",\"path\":\"pé\",\"callId\":\"c\"}",  // not ASCII
+        "{\"kind\":\"call\",\"path\":\"p\",\"callId\":\"c\"\t}",  // a tab
+        "{\"kind\":\"call\",\"path\":\"p\u{7F}\",\"callId\":\"c\"}",
+        #"{"kind":"call","path":"p","callId":"c","revision":01}"#,  // numbers
+        #"{"kind":"call","path":"p","callId":"c","revision":-0.5e+3}"#,
+        #"{"kind":"call","path":"p","callId":"c","revision":1.}"#,
+        #"{"kind":"call","path":"p","callId":"c","revision":-}"#,
+        #"{"kind":"call","path":"p","callId":"c","revision":1e}"#,
+        #"{"kind":"call","path":"p","callId":"c","revision":+1}"#,
+        #"{"kind":"call","path":"p","callId":"c","ok":true,"no":false,"none":null}"#,  // literals
+        #"{"kind":"call","path":"p","callId":"c","ok":tru}"#,
+        #"{"kind":"call","path":"p","callId":"c","ok":nul}"#,
+        #"{"kind":"call","path":"p","callId":"c","nested":{"a":1}}"#,  // nesting
+        #"{"kind":"call","path":"p","callId":["c"]}"#,
+        #"{"kind":"call","path":7,"callId":"c"}"#,  // a path that is not a string
+        #"{"kind":7,"path":"p","callId":"c"}"#,
+        #"{"kind":"call","path":"p","callId":"c"}x"#,  // trailing bytes
+        #"{"kind":"call","path":"p","callId":"c",}"#,
+        #"{"kind":"call","path":"p","callId":"c""#,  // torn
+        #"{"kind":"call","path":"p","callId""#,
+        #"{"kind":"call""path":"p"}"#,
+        #"{}"#,
+        #"[]"#,
+        #""kind""#,
+        "",
+    ]
+
+    @Test(arguments: lines) func aLineIndexesWhatJSONParseReadsInIt(line: String) {
+        let expected = Self.reference(line), actual = Self.indexed(line)
+        #expect(actual?.map { $0 ?? "<nil>" } == expected?.map { $0 ?? "<nil>" }, "\(line)")
+    }
+
+    /// Every cut of a real line, and every byte of it replaced by each interesting byte.
+    @Test func everyCutAndByteOfARealLineIndexesWhatJSONParseReads() {
+        let bytes = Array(Self.call.utf8)
+        var variants: [[UInt8]] = (0...bytes.count).map { Array(bytes[..<$0]) }
+        for index in bytes.indices {
+            for replacement in Array(#"{}[]":,\ 0-.eE+tn"#.utf8) + [0x09, 0x7F, 0xC3] {
+                var changed = bytes
+                changed[index] = replacement
+                variants.append(changed)
+            }
+        }
+        for variant in variants {
+            let line = String(decoding: variant, as: UTF8.self)
+            guard Array(line.utf8) == variant else { continue }  // not UTF-8: JSON.parse(String) would see other bytes
+            let expected = Self.reference(line), actual = Self.indexed(line)
+            #expect(actual?.map { $0 ?? "<nil>" } == expected?.map { $0 ?? "<nil>" }, "\(line)")
+        }
+    }
+}
