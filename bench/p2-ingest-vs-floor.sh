@@ -11,8 +11,14 @@ source "$(dirname "$0")/lib.sh"
 days=${1:-30}; per_day=${2:-100}
 bench_build
 work=$(mktemp -d); trap 'stop_simulator; rm -rf "$work"' EXIT
-# Content straight from the media host (no 302 hop), as RingCentral's contentUri gives it.
-start_simulator "$work" --seed 11 --days "$days" --calls-per-day "$per_day" --no-media-redirect
+# Content straight from the media host (no 302 hop), as RingCentral's contentUri gives it. Rate limits
+# lifted for real (the floor has none): the time scale alone leaves RingCentral's limits per (tiny)
+# window, and ringlog's governor adds 0.1 s to every learned window (RateGovernor.absoluteMargin), so
+# Heavy would be paced at 10 requests per 0.1 s — P2 would measure that pacing, not the ingest.
+# P2_LIMITS=scaled keeps the scaled limits (as the figures before this change were taken).
+limits=(--rate-limits heavy=1000000,medium=1000000,light=1000000,auth=1000000)
+[[ ${P2_LIMITS:-lifted} == scaled ]] && limits=()
+start_simulator "$work" --seed 11 --days "$days" --calls-per-day "$per_day" --no-media-redirect "${limits[@]}"
 media_url=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["mediaUrl"])' "$work/sim.json")
 
 # The floor's inputs: every media URL of the simulator's truth (what a complete archive holds).

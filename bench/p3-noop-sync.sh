@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark P3: a no-op `ringlog sync` (nothing new at RingCentral) of the large benchmark archive
-# versus the same of the small one, each against a simulator serving the account it was built from
+# (180 days of history) versus the same of the small one (1 day of the same account: 20 users, 120
+# calls a day, so the same mailboxes to ask and the same recent calls to re-list: what differs is the
+# archive's size alone), each against a simulator serving the account it was built from
 # (same seed and size, clock stopped at the same instant, rate limits lifted). The run does what a
 # cron run does: ISync, the trailing reconcile re-list (--reconcile-hours, default 4), the run-log
 # line; the deep reconcile is off (--deep-reconcile-days 0), since whether it is due depends on the
@@ -31,9 +33,10 @@ for path in glob.glob(sys.argv[1] + "/*/tenant.json"):
 PY
 }
 files() { find "$1" -type f | wc -l; }
-# One simulator per archive, as bench_archive started it (lib.sh: small 7 30 6, large 180 120 20).
+# One simulator per archive, as bench_archive started it (lib.sh: small 1 120 20, large 180 120 20: one
+# account, two lengths of history).
 mkdir -p "$work/small" "$work/large"
-start_simulator "$work/small" --seed 11 --days 7 --calls-per-day 30 --users 6; small_sim=$sim_pid; point_at "$small" "$RC_SERVER_URL"
+start_simulator "$work/small" --seed 11 --days 1 --calls-per-day 120 --users 20; small_sim=$sim_pid; point_at "$small" "$RC_SERVER_URL"
 small_env=("RC_SERVER_URL=$RC_SERVER_URL" "RC_APP_CLIENT_ID=$RC_APP_CLIENT_ID" "RC_APP_CLIENT_SECRET=$RC_APP_CLIENT_SECRET" "RC_USER_JWT=$RC_USER_JWT")
 start_simulator "$work/large" --seed 11 --days 180 --calls-per-day 120 --users 20; large_sim=$sim_pid; point_at "$large" "$RC_SERVER_URL"
 large_env=("RC_SERVER_URL=$RC_SERVER_URL" "RC_APP_CLIENT_ID=$RC_APP_CLIENT_ID" "RC_APP_CLIENT_SECRET=$RC_APP_CLIENT_SECRET" "RC_USER_JWT=$RC_USER_JWT")
