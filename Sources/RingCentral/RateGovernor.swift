@@ -72,8 +72,12 @@ public final class RateGovernor: Sendable {
         var penaltyUntil = 0.0
         var waitForWindowUntil = 0.0
         var inFlight = false
-        /// The wait that stopped the group for this run (see `Admission.stopped`).
+        /// The wait that stopped the group (see `Admission.stopped`), in force until `stoppedUntil`
+        /// (monotonic): a login that met the stop remembers it for its run (`RingCentralClient`), while a
+        /// login that starts once the wait has passed (another tenant of a shared budget, `RateBudgets`,
+        /// later in `sync --all`) is not stopped by a pause that is over.
         var stoppedFor: Double?
+        var stoppedUntil = 0.0
         var statistics = GroupStatistics()
     }
 
@@ -126,14 +130,18 @@ public final class RateGovernor: Sendable {
             let step: Step = groups.withLock { groups in
                 var state = groups[group] ?? GroupState()
                 defer { groups[group] = state }
-                if let stopped = state.stoppedFor { return .stopped(stopped) }
                 let now = monotonicSeconds()
+                if let stopped = state.stoppedFor {
+                    if now < state.stoppedUntil { return .stopped(stopped) }
+                    state.stoppedFor = nil
+                }
                 let earliest = earliestSend(state, now: now)
                 if state.inFlight { return .wait(0.005) }
                 if earliest > now {
                     let wait = earliest - now
                     guard wait <= longestWait else {
                         state.stoppedFor = wait
+                        state.stoppedUntil = earliest
                         state.statistics.stoppedForSeconds = wait
                         return .stopped(wait)
                     }
@@ -219,6 +227,7 @@ public final class RateGovernor: Sendable {
             if let retryAfter, retryAfter > maximumPenaltySeconds {
                 // Sleeping that long parks the run, and sending inside it restarts it: stop the group.
                 state.stoppedFor = retryAfter
+                state.stoppedUntil = max(state.stoppedUntil, now + retryAfter * (1 + margin) + absoluteMargin)
                 state.statistics.stoppedForSeconds = retryAfter
             } else if status == 429 {
                 // RingCentral's limits that answer without headers (account-level, defensive, per-service)
@@ -238,18 +247,26 @@ public final class RateGovernor: Sendable {
     }
 
     /// Stops `group` for the rest of the run: RingCentral asked for a wait of `seconds`, too long to sit out.
+    /// (In force for `seconds`: a login that starts after it, sharing the budget, may send again.)
     public func stop(_ group: RateLimitGroup, forSeconds seconds: Double) {
         groups.withLock { groups in
             var state = groups[group] ?? GroupState()
+            let now = monotonicSeconds()
+            if state.stoppedFor != nil && now >= state.stoppedUntil { state.stoppedFor = nil }
             state.stoppedFor = state.stoppedFor ?? seconds
+            let until = now + (seconds.isFinite ? max(seconds, 0) : 1e12) * (1 + margin) + absoluteMargin
+            state.stoppedUntil = max(state.stoppedUntil, until)
             state.statistics.stoppedForSeconds = state.stoppedFor
             groups[group] = state
         }
     }
 
-    /// The wait that stopped `group` for this run, if it was stopped.
+    /// The wait that stopped `group`, while that stop is in force.
     public func stoppedFor(_ group: RateLimitGroup) -> Double? {
-        groups.withLock { $0[group]?.stoppedFor }
+        groups.withLock { groups in
+            guard let state = groups[group], let stopped = state.stoppedFor, monotonicSeconds() < state.stoppedUntil else { return nil }
+            return stopped
+        }
     }
 
     /// When the group's current penalty ends (monotonic seconds), if it is in one.

@@ -43,7 +43,9 @@ public final class RingCentralClient: Sendable {
     /// The answer of a login RingCentral refused for the credentials (see `accessToken`).
     private let refusedLogin = Mutex<RingCentralError?>(nil)
     /// This login's own requests, 429s and waits per group: the governor may be shared with other logins
-    /// of the same budget (`RateBudgets`), and a run's log counts only what it sent.
+    /// of the same budget (`RateBudgets`), and a run's log counts only what it sent. `stoppedForSeconds`
+    /// is this login's stop: once met, the group stays stopped for its run whatever the governor says
+    /// later (a shared governor's stop ends when its wait has passed, for the logins that start after).
     private let ownStatistics = Mutex<[RateLimitGroup: RateGovernor.GroupStatistics]>([:])
     static let uncuredUnauthorizedLimit = 2
     private let tokenLifetimeBounds: ClosedRange<Double>
@@ -204,7 +206,6 @@ public final class RingCentralClient: Sendable {
             var statistics = own[group] ?? RateGovernor.GroupStatistics()
             statistics.limit = budget[group]?.limit
             statistics.window = budget[group]?.window
-            statistics.stoppedForSeconds = budget[group]?.stoppedForSeconds
             merged[group] = statistics
         }
         return merged
@@ -216,6 +217,9 @@ public final class RingCentralClient: Sendable {
         var failures = 0
         var throttled = 0
         while true {
+            if let seconds = ownStatistics.withLock({ $0[group]?.stoppedForSeconds }) {
+                throw .penaltyTooLong(group: group, seconds: seconds, endpoint: endpoint)
+            }
             let asked = monotonicSeconds()
             switch governor.admit(group, cancellation: http.configuration.cancellation) {
             case .granted:
@@ -225,6 +229,7 @@ public final class RingCentralClient: Sendable {
                 let reason = http.configuration.cancellation?.reason ?? "cancelled"
                 throw .transport(TransportError(kind: .cancelled, curlCode: 0, message: reason, url: endpoint), attempts: failures)
             case .stopped(let seconds):
+                stopOwn(group, seconds)
                 throw .penaltyTooLong(group: group, seconds: seconds, endpoint: endpoint)
             }
             let response: HTTPResponse
@@ -250,7 +255,9 @@ public final class RingCentralClient: Sendable {
                     // Throttled through a whole budget although every penalty was sat out: more requests in
                     // this group would only meet the same answer (minutes each when 429s carry no headers),
                     // so the group stops for the run; its other work waits for the next run.
-                    governor.stop(group, forSeconds: governor.statistics[group]?.window ?? RateGovernor.documentedLimits[group]?.window ?? 60)
+                    let seconds = governor.statistics[group]?.window ?? RateGovernor.documentedLimits[group]?.window ?? 60
+                    governor.stop(group, forSeconds: seconds)
+                    stopOwn(group, seconds)
                     throw .retriesExhausted(status: 429, attempts: throttled, endpoint: endpoint)
                 }
                 logger.notice("\(endpoint): HTTP 429; \(group.rawValue) group paused for its penalty")
@@ -262,6 +269,7 @@ public final class RingCentralClient: Sendable {
                 let retryAfter = ServerNumber.seconds(response.headers["Retry-After"])
                 if let retryAfter, retryAfter > governor.maximumPenaltySeconds { governor.stop(group, forSeconds: retryAfter) }
                 if let seconds = governor.stoppedFor(group) {
+                    stopOwn(group, seconds)
                     throw .penaltyTooLong(group: group, seconds: seconds, endpoint: endpoint)
                 }
                 failures += 1
@@ -275,6 +283,13 @@ public final class RingCentralClient: Sendable {
             default:
                 return response
             }
+        }
+    }
+
+    /// This login's `group` is stopped for its run (see `ownStatistics`).
+    private func stopOwn(_ group: RateLimitGroup, _ seconds: Double) {
+        ownStatistics.withLock { own in
+            if own[group, default: RateGovernor.GroupStatistics()].stoppedForSeconds == nil { own[group]?.stoppedForSeconds = seconds }
         }
     }
 

@@ -1,5 +1,6 @@
 import RingCentral
 import RinglogSupport
+import RinglogTestSupport
 import Testing
 
 /// RingCentral counts rate limits per user and app: logins of one user through one app share a governor.
@@ -34,5 +35,41 @@ import Testing
         #expect(budgets.governor(for: credentials(jwt: opaque)) === governor)
         #expect(budgets.governor(for: credentials(jwt: "not-a-jwt")) !== governor)
         #expect(budgets.governor(for: credentials(jwt: jwt(#"{"sub":""}"#))) !== budgets.governor(for: credentials(jwt: jwt(#"{"sub":"", "x":1}"#))))
+    }
+
+    /// A stop one login met (RingCentral asked for a wait longer than a run sits out) stays that login's
+    /// for its run, but a login of the same budget that starts once the wait has passed (the next tenant
+    /// of `sync --all`, after --parallel others) sends: the shared governor's stop was for ever, so such a
+    /// tenant archived nothing of that group however long ago the pause had ended.
+    @Test func aSharedStopEndsForLoginsThatStartAfterItsWait() async throws {
+        let server = try ScriptedServer { _, path, count in
+            path == "/restapi/oauth/token" ? .token()
+                : count == 1 ? .json(429, #"{"errorCode":"CMN-301","message":"Request rate exceeded"}"#, headers: [("Retry-After", "0.5")]) : .account
+        }
+        let governor = RateGovernor(absoluteMargin: 0, maximumPenaltySeconds: 0.2)
+        let first = ServerNumberTests.client(server, governor: governor)
+        let firstResult = try await blocking { Result { () throws(RingCentralError) in try first.accountInfo() } }
+        guard case .failure(.penaltyTooLong(.light, 0.5, _)) = firstResult else {
+            Issue.record("expected the stop: \(firstResult)")
+            return
+        }
+        try await Task.sleep(for: .seconds(0.8))
+        // The login that met the stop keeps it for its run.
+        let again = try await blocking { Result { () throws(RingCentralError) in try first.accountInfo() } }
+        guard case .failure(.penaltyTooLong) = again else {
+            Issue.record("the stopped login sent again: \(again)")
+            return
+        }
+        #expect(server.count(ServerNumberTests.accountPath) == 1)
+        #expect(first.requestStatistics[.light]?.stoppedForSeconds == 0.5)
+        // A later login of the same budget is not stopped by a pause that is over.
+        let later = ServerNumberTests.client(server, governor: governor)
+        let laterResult = try await blocking { Result { () throws(RingCentralError) in try later.accountInfo() } }
+        guard case .success = laterResult else {
+            Issue.record("a later login of the budget was stopped: \(laterResult)")
+            return
+        }
+        #expect(server.count(ServerNumberTests.accountPath) == 2)
+        #expect(later.requestStatistics[.light]?.stoppedForSeconds == nil, "its report does not say it was stopped")
     }
 }

@@ -45,7 +45,7 @@ import Testing
         let budget = RetryPolicy().maximumThrottledAttempts
         #expect(server.count("GET \(media)") == budget, "one request's throttle budget, then nothing: \(server.count("GET \(media)"))")
         #expect(errors.count == 5 && errors[0].contains("429") && errors.dropFirst().allSatisfy { $0.contains("this run stops that work") }, "\(errors)")
-        #expect(client.governor.stoppedFor(.medium) != nil && client.governor.stoppedFor(.light) == nil, "only that group stops")
+        #expect(client.requestStatistics[.medium]?.stoppedForSeconds != nil && client.requestStatistics[.light]?.stoppedForSeconds == nil, "only that group stops")
     }
 }
 
