@@ -309,6 +309,12 @@ extension SyncEngine {
     private func giveUpInsights(_ item: PendingItem, reason: String) {
         dropInsights(item.mediaId)
         guard !reason.isEmpty, !reason.hasPrefix("not ready") else { return }
+        // An entry kept for a revision check (§6.9) whose last check failed: its insights are archived, only a
+        // revision may be missed, which is no item error (nor a partial run) for insights the archive has.
+        if let sidecar = try? store.loadSidecar(item.sidecar), sidecar.media.contains(where: { $0.kind == .insights && $0.id == item.mediaId }) {
+            logger.info("insights of recording \(item.mediaId): not asked again (the call is past the bound); last revision check: \(reason)")
+            return
+        }
         itemError("recording \(item.mediaId) (\(item.sidecar)): RingSense insights not archived: \(reason); not asked again "
                   + "(its call is more than \(Int(Self.insightsAskSeconds / 86_400)) days old)",
                   ids: ["kind": "insights", "recordingId": .string(item.mediaId), "sidecar": .string(item.sidecar)])

@@ -260,6 +260,25 @@ final class InsightsSource: ArchiveSource {
         #expect(try root.store(for: tenant.tenantId).loadPending().insights.isEmpty)
     }
 
+    /// An answered entry whose last revision check failed (HTTP 500) leaves the queue at the bound with
+    /// no item error: its insights are archived (it said "RingSense insights not archived" and made the
+    /// run partial, for a recording whose insights the archive holds).
+    @Test func aFailedRevisionCheckAtTheBoundIsNoItemError() throws {
+        let (scratch, root, tenant) = try Self.makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let source = InsightsSource(calls: [Self.recentCall(1)])
+        source.answers.withLock { $0["1662273011"] = .body(Self.insights("1662273011")) }
+        let first = try Self.run(root, tenant, source)
+        #expect(first.counts["insights"] == 1 && first.errors.isEmpty, "\(first.counts) \(first.errors)")
+        source.answers.withLock { $0["1662273011"] = .refused(status: 500, body: #"{"errorCode":"CMN-201","message":"Service temporary unavailable"}"#) }
+        let failed = try Self.run(root, tenant, source) { $0.clockOffsetSeconds = 6.5 * 86_400; $0.reconcileHours = 0 }
+        #expect(source.asked.withLock { $0.count } == 2 && failed.errors.isEmpty, "\(failed.errors)")
+        #expect(try root.store(for: tenant.tenantId).loadPending().insights.first?.lastError.contains("500") == true)
+        let past = try Self.run(root, tenant, source) { $0.clockOffsetSeconds = 8 * 86_400; $0.reconcileHours = 0 }
+        #expect(past.errors.isEmpty && past.status == .success, "\(past.errors)")
+        #expect(try root.store(for: tenant.tenantId).loadPending().insights.isEmpty)
+    }
+
     /// Past the bound (7 days after the call) a recording is not asked again, even where the reconcile
     /// window re-lists its call; the first request, when the recording is archived, is made whatever its age.
     @Test func pastTheBoundARecordingIsNotAskedAgain() throws {
