@@ -68,10 +68,8 @@ import Glibc
 
     /// A fenced run's line goes in without repair: the new holder may be writing the "torn" line.
     @Test func aFencedRunsLineNeverTruncatesTheNewHoldersLine() throws {
-        let scratch = ScratchDirectory()
-        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
-        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
-        let store = root.store(for: tenant.tenantId)
+        let fixture = try TenantFixture()
+        let store = fixture.store
         let writer = try store.openWriter()
         defer { writer.close() }
         try writeLease(leaseFile(store.controlDirectory, Int(writer.lease.generation) + 1), holder: "otherhost:7", expiresIn: 600)
@@ -88,10 +86,8 @@ import Glibc
     /// A successor that took the tenant between two renewals (a third of the lease apart) is seen at the
     /// next checkpoint: the run's state and pending queue never advance over the new holder's.
     @Test func aCheckpointAfterATakeoverWritesNoStateEvenBeforeTheRenewalSawIt() throws {
-        let scratch = ScratchDirectory()
-        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
-        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
-        let store = root.store(for: tenant.tenantId)
+        let fixture = try TenantFixture()
+        let store = fixture.store
         let writer = try store.openWriter()
         defer { writer.close() }
         var state = SyncState()
@@ -106,10 +102,8 @@ import Glibc
     }
 
     @Test func aTornShardIsRepairedByTheWriterAndTheFragmentRecordedInTheErrorLog() throws {
-        let scratch = ScratchDirectory()
-        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
-        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
-        let store = root.store(for: tenant.tenantId)
+        let fixture = try TenantFixture()
+        let store = fixture.store
         let writer = try store.openWriter()
         defer { writer.close() }
         writer.runId = "run-1"

@@ -94,10 +94,8 @@ import Glibc
     }
 
     @Test func mediaIsAdoptedByAStreamedHash() throws {
-        let scratch = ScratchDirectory()
-        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
-        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
-        let store = root.store(for: tenant.tenantId)
+        let fixture = try TenantFixture()
+        let store = fixture.store
         let writer = try store.openWriter()
         defer { writer.close() }
         let bytes = (0..<(3 << 18)).map { UInt8(truncatingIfNeeded: $0 &* 31) }  // larger than one read
@@ -116,10 +114,8 @@ import Glibc
 
 @Suite struct LineCodecTests {
     @Test func tombstonesGoToTheirMonthAndReadBackAsWritten() throws {
-        let scratch = ScratchDirectory()
-        let root = try ArchiveRoot.initialize(scratch.path + "/archive")
-        let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
-        let store = root.store(for: tenant.tenantId)
+        let fixture = try TenantFixture()
+        let store = fixture.store
         let writer = try store.openWriter()
         defer { writer.close() }
         let tombstone = Tombstone(path: "101/2026-10-31/20261031T100000Z_1662272004.mp3", kind: .recording,
