@@ -178,11 +178,7 @@ extension SyncEngine {
         guard next.nextAttemptAt.secondsSinceEpoch <= item.startTime.secondsSinceEpoch + Self.insightsAskSeconds else {
             return dropInsights(item.mediaId)
         }
-        if let index = pendingQueue.insights.firstIndex(where: { $0.mediaId == item.mediaId }) {
-            pendingQueue.insights[index] = next
-        } else {
-            pendingQueue.insights.append(next)
-        }
+        replaceInsightsEntry(with: next)
     }
 
     /// Writes `answer` as the recording's next insights revision, unless it is the latest one again.
@@ -298,12 +294,17 @@ extension SyncEngine {
         guard next.nextAttemptAt.secondsSinceEpoch <= item.startTime.secondsSinceEpoch + Self.insightsAskSeconds else {
             return giveUpInsights(next, reason: reason)
         }
-        if let index = pendingQueue.insights.firstIndex(where: { $0.mediaId == item.mediaId }) {
-            pendingQueue.insights[index] = next
-        } else {
-            pendingQueue.insights.append(next)
-        }
+        replaceInsightsEntry(with: next)
         if !reason.hasPrefix("not ready") { logger.info("insights of recording \(item.mediaId): \(reason); asked again after \(next.nextAttemptAt.iso8601)") }
+    }
+
+    /// Puts `item` in the insights queue in place of its recording's entry, or at the end when there is none.
+    private func replaceInsightsEntry(with item: PendingItem) {
+        if let index = pendingQueue.insights.firstIndex(where: { $0.mediaId == item.mediaId }) {
+            pendingQueue.insights[index] = item
+        } else {
+            pendingQueue.insights.append(item)
+        }
     }
 
     private func giveUpInsights(_ item: PendingItem, reason: String) {
