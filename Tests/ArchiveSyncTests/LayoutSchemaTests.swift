@@ -79,6 +79,20 @@ import Testing
         try expectValid(try JSON.parse(try DurableFiles.read(lease.path)), "lease.schema.json", "released lease")
     }
 
+    /// Entries written before any attempt failed (parked: refused credentials or a stopped group; an
+    /// insights entry not asked yet) carry `attempts: 0` and are valid queue files (§8.2).
+    @Test func entriesWithNoFailedAttemptMatchThePendingSchema() throws {
+        let now = Timestamp(iso8601: "2026-11-20T23:00:00Z")!
+        func entry(_ kind: MediaEntry.Kind, _ uri: String) -> PendingItem {
+            PendingItem(kind: kind, mediaId: "1662272004", sidecar: "101/2026-11-20/20261120T100000Z_call.Abc", uri: uri, startTime: now,
+                        attempts: 0, firstSeenAt: now, nextAttemptAt: now, lastError: "", quarantinedAt: nil)
+        }
+        var queue = PendingQueue()
+        queue.pending = [entry(.recording, "https://media.ringcentral.com/restapi/v1.0/account/1/recording/1662272004/content")]
+        queue.insights = [entry(.insights, "/ai/ringsense/v1/public/accounts/~/domains/pbx/records/1662272004/insights")]
+        try expectValid(try JSON.parse(queue.bytes), "pending.schema.json", "pending queue")
+    }
+
     @Test func errorLogAndTombstoneShapes() throws {
         // Error lines come from the hostile-input double; tombstones are written by later passes, so
         // the schema is checked against the example in layout-spec/v1.md §10.
