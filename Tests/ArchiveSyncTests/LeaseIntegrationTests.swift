@@ -100,6 +100,23 @@ import Glibc
 /// A line that only partly fits (the file-size limit of a child process stands in for a disk that
 /// fills mid-write: the write is short) is rolled back, so the file keeps only whole lines.
 @Suite struct ShortWriteTests {
+    /// Runs `script` with /bin/sh (in `environment`, else this process's): its exit status and standard error.
+    private func runShell(_ script: String, environment: [String: String]? = nil) async throws -> (Int32, String) {
+        try await blocking { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script]
+            if let environment { process.environment = environment }
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+    }
+
     @Test func aShortAppendIsRolledBackToTheLastWholeLine() async throws {
         let scratch = ScratchDirectory()
         let root = try ArchiveRoot.initialize(scratch.path + "/archive")
@@ -111,18 +128,7 @@ import Glibc
         let binary = LiveSimulator.executablePath("ringlog")
         // dash counts `ulimit -f` in 512-byte blocks; SIGXFSZ ignored, so the write comes back short instead.
         let script = "trap '' XFSZ; ulimit -f 1; exec '\(binary)' tenant add 'a name long enough to cross the limit' --root '\(root.path)' --server https://platform.example"
-        let result = try await blocking { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script]
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
-        }
+        let result = try await runShell(script)
         #expect(result.0 == 1, "\(result.1)")
         #expect(result.1.contains("disk full") && result.1.contains(root.registryPath), "\(result.1)")
         #expect(try DurableFiles.read(root.registryPath) == before, "rolled back to the last whole line")
@@ -137,20 +143,9 @@ import Glibc
         let tenant = try root.addTenant(name: "t", server: "https://platform.example", since: nil)
         let binary = LiveSimulator.executablePath("ringlog")
         let script = "trap '' XFSZ; ulimit -f 0; exec '\(binary)' sync --root '\(root.path)' --tenant \(tenant.tenantId)"
-        let result = try await blocking { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script]
-            process.environment = ["RC_SERVER_URL": "https://platform.example", "RC_APP_CLIENT_ID": "id", "RC_APP_CLIENT_SECRET": "secret",
-                                   "RC_USER_JWT": "jwt", "RINGLOG_SECRETS_DIR": scratch.path + "/secrets", "PATH": "/usr/bin:/bin"]
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
-        }
+        let result = try await runShell(script, environment: [
+            "RC_SERVER_URL": "https://platform.example", "RC_APP_CLIENT_ID": "id", "RC_APP_CLIENT_SECRET": "secret",
+            "RC_USER_JWT": "jwt", "RINGLOG_SECRETS_DIR": scratch.path + "/secrets", "PATH": "/usr/bin:/bin"])
         let directory = root.tenantDirectory(tenant.tenantId) + "/.ringlog"
         #expect(result.0 == 1 && result.1.contains("lease.00000000000000000001"), "\(result)")
         let lease = try Lease.acquire(in: directory, renewing: false)
