@@ -22,6 +22,8 @@ struct MediaTask {
     var naming: MediaNaming = .strictAudioOrText
     /// The message a message attachment belongs to (its item errors name it).
     var messageId: String? = nil
+    /// The `contentType` the attachment's record declares (what RingCentral serves it with).
+    var declaredContentType: String? = nil
 
     var key: String { PendingItem.key(kind: kind, mediaId: mediaId, sidecar: sidecar) }
     var candidateExtensions: [MediaExtension] {
@@ -60,7 +62,7 @@ extension SyncEngine {
         if try mediaWasRemoved(task) { return .deferred }  // a pass removed it: never fetched again
         for candidate in task.candidateExtensions {
             let relative = DurableFiles.join(task.folder, task.baseName + "." + candidate.rawValue)
-            if let entry = try writer.adoptMedia(at: relative, kind: task.kind, id: task.mediaId, contentType: contentType(for: candidate)) {
+            if let entry = try writer.adoptMedia(at: relative, kind: task.kind, id: task.mediaId, contentType: adoptedContentType(task, candidate)) {
                 removePending(task.key)
                 return .archived(entry)
             }
@@ -146,6 +148,14 @@ extension SyncEngine {
     }
 
     private func contentType(for fileExtension: MediaExtension) -> String { fileExtension.contentType }
+
+    /// The type a file a crashed run left is recorded with: the one its record declares when that names the
+    /// file's extension (what the download would have been served with: `text/vcard` for a `.bin`,
+    /// `audio/x-wav` for a `.wav`), else the extension's (a recording's record declares none).
+    private func adoptedContentType(_ task: MediaTask, _ fileExtension: MediaExtension) -> String {
+        if let declared = task.declaredContentType, MediaExtension.attachment(contentType: declared) == fileExtension { return declared }
+        return contentType(for: fileExtension)
+    }
 
     /// A 200 whose body is an HTML or JSON page where a document, picture or text was declared is
     /// not the attachment (a proxy's or server's error page): it is refused and retried.

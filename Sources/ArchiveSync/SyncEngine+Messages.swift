@@ -402,7 +402,8 @@ extension SyncEngine {
             naming = attachment.contentType.map { .declared(MediaExtension.attachment(contentType: $0)) } ?? .byResponse
         }
         return MediaTask(kind: role, mediaId: attachmentId, uri: attachment.uri, sidecar: sidecar, baseName: baseName,
-                         startTime: created, mailbox: mailbox, naming: naming, messageId: messageId)
+                         startTime: created, mailbox: mailbox, naming: naming, messageId: messageId,
+                         declaredContentType: attachment.contentType)
     }
 
     /// A pending attachment's task, rebuilt from its sidecar's record (named as when first met).

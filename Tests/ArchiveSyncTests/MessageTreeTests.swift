@@ -85,6 +85,30 @@ import Testing
         #expect(Set(rebuilt) == current)
     }
 
+    /// Attachments a crashed run renamed into place before its sidecar (§9.2) are adopted with the type
+    /// their records declare, as a download records the served one: `application/x-hologram` for the
+    /// `.bin`, `audio/x-wav` for a voicemail's `.wav`, not the extensions' `application/octet-stream` and `audio/wav`.
+    @Test func adoptedAttachmentsKeepTheTypeTheirRecordsDeclare() throws {
+        let fixture = try MessageFixture()
+        let day = "101/2026-11-18/"
+        let voicemail = MessageShapes.message("7000000008", type: "VoiceMail", created: "2026-11-18T17:00:00.000Z", attachments: [
+            MessageShapes.attachment("7000000008", message: "7000000008", type: "AudioRecording", contentType: "audio/x-wav"),
+        ])
+        try DurableFiles.createDirectories(fixture.directory + "/" + day)
+        let left = [("20261118T150000Z_sms.7000000006.7000000062.bin", "7000000062"), ("20261118T170000Z_vm.7000000008.wav", "7000000008")]
+        for (name, _) in left { try DurableFiles.writeAtomically(fixture.directory + "/" + day + name, Array("left by a crash".utf8)) }
+        let source = MessageStoreSource(messages: [Self.mailbox: [MessageShapes.unknownAttachment, voicemail]])
+        let report = try fixture.run(source)
+        #expect(report.status == .success, "\(report.errors)")
+        func entry(_ sidecar: String, _ id: String) throws -> JSON? {
+            try fixture.sidecar(day + sidecar)["archive"]?["media"]?.arrayValue?.first { $0["id"]?.stringValue == id }
+        }
+        let hologram = try entry("20261118T150000Z_sms.7000000006.json", "7000000062")
+        #expect(hologram?["contentType"] == "application/x-hologram" && hologram?["sha256"] == .string(SHA256Hasher.hex(of: Array("left by a crash".utf8))),
+                "\(String(describing: hologram))")
+        #expect(try entry("20261118T170000Z_vm.7000000008.json", "7000000008")?["contentType"] == "audio/x-wav")
+    }
+
     static func manifestKinds(_ fixture: MessageFixture) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for line in try Manifest.currentLines(tenantDirectory: fixture.directory, month: "2026-11") {
