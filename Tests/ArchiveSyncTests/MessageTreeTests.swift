@@ -95,8 +95,9 @@ import Testing
             MessageShapes.attachment("7000000008", message: "7000000008", type: "AudioRecording", contentType: "audio/x-wav"),
         ])
         try DurableFiles.createDirectories(fixture.directory + "/" + day)
-        let left = [("20261118T150000Z_sms.7000000006.7000000062.bin", "7000000062"), ("20261118T170000Z_vm.7000000008.wav", "7000000008")]
-        for (name, _) in left { try DurableFiles.writeAtomically(fixture.directory + "/" + day + name, Array("left by a crash".utf8)) }
+        for name in ["20261118T150000Z_sms.7000000006.7000000062.bin", "20261118T170000Z_vm.7000000008.wav"] {
+            try DurableFiles.writeAtomically(fixture.directory + "/" + day + name, Array("left by a crash".utf8))
+        }
         let source = MessageStoreSource(messages: [Self.mailbox: [MessageShapes.unknownAttachment, voicemail]])
         let report = try fixture.run(source)
         #expect(report.status == .success, "\(report.errors)")
