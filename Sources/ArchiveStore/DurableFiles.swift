@@ -207,8 +207,10 @@ public enum DurableFiles {
         return name.dropFirst(ArchiveNames.temporaryPrefix.count).split(separator: ".", maxSplits: 1).first.map(String.init)
     }
 
-    /// fsync the temporary file, close it, rename it to `finalPath`, fsync the directory.
-    public static func commit(temporaryPath: String, descriptor: Int32, to finalPath: String) throws(ArchiveIOError) {
+    /// fsync the temporary file, close it, rename it to `finalPath`, fsync the directory (unless the
+    /// caller fsyncs it later, before anything that relies on the rename: `TenantWriter.flush`).
+    public static func commit(temporaryPath: String, descriptor: Int32, to finalPath: String,
+                              syncingDirectory: Bool = true) throws(ArchiveIOError) {
         if fsync(descriptor) != 0 {
             let code = errno
             close(descriptor)
@@ -221,7 +223,7 @@ public enum DurableFiles {
             unlink(temporaryPath)
             throw ArchiveIOError("rename to", finalPath, code: code)
         }
-        try syncDirectory(parentDirectory(of: finalPath))
+        if syncingDirectory { try syncDirectory(parentDirectory(of: finalPath)) }
     }
 
     public static func discard(temporaryPath: String, descriptor: Int32) {
@@ -245,7 +247,7 @@ public enum DurableFiles {
     /// holds exactly these bytes: an unchanged file keeps its mtime, so rsync has nothing to copy.
     @discardableResult
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], owner: String = "unleased",
-                                       onlyIfChanged: Bool = true) throws(ArchiveIOError) -> Bool {
+                                       onlyIfChanged: Bool = true, syncingDirectory: Bool = true) throws(ArchiveIOError) -> Bool {
         if onlyIfChanged, let current = try readIfPresent(path), current == bytes { return false }
         let temporary = try createTemporary(in: parentDirectory(of: path), for: fileName(of: path), owner: owner)
         do {
@@ -254,7 +256,7 @@ public enum DurableFiles {
             discard(temporaryPath: temporary.path, descriptor: temporary.descriptor)
             throw error
         }
-        try commit(temporaryPath: temporary.path, descriptor: temporary.descriptor, to: path)
+        try commit(temporaryPath: temporary.path, descriptor: temporary.descriptor, to: path, syncingDirectory: syncingDirectory)
         return true
     }
 
@@ -273,6 +275,16 @@ public enum DurableFiles {
     /// length. Returns the repair made, if any, for the caller to record.
     @discardableResult
     public static func appendLine(_ path: String, _ line: String) throws(ArchiveIOError) -> TailRepair? {
+        try appendLines(path, [line])
+    }
+
+    /// Appends whole lines as `appendLine` does one: the tail repaired first, then every line in one
+    /// `write(2)`, then one fsync. A failed write or fsync (a full disk) truncates the file back to its length
+    /// before the first of them, so the file ends with a whole line whatever happens — all of these
+    /// lines are on disk, or none.
+    @discardableResult
+    public static func appendLines(_ path: String, _ lines: [String]) throws(ArchiveIOError) -> TailRepair? {
+        guard !lines.isEmpty else { return nil }
         let isNew = !exists(path)
         // O_NOFOLLOW: a symlink planted in the tree must not make ringlog append to a file outside it.
         let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, fileMode)
@@ -288,10 +300,18 @@ public enum DurableFiles {
             length = tail.length
             repair = tail.repair
         }
-        let bytes = Array((line + "\n").utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress!, $0.count) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
+        for line in lines {
+            bytes += line.utf8
+            bytes.append(0x0A)
+        }
+        var written = -1
+        repeat {
+            written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress!, $0.count) }
+        } while written < 0 && errno == EINTR  // interrupted before writing anything
         if written != bytes.count {
-            let code = written < 0 ? errno : ENOSPC  // a short write means the space ran out mid-line
+            let code = written < 0 ? errno : ENOSPC  // a short write to a file means the space ran out mid-line
             _ = ftruncate(descriptor, off_t(length))
             _ = fsync(descriptor)
             throw ArchiveIOError("append to", path, code: code)

@@ -12,6 +12,12 @@ public final class Manifest {
     let tenantDirectory: String
     private var shards: [String: Shard] = [:]
     private var recentlyUsed: [String] = []
+    /// Lines recorded with `deferring` and not written yet, per month in order: already in the index
+    /// (so a shard holding some is never unloaded, or reloading it from disk would forget them).
+    private var unwritten: [String: [String]] = [:]
+
+    /// How many recorded lines wait for `writeUnwritten`.
+    public var unwrittenLineCount: Int { unwritten.values.reduce(0) { $0 + $1.count } }
 
     struct Shard {
         var lineHashes = Set<Int>()
@@ -60,7 +66,13 @@ public final class Manifest {
             default: break
             }
         }
-        while recentlyUsed.count > Self.maximumLoadedShards { shards[recentlyUsed.removeFirst()] = nil }
+        // Least recently used first; a shard with unwritten lines stays (at most a checkpoint's worth of months).
+        var unloadable = recentlyUsed.filter { unwritten[$0] == nil && $0 != month }
+        while shards.count >= Self.maximumLoadedShards, !unloadable.isEmpty {
+            let oldest = unloadable.removeFirst()
+            shards[oldest] = nil
+            recentlyUsed.removeAll { $0 == oldest }
+        }
         shards[month] = shard
         return shard
     }
@@ -122,21 +134,25 @@ public final class Manifest {
         guard !messageIds.isEmpty else { return found }
         let months = DurableFiles.list(directory).filter { $0.hasSuffix(".jsonl") }.map { String($0.dropLast(6)) }.sorted(by: >)
         var scratch: [Range<Int>] = []
-        for month in months {
-            try DurableFiles.forEachLine(shardPath(month)) { line in
-                guard let indexed = IndexedLine(line, scratch: &scratch), indexed.kind == "message", let id = indexed.messageId,
-                    messageIds.contains(id), found[id] == nil, let path = indexed.path
-                else { return }
-                found[id] = path
-            }
-            if found.count == messageIds.count { break }
+        func look(at line: ArraySlice<UInt8>) {
+            guard let indexed = IndexedLine(line, scratch: &scratch), indexed.kind == "message", let id = indexed.messageId,
+                messageIds.contains(id), found[id] == nil, let path = indexed.path
+            else { return }
+            found[id] = path
+        }
+        // Lines not written yet (this run's, since its last checkpoint) first: they are the newest.
+        for lines in unwritten.values { for line in lines { look(at: ArraySlice(line.utf8)) } }
+        for month in months where found.count < messageIds.count {
+            try DurableFiles.forEachLine(shardPath(month)) { look(at: $0) }
         }
         return found
     }
 
     /// The lines of `sidecar` that its shard does not hold yet, with the shard's path. `append` is
     /// called for each (the writer appends durably); the index learns a line only once it is on disk.
-    func record(_ sidecar: Sidecar, at relativePath: String, append: (String, String) throws -> Void) throws -> Int {
+    /// `deferring`: the lines are kept for `writeUnwritten` instead (the index learns them now).
+    func record(_ sidecar: Sidecar, at relativePath: String, deferring: Bool = false,
+                append: (String, String) throws -> Void) throws -> Int {
         let month = ArchiveNames.monthShard(sidecar.startTime)
         var current = try shard(month)
         var added = 0
@@ -145,8 +161,12 @@ public final class Manifest {
             let text = line.serialized()
             let hash = Self.hash(text.utf8)
             guard !current.lineHashes.contains(hash) else { continue }
-            if added == 0 { try DurableFiles.createDirectories(directory) }
-            try append(shardPath(month), text)
+            if deferring {
+                unwritten[month, default: []].append(text)
+            } else {
+                if added == 0 { try DurableFiles.createDirectories(directory) }
+                try append(shardPath(month), text)
+            }
             current.lineHashes.insert(hash)
             added += 1
         }
@@ -162,6 +182,17 @@ public final class Manifest {
         case .voicemail, .message: if let id = sidecar.item["messageId"]?.stringValue { current.messageSidecars[id] = relativePath }
         }
         return added
+    }
+
+    /// Hands each month's unwritten lines to `write` (the shard's path and the lines, in the order
+    /// recorded), oldest month first. A month whose write throws keeps its lines, for the next call.
+    func writeUnwritten(_ write: (String, [String]) throws -> Void) throws {
+        guard !unwritten.isEmpty else { return }
+        try DurableFiles.createDirectories(directory)
+        for month in unwritten.keys.sorted() {
+            try write(shardPath(month), unwritten[month]!)
+            unwritten[month] = nil
+        }
     }
 
     /// Every manifest line a sidecar implies, in a fixed key order.

@@ -17,6 +17,8 @@ public struct MediaTemporary: Sendable {
 ///   media file (temp → fsync → rename → fsync dir) → sidecar (same) → manifest lines (append, fsync)
 ///   → pending queue → state
 ///
+/// (with `defersFolderAndManifestSync`, a sidecar's folder fsync and its manifest lines are made
+/// durable by `flush()`, once per folder and shard for a page of items, before any checkpoint);
 /// Media entries can only come from `commitMedia`/`adoptMedia`, after the file is durable, so a
 /// sidecar never lists media that is not on disk; and `checkpoint` writes the state last. Every
 /// write first checks the lease: once it is lost, nothing more reaches the tree (the run-log line
@@ -39,6 +41,12 @@ public final class TenantWriter {
     public internal(set) var removalSteps = 0
     /// The latest tombstone line per kind and path, per month loaded (removals consult it to stay idempotent).
     var tombstoneCache: [String: [String: Tombstone]] = [:]
+    /// Set by the sync engine: a sidecar's folder fsync and its manifest lines wait for `flush()`, which
+    /// every `checkpoint` runs first (layout-spec §9.2). One fsync per folder and per shard for a page of
+    /// items instead of one per item; a crash before the flush loses only what the state does not cover yet.
+    public var defersFolderAndManifestSync = false
+    /// Folders holding a sidecar renamed into place since the last flush (absolute paths).
+    private var unsyncedFolders = Set<String>()
 
     init(store: TenantStore, lease: Lease) {
         self.store = store
@@ -139,9 +147,29 @@ public final class TenantWriter {
         let directory = try prepare(DurableFiles.parentDirectory(of: relativePath))
         if changed {
             try check()
-            try DurableFiles.writeAtomically(DurableFiles.join(directory, DurableFiles.fileName(of: relativePath)), sidecar.bytes, owner: owner)
+            let deferring = defersFolderAndManifestSync
+            if try DurableFiles.writeAtomically(DurableFiles.join(directory, DurableFiles.fileName(of: relativePath)), sidecar.bytes, owner: owner,
+                                                syncingDirectory: !deferring), deferring {
+                unsyncedFolders.insert(directory)
+            }
         }
-        return try manifest.record(sidecar, at: relativePath) { path, line in try append(line, to: path) }
+        return try manifest.record(sidecar, at: relativePath, deferring: defersFolderAndManifestSync) { path, line in try append(line, to: path) }
+    }
+
+    /// Makes what `defersFolderAndManifestSync` left waiting durable, in §9.2's order: the folders of
+    /// the sidecars renamed since the last flush (fsync each once), then the manifest lines they imply
+    /// (one append and one fsync per shard). What fails stays waiting, and the error stops the run.
+    public func flush() throws {
+        guard !unsyncedFolders.isEmpty || manifest.unwrittenLineCount > 0 else { return }
+        try check()
+        for folder in unsyncedFolders.sorted() {
+            try DurableFiles.syncDirectory(folder)
+            unsyncedFolders.remove(folder)
+        }
+        try manifest.writeUnwritten { path, lines in
+            try check()
+            if let repair = try DurableFiles.appendLines(path, lines) { record(repair) }
+        }
     }
 
     /// Appends one line to an append-only file of the tenant (§9.4), after repairing a torn last line.
@@ -164,6 +192,7 @@ public final class TenantWriter {
     /// The pending queue, then the state, each replaced atomically and only when changed. Callers
     /// checkpoint only after the items the state covers are durable.
     public func checkpoint(state: SyncState, pending: PendingQueue) throws {
+        try flush()  // the items the state and the queue cover are durable first, with their manifest lines
         if savedPending == nil { savedPending = try store.loadPending() }
         if savedState == nil { savedState = try store.loadState() }
         if pending != savedPending || state != savedState { try lease.checkNotSuperseded() }

@@ -18,7 +18,7 @@ extension SyncEngine {
             let result = try source.callLogSync(.incremental(syncToken: token), view: .detailed)
             beginPhase("call log, incremental", total: result.records.count)
             try archiveRejected(result.rejected, kind: "call")
-            try archiveCalls(result.records)
+            try archiveCalls(result.records, repeatsUntilCheckpointed: true)  // the token advances at the checkpoint below
             let previousSync = state.callLog.syncTime
             report.widen(state.callLog.syncTime ?? result.syncTime, result.syncTime)
             state.callLog.syncToken = result.syncToken
@@ -69,6 +69,7 @@ extension SyncEngine {
             pageNumber += 1
             try archiveRejected(page.rejected, kind: "call")
             try archiveCalls(page.records)
+            try writer.flush()
             next = page.nextPageURI
         } while next != nil
         if deepDue { state.callLog.deepReconciledAt = now }
@@ -84,7 +85,7 @@ extension SyncEngine {
         let from = min(relistFrom, state.callLog.backfill?.cursor ?? relistFrom)
         // FSync returns the newest calls. Those the list walk below will meet again get their media
         // then, in date order, so that downloads run oldest first (closest to RingCentral's deletion).
-        try archiveCalls(result.records, fetchMediaBefore: from)
+        try archiveCalls(result.records, fetchMediaBefore: from, repeatsUntilCheckpointed: true)
         state.callLog.backfill = BackfillRange(from: from, to: result.syncTime.adding(seconds: 1), cursor: from)
         state.callLog.syncToken = result.syncToken
         state.callLog.syncTime = result.syncTime
@@ -112,7 +113,8 @@ extension SyncEngine {
                            total: page.records.count)
                 pageNumber += 1
                 try archiveRejected(page.rejected, kind: "call")
-                try archiveCalls(page.records)
+                try archiveCalls(page.records, repeatsUntilCheckpointed: true)  // the cursor moves at the window's checkpoint
+                try writer.flush()  // a page's items durable with their manifest lines: memory holds one page's
                 listed += page.records.count + page.rejected.count
                 next = page.nextPageURI
             } while next != nil
@@ -131,13 +133,19 @@ extension SyncEngine {
     }
 
     /// Writes (or revises) each call's sidecar and downloads its recordings, oldest call first.
-    func archiveCalls(_ records: [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil) throws {
+    ///
+    /// `repeatsUntilCheckpointed`: the listing is a backfill window, FSync or ISync, whose cursor or token
+    /// advances only at the checkpoint after it, so a run that stops before that checkpoint is followed by one
+    /// that lists these calls again. Then a recording's RingSense request is made durable with that checkpoint
+    /// (not before its sidecar, one control-file write per recording), and a call met again whose sidecar
+    /// lists a recording that has no insights and no request re-queues it (layout-spec §6.9).
+    func archiveCalls(_ records: [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil, repeatsUntilCheckpointed: Bool = false) throws {
         // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
         for record in records.sorted(by: { $0.startTime < $1.startTime }) where tenant.since.map({ record.startTime >= $0 }) ?? true {
             // The disk, the lease or a control file failing stops the run; anything else fails this call only.
             try perItem({ ("call \(String(record.id.prefix(80)).debugDescription)", ["callId": .string(String(record.id.prefix(80)))]) }) {
                 do {
-                    try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true)
+                    try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true, repeatsUntilCheckpointed: repeatsUntilCheckpointed)
                 } catch let error as ArchiveNames.InvalidIdentifier {
                     // The call cannot be named (its id or extension): keep what RingCentral sent.
                     try writer.saveUnfiled(kind: "call", record: .object(record.raw), reason: "\(error)")
@@ -148,7 +156,7 @@ extension SyncEngine {
         }
     }
 
-    private func archiveCall(_ record: CallLogRecord, fetchMedia: Bool) throws {
+    private func archiveCall(_ record: CallLogRecord, fetchMedia: Bool, repeatsUntilCheckpointed: Bool) throws {
         guard try admitsCall(record) else { return }  // excluded or removed by a pass: nothing reaches the disk
         let callId = try ArchiveNames.callId(record.id)
         let existing = try manifest.callSidecarPath(callId: callId, start: record.startTime)
@@ -177,7 +185,11 @@ extension SyncEngine {
                 continue
             }
             references.append(Sidecar.ReferencedRecording(id: reference.id))
-            guard fetchMedia && !opened.sidecar.hasMedia(kind: .recording, id: reference.id) else { continue }
+            if opened.sidecar.hasMedia(kind: .recording, id: reference.id) {
+                if repeatsUntilCheckpointed { requeueLostInsights(reference.id, of: opened.sidecar, at: opened.relative, start: record.startTime) }
+                continue
+            }
+            guard fetchMedia else { continue }
             // A bad recording id fails that recording only; the call's record is still archived.
             let baseName: String
             do { baseName = try ArchiveNames.recordingBaseName(start: record.startTime, recordingId: reference.id) } catch {
@@ -192,7 +204,8 @@ extension SyncEngine {
             if case .archived(let entry) = try fetch(task) {
                 opened.sidecar.add(entry)
                 opened.changed = true
-                try queueInsightsOfArchivedRecording(reference.id, sidecar: opened.relative, start: record.startTime, queueBefore: queueBefore)
+                try queueInsightsOfArchivedRecording(reference.id, sidecar: opened.relative, start: record.startTime, queueBefore: queueBefore,
+                                                     durableNow: !repeatsUntilCheckpointed)
             }
         }
         if opened.sidecar.setRecordings(references) { opened.changed = true }

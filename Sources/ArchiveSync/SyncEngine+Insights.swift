@@ -45,19 +45,35 @@ extension SyncEngine {
     }
 
     /// Recording `recordingId` was just archived (downloaded or adopted) for `sidecar`, which does not
-    /// list it yet: its insights are queued, and the queue is made durable now, before the sidecar is
-    /// written, so a crash after that cannot lose the request, and one before it leaves a recording
-    /// file the next run adopts (which queues it again). `queueBefore` is the queue as it was before
-    /// the recording was fetched: its own pending entry (which the fetch removed) stays on disk until
-    /// the sidecar lists the recording, or a crash in between would leave the file to no one.
-    func queueInsightsOfArchivedRecording(_ recordingId: String, sidecar: String, start: Timestamp, queueBefore: PendingQueue) throws {
+    /// list it yet: its insights are queued. `durableNow`: the queue is made durable now, before the
+    /// sidecar is written, so a crash after that cannot lose the request, and one before it leaves a
+    /// recording file the next run adopts (which queues it again); `queueBefore` is the queue as it was
+    /// before the recording was fetched: its own pending entry (which the fetch removed) stays on disk
+    /// until the sidecar lists the recording, or a crash in between would leave the file to no one.
+    /// Without `durableNow` (a listing the next run repeats until it is checkpointed) the request is
+    /// durable with that checkpoint, and `requeueLostInsights` re-derives one a crash lost.
+    func queueInsightsOfArchivedRecording(_ recordingId: String, sidecar: String, start: Timestamp, queueBefore: PendingQueue,
+                                          durableNow: Bool = true) throws {
         guard insightsOff == nil else { return }
         queueInsights(recordingId, sidecar: sidecar, start: start)
+        guard durableNow else { return }
         var durable = pendingQueue
         let key = MediaEntry.Kind.recording.rawValue + ":" + recordingId
         durable.pending += queueBefore.pending.filter { $0.key == key && !durable.pending.contains($0) }
         durable.quarantined += queueBefore.quarantined.filter { $0.key == key && !durable.quarantined.contains($0) }
         try writer.checkpoint(state: state, pending: durable)
+    }
+
+    /// A listing the next run repeats until it is checkpointed met again a call whose sidecar lists
+    /// recording `recordingId`: if the recording has no insights archived, no request queued and none
+    /// made in this run, the request a crash lost (made durable only with the checkpoint that did not
+    /// come) is queued again. At worst a recording asked before, which had none, is asked once more.
+    func requeueLostInsights(_ recordingId: String, of sidecar: Sidecar, at path: String, start: Timestamp) {
+        guard insightsOff == nil, !attemptedThisRun.contains("insights:" + recordingId),
+            !pendingQueue.insights.contains(where: { $0.mediaId == recordingId }),
+            !(sidecar.media + sidecar.removedMedia.map(\.entry)).contains(where: { $0.kind == .insights && $0.id == recordingId })
+        else { return }
+        queueInsights(recordingId, sidecar: path, start: start)
     }
 
     /// The reconcile window re-listed a call holding recording `recordingId`: ask again (late or revised

@@ -82,6 +82,8 @@ public final class SyncEngine {
         writer = try store.openWriter(leaseSeconds: options.leaseSeconds, cancellation: options.cancellation, runId: report.runId)
         defer { writer.close() }
         writer.runId = report.runId
+        // A page of items' folders and manifest lines are fsynced together, before the checkpoint that covers them.
+        writer.defersFolderAndManifestSync = true
         report.startedAt = now  // a run's [startedAt, endedAt] lies within its lease: two runs' never overlap
         recordAbandonedRun()
         do {

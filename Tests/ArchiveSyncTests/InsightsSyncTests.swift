@@ -420,23 +420,52 @@ final class InsightsSource: ArchiveSource {
         #expect(try root.store(for: tenant.tenantId).loadPending().insights.count == 1, "kept until the sidecar can be read")
     }
 
-    /// A recording's first insights request is durable (pending.json) before its sidecar lists the
-    /// recording: a crash in between cannot lose it, whatever the call's age. Seen from the second
-    /// recording of one call: when its download starts, the first is archived, its sidecar not yet written.
-    @Test func theInsightsRequestOfANewRecordingIsDurableBeforeItsSidecarListsIt() throws {
+    /// A recording the reconcile window archives (a window the next run does not repeat for its own sake):
+    /// its first insights request is durable (pending.json) before its sidecar lists the recording, so a
+    /// crash in between cannot lose it. Seen from the second recording of one call: when its download
+    /// starts, the first is archived, its sidecar not yet written.
+    @Test func theInsightsRequestOfARecordingTheReconcileWindowArchivesIsDurableBeforeItsSidecarListsIt() throws {
         let (scratch, root, tenant) = try Self.makeTenant()
         defer { withExtendedLifetime(scratch) {} }
-        var record = Self.recentCall(1, hoursAgo: 20 * 24).objectValue!  // past the bound: only its first request will ever be made
+        let source = InsightsSource(calls: [])
+        let store = root.store(for: tenant.tenantId)
+        _ = try SyncEngine(root: root, tenant: try store.marker(), source: source, options: SyncOptions()).run()
+        // The call appears in the log after that run, hours back (ISync does not send it): only the reconcile window meets it.
+        var record = Self.recentCall(1).objectValue!
         record["legs"] = [["recording": ["id": "1662273099", "uri": "https://platform.example/recording/x", "type": "Automatic",
                                          "contentUri": "https://media.example/recording/1662273099/content"]]]
-        let source = InsightsSource(calls: [.object(record)])
-        let store = root.store(for: tenant.tenantId)
+        source.calls.withLock { $0 = [.object(record)] }
         let seen = Mutex<[[String]]>([])
         let spy = SpyingSource(source) { seen.withLock { $0.append(((try? store.loadPending())?.insights ?? []).map(\.mediaId)) } }
         let report = try SyncEngine(root: root, tenant: try store.marker(), source: spy).run()
         #expect(report.counts["recordings"] == 2, "\(report.counts) \(report.errors)")
         let atDownloads = seen.withLock { $0 }
         #expect(atDownloads.count == 2 && atDownloads[1] == ["1662273011"], "pending.json at each download: \(atDownloads)")
+    }
+
+    /// A recording archived by a listing the next run repeats until it is checkpointed (FSync, a backfill
+    /// window, ISync) has its insights request made durable with that checkpoint, not before its sidecar:
+    /// a crash in between loses it, and the next run, listing the call again, queues it anew, whatever
+    /// the call's age (layout-spec §6.9). Without a crash nothing is asked twice.
+    @Test func anInsightsRequestACrashLostIsQueuedAgainWhenTheCallIsListedAgain() throws {
+        let (scratch, root, tenant) = try Self.makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let source = InsightsSource(calls: [Self.recentCall(1, hoursAgo: 20 * 24)])  // past the bound: only a first request is made
+        _ = try Self.run(root, tenant, source)
+        #expect(source.asked.withLock { $0 } == ["1662273011"])
+        let store = root.store(for: tenant.tenantId)
+        #expect(try store.loadPending().insights.isEmpty, "not ready, past the bound: not asked again")
+        _ = try Self.run(root, tenant, source)
+        #expect(source.asked.withLock { $0.count } == 1, "a run after a completed one does not ask again")
+        // What a crash after the sidecar and before the first run's first checkpoint leaves: the sidecar listing
+        // the recording, and neither state (the backfill not begun) nor the queue.
+        unlink(store.statePath)
+        unlink(store.pendingPath)
+        source.answers.withLock { $0["1662273011"] = .body(Self.insights("1662273011")) }
+        let report = try Self.run(root, tenant, source)
+        #expect(source.asked.withLock { $0 } == ["1662273011", "1662273011"], "asked again: the crash lost the request")
+        #expect(report.counts["insights"] == 1, "\(report.counts) \(report.errors)")
+        #expect(try Self.sidecar(root, tenant).sidecar.media.contains { $0.kind == .insights })
     }
 }
 
