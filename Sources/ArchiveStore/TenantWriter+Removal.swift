@@ -105,9 +105,13 @@ extension TenantWriter {
     }
 
     /// `.trash/<runId>/trash.json`, written once, before the run's first file goes into the trash.
+    /// A run killed while writing it left its temporary file in the run folder, which this rerun of
+    /// the same run (same run id, §14.6) sweeps first: nothing else ever writes or sweeps there.
     public func prepareTrash(_ run: TrashRun) throws {
         let directory = DurableFiles.join(store.trashDirectory, run.runId)
         let path = DurableFiles.join(directory, TrashRun.fileName)
+        try check()
+        DurableFiles.sweepTemporaryFiles(in: directory, keeping: owner)
         if DurableFiles.exists(path) { return }
         try step("write .trash/\(run.runId)/\(TrashRun.fileName)")
         try DurableFiles.createDirectories(directory)
@@ -140,6 +144,8 @@ extension TenantWriter {
                 }
                 if changed {
                     try step("update \(kept)")
+                    // The item folder is swept once per run (§9.1): a run killed inside this very write left its temporary file.
+                    _ = try prepare(DurableFiles.parentDirectory(of: kept))
                     try DurableFiles.writeAtomically(store.path(kept), sidecar.bytes, owner: owner)
                 }
             }

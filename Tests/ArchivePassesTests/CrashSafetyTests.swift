@@ -1,5 +1,6 @@
 import ArchivePasses
 import ArchiveStore
+import Foundation
 import RinglogSupport
 import Testing
 
@@ -63,6 +64,42 @@ import Testing
                     "crash at step \(crashAt) (\(crashLabel)): tombstones differ: \(Set(state.tombstones).symmetricDifference(expected.tombstones))")
             #expect(!DurableFiles.exists(tenant.store.removalJournalPath), "crash at step \(crashAt): journal left")
             #expect(tenant.store.trashRuns().count <= 1, "crash at step \(crashAt): the rerun used another trash folder")
+        }
+    }
+
+    /// A kill *inside* one of the protocol's atomic writes (§9.1) — `trash.json`, or a kept sidecar's
+    /// rewrite — leaves that write's temporary file beside the final name. The rerun must sweep it
+    /// there: the run's trash folder and the kept sidecar's item folder are written to by nothing else
+    /// (no sync sweeps `.trash`), so a temporary file left there would stay for ever.
+    @Test(arguments: [7, 0])
+    func aPurgeKilledInsideAnAtomicWriteLeavesNoTemporaryFile(trashDays: Int) throws {
+        let original = try Self.original(trashDays: trashDays)
+        let (_, expected) = try Self.reference(original)
+        var atomicSteps: [Int] = []
+        let counting = try TestTenant(copying: original)
+        var countingContext = counting.context()
+        countingContext.beforeRemovalStep = { step, label in
+            if label.hasPrefix("write .trash/") || label.hasPrefix("update ") { atomicSteps.append(step) }
+        }
+        _ = try Purge.run(store: counting.store, dryRun: false, maxDelete: nil, context: countingContext)
+        #expect(atomicSteps.count >= (trashDays > 0 ? 3 : 2), "trash.json and the kept sidecars' rewrites: \(atomicSteps)")
+        for crashAt in atomicSteps {
+            let tenant = try TestTenant(copying: original)
+            var crashing = tenant.context()
+            var crashLabel = ""
+            crashing.beforeRemovalStep = { step, label in if step == crashAt { crashLabel = label; throw InjectedCrash(step: step, label: label) } }
+            #expect(throws: InjectedCrash.self) { try Purge.run(store: tenant.store, dryRun: false, maxDelete: nil, context: crashing) }
+            // What SIGKILL between the temporary file's create and its rename leaves (another lease token: the killed run's).
+            let relative = crashLabel.hasPrefix("write ") ? String(crashLabel.dropFirst("write ".count)) : String(crashLabel.dropFirst("update ".count))
+            let folder = DurableFiles.parentDirectory(of: tenant.directory + "/" + relative)
+            try DurableFiles.createDirectories(folder)
+            let temporary = try DurableFiles.createTemporary(in: folder, for: DurableFiles.fileName(of: relative), owner: "00000000deadbeef")
+            try DurableFiles.writeAll(temporary.descriptor, Array("{\"torn\": true}\n".utf8), path: temporary.path)
+            close(temporary.descriptor)
+            _ = try Purge.run(store: tenant.store, dryRun: false, maxDelete: nil, context: tenant.context())
+            let state = try tenant.normalizedState()
+            #expect(state.files == expected.files, "killed inside step \(crashAt) (\(crashLabel)): tree differs: \(Self.difference(state.files, expected.files))")
+            #expect(state.tombstones == expected.tombstones, "killed inside step \(crashAt) (\(crashLabel)): tombstones differ")
         }
     }
 
