@@ -111,15 +111,18 @@ public final class Lease: Sendable {
             let candidate = path(directory, next)
             let previous = generations.last.flatMap { AbandonedLease(path: path(directory, $0)) }
             let started = leaseClockSeconds()
+            let lease = Lease(directory: directory, token: token, generation: next, leaseSeconds: leaseSeconds, holder: holder,
+                              validUntil: started + leaseSeconds, cancellation: cancellation, runId: runId, abandoned: previous)
+            // The content (and the boot id it reads from /proc) before the create: a run killed between the create and the
+            // write leaves an empty file that holds the tenant for a lease's length (§8.3), so nothing else may come between.
+            let content = lease.content(released: false)
             let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DurableFiles.fileMode)
             guard descriptor >= 0 else {
                 if errno == EEXIST { continue }  // another contender took `next` first: look again
                 throw ArchiveIOError("create lease", candidate)
             }
-            let lease = Lease(directory: directory, token: token, generation: next, leaseSeconds: leaseSeconds, holder: holder,
-                              validUntil: started + leaseSeconds, cancellation: cancellation, runId: runId, abandoned: previous)
             do {
-                try DurableFiles.writeAll(descriptor, lease.content(released: false), path: candidate)
+                try DurableFiles.writeAll(descriptor, content, path: candidate)
                 guard fsync(descriptor) == 0 else { throw ArchiveIOError("fsync", candidate) }
                 close(descriptor)
                 try DurableFiles.syncDirectory(directory)
