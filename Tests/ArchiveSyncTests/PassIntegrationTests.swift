@@ -96,7 +96,13 @@ import Testing
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
-            let rerun = try await runRinglog(["purge", "--root", root, "--tenant", archive.tenantId])
+            // A kill between the lease file's O_EXCL create and its write leaves it empty, and an empty lease is live
+            // until its mtime is a lease length old (layout-spec §8.3): the rerun waits that out, with a 3 s lease.
+            let control = root + "/" + archive.tenantId + "/.ringlog"
+            let unwritten = DurableFiles.list(control).contains { $0.hasPrefix(Lease.filePrefix) && DurableFiles.size(control + "/" + $0) == 0 }
+            if unwritten { try await blocking { usleep(3_300_000) } }
+            let rerun = try await runRinglog(["purge", "--root", root, "--tenant", archive.tenantId],
+                                             environment: unwritten ? ["RINGLOG_LEASE_SECONDS": "3"] : [:])
             #expect(rerun.status == 0, "\(rerun.standardError)")
             let state = try Self.state(root + "/" + archive.tenantId)
             let differing = Set(state.files.keys).union(expected.files.keys).filter { state.files[$0] != expected.files[$0] }.sorted()
