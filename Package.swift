@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module map (one concern each):
 //   CCurl, CArchive, CCrypto  system libraries (libcurl, libarchive, OpenSSL libcrypto)
+//   CMalloc                   glibc's malloc extensions (malloc_trim)
 //   RinglogSupport            ordered JSON with verbatim numbers, SHA-256, time formats
 //   CurlHTTP                  HTTP on libcurl: streaming, headers, typed transport errors
 //   RingCentral               RingCentral API client, models, rate-limit governor
@@ -37,8 +38,9 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
+        .systemLibrary(name: "CMalloc"),
 
-        .target(name: "RinglogSupport", dependencies: ["CCrypto"]),
+        .target(name: "RinglogSupport", dependencies: ["CCrypto", "CMalloc"]),
         .target(name: "CurlHTTP", dependencies: [
             "CCurl", "RinglogSupport",
             .product(name: "Logging", package: "swift-log"),

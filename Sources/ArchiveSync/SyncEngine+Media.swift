@@ -134,6 +134,9 @@ extension SyncEngine {
                                            id: task.mediaId, sha256: download.sha256, size: download.bytes,
                                            contentType: download.contentType ?? contentType(for: fileExtension))
         removePending(task.key)
+        // Archived, the file is listed in its sidecar from now on, which every caller checks before fetching: the
+        // run need not remember the attempt (a first sync of tens of thousands of files keeps its memory flat).
+        attemptedThisRun.remove(task.key)
         consecutiveStalls = 0
         switch task.kind {
         case .recording: report.count("recordings")

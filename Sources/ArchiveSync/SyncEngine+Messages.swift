@@ -107,6 +107,7 @@ extension SyncEngine {
                 try archiveRejected(page.rejected, kind: "message")
                 try archiveMessages(page.records, ext: ext, stream: &stream)
                 try writer.flush()  // memory holds one page's manifest lines at most
+                Memory.returnFreePages()
                 next = page.nextPageURI
             } while next != nil
             stream.backfill = nil
@@ -138,6 +139,7 @@ extension SyncEngine {
         }
         state.voicemail[ext.id] = stream
         try checkpoint()
+        Memory.returnFreePages()
     }
 
     /// Where a refused sync token's recovery re-lists from (less the overlap): the newest creation or start
