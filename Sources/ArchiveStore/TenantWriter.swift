@@ -143,17 +143,17 @@ public final class TenantWriter {
     /// appends the manifest lines it implies that its shard lacks (also repairing a crash between
     /// the two). Returns how many manifest lines were added.
     @discardableResult
-    public func saveSidecar(_ sidecar: Sidecar, at relativePath: String, changed: Bool) throws -> Int {
+    public func saveSidecar(_ sidecar: Sidecar, at relativePath: String, changed: Bool, durableNow: Bool = false) throws -> Int {
         let directory = try prepare(DurableFiles.parentDirectory(of: relativePath))
+        let deferring = defersFolderAndManifestSync && !durableNow
         if changed {
             try check()
-            let deferring = defersFolderAndManifestSync
             if try DurableFiles.writeAtomically(DurableFiles.join(directory, DurableFiles.fileName(of: relativePath)), sidecar.bytes, owner: owner,
                                                 syncingDirectory: !deferring), deferring {
                 unsyncedFolders.insert(directory)
             }
         }
-        return try manifest.record(sidecar, at: relativePath, deferring: defersFolderAndManifestSync) { path, line in try append(line, to: path) }
+        return try manifest.record(sidecar, at: relativePath, deferring: deferring) { path, line in try append(line, to: path) }
     }
 
     /// Makes what `defersFolderAndManifestSync` left waiting durable, in §9.2's order: the folders of

@@ -71,9 +71,20 @@ extension SyncEngine {
     func requeueLostInsights(_ recordingId: String, of sidecar: Sidecar, at path: String, start: Timestamp) {
         guard insightsOff == nil, !attemptedThisRun.contains("insights:" + recordingId),
             !pendingQueue.insights.contains(where: { $0.mediaId == recordingId }),
-            !(sidecar.media + sidecar.removedMedia.map(\.entry)).contains(where: { $0.kind == .insights && $0.id == recordingId })
+            !sidecar.removedMedia.map(\.entry).contains(where: { $0.kind == .insights && $0.id == recordingId })
         else { return }
-        queueInsights(recordingId, sidecar: path, start: start)
+        guard sidecar.media.contains(where: { $0.kind == .insights && $0.id == recordingId }) else {
+            return queueInsights(recordingId, sidecar: path, start: start)
+        }
+        // Answered by the run that crashed: the entry waiting for its revision check (checkForRevisionLater) was in
+        // memory only, like the request. Scheduled again as that check would have been, while the call is young.
+        let age = now.secondsSinceEpoch - start.secondsSinceEpoch
+        let next = now.adding(seconds: min(Self.insightsMaximumDelaySeconds, max(Self.insightsRevisionCheckSeconds, age)))
+        guard next.secondsSinceEpoch <= start.secondsSinceEpoch + Self.insightsAskSeconds else { return }
+        pendingQueue.insights.append(PendingItem(kind: .insights, mediaId: recordingId, sidecar: path,
+                                                 uri: "/ai/ringsense/v1/public/accounts/~/domains/pbx/records/\(recordingId)/insights",
+                                                 startTime: start, attempts: 1, firstSeenAt: now, nextAttemptAt: next, lastError: "",
+                                                 quarantinedAt: nil))
     }
 
     /// The reconcile window re-listed a call holding recording `recordingId`: ask again (late or revised
@@ -152,12 +163,16 @@ extension SyncEngine {
     }
 
     private func askInsights(_ item: PendingItem) throws {
-        guard try archivedRecording(item) != nil else {
+        guard let (listed, _) = try archivedRecording(item) else {
             attemptedThisRun.remove(item.key)  // the call's listing may queue it again in this run (a crash before its sidecar)
             return dropInsights(item.mediaId)
         }
-        // Asked before and now past the bound: stop, without an error (most recordings never get insights).
-        if item.attempts > 0 && isPastInsightsBound(item.startTime) { return giveUpInsights(item, reason: item.lastError) }
+        // Asked before and now past the bound: stop, without an error (most recordings never get insights). The
+        // last request may have written a revision whose manifest line a crash lost: no later request will add it.
+        if item.attempts > 0 && isPastInsightsBound(item.startTime) {
+            try writer.saveSidecar(listed, at: item.sidecar, changed: false, durableNow: true)
+            return giveUpInsights(item, reason: item.lastError)
+        }
         let answer: RecordingInsights?
         do {
             answer = try source.recordingInsights(recordingId: item.mediaId)
@@ -224,7 +239,7 @@ extension SyncEngine {
             try sameInsights(body, as: latest, in: folder)
         {
             // Nothing new; a sidecar a crash left without its manifest lines gets them here.
-            try writer.saveSidecar(sidecar, at: path, changed: adopted)
+            try writer.saveSidecar(sidecar, at: path, changed: adopted, durableNow: true)
             return
         }
         guard latestRevision < ArchiveNames.insightsRevisions.upperBound else {
@@ -234,7 +249,7 @@ extension SyncEngine {
         let entry = try writer.commitInsights(body, fileName: ArchiveNames.insightsFile(recordingBase: base, revision: revisionNumber),
                                               in: folder, recordingId: recording.id)
         sidecar.add(entry)
-        try writer.saveSidecar(sidecar, at: path, changed: true)
+        try writer.saveSidecar(sidecar, at: path, changed: true, durableNow: true)  // this part never flushes (nor checkpoints)
         report.count(revisionNumber == 1 ? "insights" : "insightsRevised")
         report.bytes += entry.size
     }

@@ -228,6 +228,9 @@ extension SyncEngine {
                     throw SidecarError(item.sidecar, "is missing; the pending entry is kept until it is back")
                 }
                 if sidecar.hasMedia(kind: item.kind, id: item.mediaId) {
+                    // A crash after the sidecar listed it but before the flush: its manifest lines are written
+                    // here (no other listing may meet this item again), before its entry leaves the queue.
+                    try writer.saveSidecar(sidecar, at: item.sidecar, changed: false)
                     removePending(item.key)
                     if item.kind == .recording { recheckInsights(item.mediaId, sidecar: item.sidecar, start: item.startTime) }
                     return
@@ -256,6 +259,8 @@ extension SyncEngine {
                         try queueInsightsOfArchivedRecording(item.mediaId, sidecar: item.sidecar, start: item.startTime, queueBefore: queueBefore)
                     }
                     try writer.saveSidecar(sidecar, at: item.sidecar, changed: true)
+                    // Memory holds a page's worth of lines at most, whatever the queue's length.
+                    if writer.manifest.unwrittenLineCount >= 1000 { try writer.flush() }
                 }
             }
         }

@@ -443,6 +443,53 @@ final class InsightsSource: ArchiveSource {
         #expect(atDownloads.count == 2 && atDownloads[1] == ["1662273011"], "pending.json at each download: \(atDownloads)")
     }
 
+    /// A pending download retried by a run that crashed after the sidecar listed the file but before the
+    /// flush: the queue (on disk) still has the entry, the shard lacks the file's line, and no listing meets
+    /// the call again (it is past the reconcile window). The retry writes the line before the entry leaves.
+    @Test func aRetriedDownloadWhoseManifestLineACrashLostGetsItBack() throws {
+        let (scratch, root, tenant) = try Self.makeTenant(insights: .off)
+        defer { withExtendedLifetime(scratch) {} }
+        let call = Self.recentCall(1, hoursAgo: 20 * 24)
+        let source = InsightsSource(calls: [call])
+        _ = try Self.run(root, tenant, source)
+        let store = root.store(for: tenant.tenantId)
+        let (path, sidecar) = try Self.sidecar(root, tenant)
+        #expect(sidecar.hasMedia(kind: .recording, id: "1662273011"))
+        // What the crash left: the line of the recording gone from its shard, the entry still queued.
+        let shards = store.path("manifest")
+        for name in DurableFiles.list(shards) {
+            let kept = try DurableFiles.read(shards + "/" + name).split(separator: 0x0A).filter { !String(decoding: $0, as: UTF8.self).contains(#""kind":"recording""#) }
+            try DurableFiles.writeAtomically(shards + "/" + name, Array(kept.map { Array($0) + [0x0A] }.joined()))
+        }
+        #expect(try Self.manifestLines(root, tenant).filter { $0["kind"] == "recording" }.isEmpty)
+        var queue = try store.loadPending()
+        queue.pending.append(PendingItem(kind: .recording, mediaId: "1662273011", sidecar: path, uri: "https://media.example/recording/1662273011/content",
+                                         startTime: sidecar.startTime, attempts: 1, firstSeenAt: Timestamp.now(), nextAttemptAt: Timestamp.now(),
+                                         lastError: "not ready (HTTP 404)", quarantinedAt: nil))
+        try DurableFiles.writeAtomically(store.pendingPath, queue.bytes)
+        _ = try Self.run(root, tenant, source) { $0.retryPendingNow = true }
+        #expect(try store.loadPending().pending.isEmpty)
+        #expect(try Self.manifestLines(root, tenant).filter { $0["kind"] == "recording" }.count == 1, "the line is back")
+    }
+
+    /// A run that archived a recording's insights and crashed before its checkpoint lost the entry that waits
+    /// for the revision check (§6.9). The next run, listing the call again, schedules that check again.
+    @Test func aRevisionCheckACrashLostIsScheduledAgain() throws {
+        let (scratch, root, tenant) = try Self.makeTenant()
+        defer { withExtendedLifetime(scratch) {} }
+        let source = InsightsSource(calls: [Self.recentCall(1, hoursAgo: 30)])
+        source.answers.withLock { $0["1662273011"] = .body(Self.insights("1662273011")) }
+        _ = try Self.run(root, tenant, source)
+        let store = root.store(for: tenant.tenantId)
+        #expect(try store.loadPending().insights.map(\.mediaId) == ["1662273011"], "kept for its revision check")
+        unlink(store.statePath)
+        unlink(store.pendingPath)
+        _ = try Self.run(root, tenant, source)
+        let entry = try #require(try store.loadPending().insights.first { $0.mediaId == "1662273011" }, "scheduled again")
+        #expect(entry.nextAttemptAt > Timestamp.now().adding(seconds: 3600), "not asked at once: at the check's time")
+        #expect(source.asked.withLock { $0.count } == 1)
+    }
+
     /// A recording archived by a listing the next run repeats until it is checkpointed (FSync, a backfill
     /// window, ISync) has its insights request made durable with that checkpoint, not before its sidecar:
     /// a crash in between loses it, and the next run, listing the call again, queues it anew, whatever
