@@ -141,7 +141,8 @@ public final class TenantWriter {
 
     /// Writes the sidecar when `changed` (atomically; unchanged bytes leave the file alone), then
     /// appends the manifest lines it implies that its shard lacks (also repairing a crash between
-    /// the two). Returns how many manifest lines were added.
+    /// the two). Returns how many manifest lines were added. `durableNow`: folder fsync and lines at once
+    /// even when `defersFolderAndManifestSync` is set (for a part that has no page to flush after).
     @discardableResult
     public func saveSidecar(_ sidecar: Sidecar, at relativePath: String, changed: Bool, durableNow: Bool = false) throws -> Int {
         let directory = try prepare(DurableFiles.parentDirectory(of: relativePath))
