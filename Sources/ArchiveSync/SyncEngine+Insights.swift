@@ -78,13 +78,15 @@ extension SyncEngine {
         }
         // Answered by the run that crashed: the entry waiting for its revision check (checkForRevisionLater) was in
         // memory only, like the request. Scheduled again as that check would have been, while the call is young.
-        let age = now.secondsSinceEpoch - start.secondsSinceEpoch
-        let next = now.adding(seconds: min(Self.insightsMaximumDelaySeconds, max(Self.insightsRevisionCheckSeconds, age)))
-        guard next.secondsSinceEpoch <= start.secondsSinceEpoch + Self.insightsAskSeconds else { return }
-        pendingQueue.insights.append(PendingItem(kind: .insights, mediaId: recordingId, sidecar: path,
-                                                 uri: "/ai/ringsense/v1/public/accounts/~/domains/pbx/records/\(recordingId)/insights",
-                                                 startTime: start, attempts: 1, firstSeenAt: now, nextAttemptAt: next, lastError: "",
-                                                 quarantinedAt: nil))
+        guard let next = revisionCheckTime(start: start) else { return }
+        pendingQueue.insights.append(insightsEntry(recordingId, sidecar: path, start: start, attempts: 1, nextAttemptAt: next))
+    }
+
+    /// A new entry of the insights queue (§8.2).
+    private func insightsEntry(_ recordingId: String, sidecar: String, start: Timestamp, attempts: Int, nextAttemptAt: Timestamp) -> PendingItem {
+        PendingItem(kind: .insights, mediaId: recordingId, sidecar: sidecar,
+                    uri: "/ai/ringsense/v1/public/accounts/~/domains/pbx/records/\(recordingId)/insights",
+                    startTime: start, attempts: attempts, firstSeenAt: now, nextAttemptAt: nextAttemptAt, lastError: "", quarantinedAt: nil)
     }
 
     /// The reconcile window re-listed a call holding recording `recordingId`: ask again (late or revised
@@ -98,10 +100,7 @@ extension SyncEngine {
         if let index = pendingQueue.insights.firstIndex(where: { $0.mediaId == recordingId }) {
             if pendingQueue.insights[index].nextAttemptAt > now { pendingQueue.insights[index].nextAttemptAt = now }
         } else {
-            pendingQueue.insights.append(PendingItem(kind: .insights, mediaId: recordingId, sidecar: sidecar,
-                                                     uri: "/ai/ringsense/v1/public/accounts/~/domains/pbx/records/\(recordingId)/insights",
-                                                     startTime: start, attempts: 0, firstSeenAt: now, nextAttemptAt: now, lastError: "",
-                                                     quarantinedAt: nil))
+            pendingQueue.insights.append(insightsEntry(recordingId, sidecar: sidecar, start: start, attempts: 0, nextAttemptAt: now))
         }
         engineLock.broadcast()
     }
@@ -204,12 +203,17 @@ extension SyncEngine {
         var next = item
         next.attempts += 1
         next.lastError = ""
-        let age = now.secondsSinceEpoch - item.startTime.secondsSinceEpoch
-        next.nextAttemptAt = now.adding(seconds: min(Self.insightsMaximumDelaySeconds, max(Self.insightsRevisionCheckSeconds, age)))
-        guard next.nextAttemptAt.secondsSinceEpoch <= item.startTime.secondsSinceEpoch + Self.insightsAskSeconds else {
-            return dropInsights(item.mediaId)
-        }
+        guard let time = revisionCheckTime(start: item.startTime) else { return dropInsights(item.mediaId) }
+        next.nextAttemptAt = time
         replaceInsightsEntry(with: next)
+    }
+
+    /// When archived insights of a call started at `start` are asked for again: after as long as the call's
+    /// age (at least 6 hours, at most a day); nil when that is past the bound.
+    private func revisionCheckTime(start: Timestamp) -> Timestamp? {
+        let age = now.secondsSinceEpoch - start.secondsSinceEpoch
+        let time = now.adding(seconds: min(Self.insightsMaximumDelaySeconds, max(Self.insightsRevisionCheckSeconds, age)))
+        return time.secondsSinceEpoch <= start.secondsSinceEpoch + Self.insightsAskSeconds ? time : nil
     }
 
     /// Writes `answer` as the recording's next insights revision, unless it is the latest one again.
