@@ -69,8 +69,7 @@ extension SyncEngine {
             pageNumber += 1
             try archiveRejected(page.rejected, kind: "call")
             try archiveCalls(page.records)
-            try writer.flush()
-            Memory.returnFreePages()
+            try finishPage()
             next = page.nextPageURI
         } while next != nil
         if deepDue { state.callLog.deepReconciledAt = now }
@@ -115,8 +114,7 @@ extension SyncEngine {
                 pageNumber += 1
                 try archiveRejected(page.rejected, kind: "call")
                 try archiveCalls(page.records, repeatsUntilCheckpointed: true)  // the cursor moves at the window's checkpoint
-                try writer.flush()  // a page's items durable with their manifest lines: memory holds one page's
-                Memory.returnFreePages()
+                try finishPage()
                 listed += page.records.count + page.rejected.count
                 next = page.nextPageURI
             } while next != nil

@@ -106,8 +106,7 @@ extension SyncEngine {
                 beginPhase("messages of \(label)", total: page.records.count)
                 try archiveRejected(page.rejected, kind: "message")
                 try archiveMessages(page.records, ext: ext, stream: &stream)
-                try writer.flush()  // memory holds one page's manifest lines at most
-                Memory.returnFreePages()
+                try finishPage()
                 next = page.nextPageURI
             } while next != nil
             stream.backfill = nil

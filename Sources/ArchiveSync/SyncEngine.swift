@@ -212,6 +212,13 @@ public final class SyncEngine {
         try writer.checkpoint(state: state, pending: pendingQueue)
     }
 
+    /// After each page of a listing: its items durable with their manifest lines (memory holds one page's
+    /// at most), and the pages its parse freed handed back to the system.
+    func finishPage() throws {
+        try writer.flush()
+        Memory.returnFreePages()
+    }
+
     func itemError(_ message: String, ids: JSONObject) {
         // The same item can arrive twice in one run (FSync and the list overlap): report it once.
         guard reportedErrors.insert(message).inserted else { return }
