@@ -20,11 +20,17 @@ import Testing
         return lines
     }
 
-    @Test func linesReachTheShardAtTheCheckpointNotBefore() throws {
+    /// A tenant and a writer set as the sync engine sets it.
+    static func deferringWriter() throws -> (TenantFixture, TenantWriter) {
         let fixture = try TenantFixture()
         let writer = try fixture.store.openWriter()
-        defer { writer.close() }
         writer.defersFolderAndManifestSync = true
+        return (fixture, writer)
+    }
+
+    @Test func linesReachTheShardAtTheCheckpointNotBefore() throws {
+        let (fixture, writer) = try Self.deferringWriter()
+        defer { writer.close() }
         let (sidecar, path) = Self.call("A", month: 11)
         try writer.saveSidecar(sidecar, at: path, changed: true)
         #expect(DurableFiles.exists(fixture.store.path(path)), "the sidecar itself is written at once")
@@ -44,10 +50,8 @@ import Testing
     /// More months than the index keeps loaded, each with lines not written yet: none is unloaded (reloading
     /// it from disk would forget its unwritten lines, and the same sidecar met again would write them twice).
     @Test func aShardWithUnwrittenLinesIsNeverUnloaded() throws {
-        let fixture = try TenantFixture()
-        let writer = try fixture.store.openWriter()
+        let (fixture, writer) = try Self.deferringWriter()
         defer { writer.close() }
-        writer.defersFolderAndManifestSync = true
         let months = Array(1...(Manifest.maximumLoadedShards + 3))
         for month in months {
             let (sidecar, path) = Self.call("M\(month)", month: month)
@@ -68,10 +72,8 @@ import Testing
 
     /// A message whose lines are not written yet is found by the lookup that reads the shards from disk.
     @Test func unwrittenMessageLinesAreFoundByLocate() throws {
-        let fixture = try TenantFixture()
-        let writer = try fixture.store.openWriter()
-        defer { writer.close() }
-        writer.defersFolderAndManifestSync = true
+        let (fixture, writer) = try Self.deferringWriter()
+        defer { withExtendedLifetime(fixture) { writer.close() } }  // the tenant's scratch directory lives as long as the writer
         let start = Timestamp(iso8601: "2026-11-20T10:00:00Z")!
         let message = Sidecar(kind: .message, record: ["id": "77"], item: ["messageId": "77", "startTime": .string(start.iso8601)],
                               startTime: start, archivedAt: Timestamp.now())
