@@ -19,15 +19,49 @@ public final class Manifest {
     /// How many recorded lines wait for `writeUnwritten`.
     public var unwrittenLineCount: Int { unwritten.values.reduce(0) { $0 + $1.count } }
 
-    struct Shard {
+    /// A loaded month. A class: `record` updates it in place (a struct copied out of `shards` and
+    /// back copied its tables on every sidecar). Paths are packed (`PackedStrings`): a month of a busy
+    /// account is thousands of them, kept while the shard is loaded.
+    final class Shard {
         var lineHashes = Set<Int>()
+        var paths = PackedStrings()
         /// Sidecar path per call id / message id.
-        var callSidecars: [String: String] = [:]
-        var messageSidecars: [String: String] = [:]
+        var callSidecars: [String: PackedStrings.Ref] = [:]
+        var messageSidecars: [String: PackedStrings.Ref] = [:]
         /// The call id whose sidecar holds each recording (a recording is stored with one call).
         var recordingCalls: [String: String] = [:]
-        /// Message id → the call sidecars whose records link it (`messageLink` lines).
-        var messageCalls: [String: [String]] = [:]
+        /// Message id → the call sidecars whose records link it (`messageLink` lines): the first, and
+        /// any further ones (rare: one message is linked by one call's records).
+        var messageCall: [String: PackedStrings.Ref] = [:]
+        var moreMessageCalls: [String: [PackedStrings.Ref]] = [:]
+
+        func callSidecar(_ callId: String) -> String? { callSidecars[callId].map { paths[$0] } }
+        func messageSidecar(_ messageId: String) -> String? { messageSidecars[messageId].map { paths[$0] } }
+
+        func setCallSidecar(_ callId: String, _ path: String) {
+            if let existing = callSidecars[callId], paths.equals(existing, path) { return }
+            callSidecars[callId] = paths.append(path)
+        }
+
+        func setMessageSidecar(_ messageId: String, _ path: String) {
+            if let existing = messageSidecars[messageId], paths.equals(existing, path) { return }
+            messageSidecars[messageId] = paths.append(path)
+        }
+
+        func callsLinking(_ messageId: String) -> [String] {
+            guard let first = messageCall[messageId] else { return [] }
+            return [paths[first]] + (moreMessageCalls[messageId] ?? []).map { paths[$0] }
+        }
+
+        func addCallLinking(_ messageId: String, _ path: String) {
+            guard let first = messageCall[messageId] else {
+                messageCall[messageId] = paths.append(path)
+                return
+            }
+            let more = moreMessageCalls[messageId] ?? []
+            guard !paths.equals(first, path), !more.contains(where: { paths.equals($0, path) }) else { return }
+            moreMessageCalls[messageId] = more + [paths.append(path)]
+        }
     }
 
     public init(tenantDirectory: String) { self.tenantDirectory = tenantDirectory }
@@ -51,18 +85,18 @@ public final class Manifest {
         recentlyUsed.removeAll { $0 == month }
         recentlyUsed.append(month)
         if let loaded = shards[month] { return loaded }
-        var shard = Shard()
+        let shard = Shard()
         var scratch: [Range<Int>] = []
         try DurableFiles.forEachLine(shardPath(month)) { line in
             shard.lineHashes.insert(Self.hash(line))
             guard let indexed = IndexedLine(line, scratch: &scratch), let relative = indexed.path else { return }
             switch indexed.kind {
-            case "call": if let id = indexed.callId { shard.callSidecars[id] = relative }
-            case "message": if let id = indexed.messageId { shard.messageSidecars[id] = relative }
+            case "call": if let id = indexed.callId { shard.setCallSidecar(id, relative) }
+            case "message": if let id = indexed.messageId { shard.setMessageSidecar(id, relative) }
             case "recording":
                 if let id = indexed.recordingId, let call = indexed.callId { shard.recordingCalls[id] = call }
             case "messageLink":
-                if let id = indexed.messageId, !(shard.messageCalls[id] ?? []).contains(relative) { shard.messageCalls[id, default: []].append(relative) }
+                if let id = indexed.messageId { shard.addCallLinking(id, relative) }
             default: break
             }
         }
@@ -79,7 +113,7 @@ public final class Manifest {
 
     /// Where the sidecar of call `callId` (started at `start`) already is, if archived before.
     public func callSidecarPath(callId: String, start: Timestamp) throws -> String? {
-        try shard(ArchiveNames.monthShard(start)).callSidecars[callId]
+        try shard(ArchiveNames.monthShard(start)).callSidecar(callId)
     }
 
     /// The sidecar that holds recording `recordingId` of a call started at `start`, if archived: the
@@ -92,13 +126,13 @@ public final class Manifest {
         }
         for month in months {
             let loaded = try shard(month)
-            if let call = loaded.recordingCalls[recordingId], let sidecar = loaded.callSidecars[call] { return sidecar }
+            if let call = loaded.recordingCalls[recordingId], let sidecar = loaded.callSidecar(call) { return sidecar }
         }
         return nil
     }
 
     public func messageSidecarPath(messageId: String, created: Timestamp) throws -> String? {
-        try shard(ArchiveNames.monthShard(created)).messageSidecars[messageId]
+        try shard(ArchiveNames.monthShard(created)).messageSidecar(messageId)
     }
 
     /// The months a linked call and message can be filed in: `time`'s, and the neighbouring month
@@ -113,7 +147,7 @@ public final class Manifest {
 
     /// The sidecar of message `messageId` a call started at `start` links, if archived (§6.7).
     public func messageSidecarPath(messageId: String, near start: Timestamp) throws -> String? {
-        for month in Self.months(near: start) { if let found = try shard(month).messageSidecars[messageId] { return found } }
+        for month in Self.months(near: start) { if let found = try shard(month).messageSidecar(messageId) { return found } }
         return nil
     }
 
@@ -121,7 +155,7 @@ public final class Manifest {
     public func callSidecarsLinking(messageId: String, near created: Timestamp) throws -> [String] {
         var found: [String] = []
         for month in Self.months(near: created) {
-            for path in try shard(month).messageCalls[messageId] ?? [] where !found.contains(path) { found.append(path) }
+            for path in try shard(month).callsLinking(messageId) where !found.contains(path) { found.append(path) }
         }
         return found
     }
@@ -154,9 +188,8 @@ public final class Manifest {
     func record(_ sidecar: Sidecar, at relativePath: String, deferring: Bool = false,
                 append: (String, String) throws -> Void) throws -> Int {
         let month = ArchiveNames.monthShard(sidecar.startTime)
-        var current = try shard(month)
+        let current = try shard(month)
         var added = 0
-        defer { shards[month] = current }
         for line in Self.lines(for: sidecar, at: relativePath) {
             let text = line.serialized()
             let hash = Self.hash(text.utf8)
@@ -173,13 +206,11 @@ public final class Manifest {
         switch sidecar.kind {
         case .call:
             if let id = sidecar.item["callId"]?.stringValue {
-                current.callSidecars[id] = relativePath
+                current.setCallSidecar(id, relativePath)
                 for entry in sidecar.media where entry.kind == .recording { current.recordingCalls[entry.id] = id }
             }
-            if let link = sidecar.messageLink, !(current.messageCalls[link.id] ?? []).contains(relativePath) {
-                current.messageCalls[link.id, default: []].append(relativePath)
-            }
-        case .voicemail, .message: if let id = sidecar.item["messageId"]?.stringValue { current.messageSidecars[id] = relativePath }
+            if let link = sidecar.messageLink { current.addCallLinking(link.id, relativePath) }
+        case .voicemail, .message: if let id = sidecar.item["messageId"]?.stringValue { current.setMessageSidecar(id, relativePath) }
         }
         return added
     }

@@ -64,11 +64,11 @@ extension SyncEngine {
         var next: String?
         var pageNumber = 1
         repeat {
-            let page = try source.callLogPage(dateFrom: from, dateTo: to, perPage: 1000, view: .detailed, nextPageURI: next)
+            var page = try source.callLogPage(dateFrom: from, dateTo: to, perPage: 1000, view: .detailed, nextPageURI: next)
             beginPhase("call log, reconcile \(deepDue ? "(deep) " : "")\(from.iso8601) → \(to.iso8601), page \(pageNumber)", total: page.records.count)
             pageNumber += 1
             try archiveRejected(page.rejected, kind: "call")
-            try archiveCalls(page.records)
+            try archiveCalls(page.takeRecords())
             try finishPage()
             next = page.nextPageURI
         } while next != nil
@@ -108,14 +108,14 @@ extension SyncEngine {
             var pageNumber = 1
             var listed = 0
             repeat {
-                let page = try source.callLogPage(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed, nextPageURI: next)
+                var page = try source.callLogPage(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed, nextPageURI: next)
                 beginPhase("call log \(ArchiveNames.dayFolder(range.cursor)) → \(ArchiveNames.dayFolder(end)), page \(pageNumber)",
                            total: page.records.count)
                 pageNumber += 1
-                try archiveRejected(page.rejected, kind: "call")
-                try archiveCalls(page.records, repeatsUntilCheckpointed: true)  // the cursor moves at the window's checkpoint
-                try finishPage()
                 listed += page.records.count + page.rejected.count
+                try archiveRejected(page.rejected, kind: "call")
+                try archiveCalls(page.takeRecords(), repeatsUntilCheckpointed: true)  // the cursor moves at the window's checkpoint
+                try finishPage()
                 next = page.nextPageURI
             } while next != nil
             report.widen(range.cursor, end)
@@ -139,9 +139,14 @@ extension SyncEngine {
     /// that lists these calls again. Then a recording's RingSense request is made durable with that checkpoint
     /// (not before its sidecar, one control-file write per recording), and a call met again whose sidecar
     /// lists a recording that has no insights and no request re-queues it (layout-spec §6.9).
-    func archiveCalls(_ records: [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil, repeatsUntilCheckpointed: Bool = false) throws {
-        // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
-        for record in records.sorted(by: { $0.startTime < $1.startTime }) where tenant.since.map({ record.startTime >= $0 }) ?? true {
+    func archiveCalls(_ records: consuming [CallLogRecord], fetchMediaBefore cutoff: Timestamp? = nil, repeatsUntilCheckpointed: Bool = false) throws {
+        // Taken one by one from the end of a reversed copy: a record is released once archived, so a
+        // page's parsed JSON shrinks as the page is worked through (the largest allocation of a run).
+        var remaining = (consume records).sorted(by: { $0.startTime < $1.startTime })
+        remaining.reverse()
+        while let record = remaining.popLast() {
+            // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
+            guard tenant.since.map({ record.startTime >= $0 }) ?? true else { continue }
             // The disk, the lease or a control file failing stops the run; anything else fails this call only.
             try perItem({ ("call \(String(record.id.prefix(80)).debugDescription)", ["callId": .string(String(record.id.prefix(80)))]) }) {
                 do {
@@ -244,9 +249,8 @@ extension SyncEngine {
     /// to, the pending queue's, or the manifest's.
     private func recordingHome(_ id: String, start: Timestamp) throws -> String? {
         if let assigned = recordingHomes[id] { return assigned }
-        if let waiting = (pendingQueue.pending + pendingQueue.quarantined).first(where: { $0.kind == .recording && $0.mediaId == id }) {
-            return waiting.sidecar
-        }
+        let waits = { (item: PendingItem) in item.kind == .recording && item.mediaId == id }
+        if let waiting = pendingQueue.pending.first(where: waits) ?? pendingQueue.quarantined.first(where: waits) { return waiting.sidecar }
         return try manifest.recordingSidecarPath(recordingId: id, near: start)
     }
 

@@ -101,11 +101,11 @@ extension SyncEngine {
             let types = range.messageTypes ?? wanted
             var next: String?
             repeat {
-                let page = try source.messagePage(extensionId: ext.id, types: types, dateFrom: range.cursor, dateTo: range.to, perPage: 1000,
+                var page = try source.messagePage(extensionId: ext.id, types: types, dateFrom: range.cursor, dateTo: range.to, perPage: 1000,
                                                   nextPageURI: next)
                 beginPhase("messages of \(label)", total: page.records.count)
                 try archiveRejected(page.rejected, kind: "message")
-                try archiveMessages(page.records, ext: ext, stream: &stream)
+                try archiveMessages(page.takeRecords(), ext: ext, stream: &stream)
                 try finishPage()
                 next = page.nextPageURI
             } while next != nil
@@ -164,11 +164,15 @@ extension SyncEngine {
         }
     }
 
-    private func archiveMessages(_ records: [MessageRecord], ext: ExtensionInfo, stream: inout StreamState) throws {
+    private func archiveMessages(_ records: consuming [MessageRecord], ext: ExtensionInfo, stream: inout StreamState) throws {
         // ISync reports a deleted or purged message by id and availability alone: found by id, all at once.
-        let notices = Set(records.filter(\.isGoneNotice).compactMap { try? ArchiveNames.numericId($0.id, field: "message id") })
+        // Released one by one once archived, as the call log's (archiveCalls).
+        var remaining = (consume records).sorted(by: { $0.creationTime < $1.creationTime })
+        let notices = Set(remaining.filter(\.isGoneNotice).compactMap { try? ArchiveNames.numericId($0.id, field: "message id") })
         let located = notices.isEmpty ? [:] : try manifest.locateMessages(notices)
-        for message in records.sorted(by: { $0.creationTime < $1.creationTime }) where isWithinSince(message) {
+        remaining.reverse()
+        while let message = remaining.popLast() {
+            guard isWithinSince(message) else { continue }
             try perItem({ ("message \(message.id.prefix(40)) of extension \(ext.id)",
                            ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)]) }) {
                 defer { advance() }

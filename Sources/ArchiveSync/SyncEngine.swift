@@ -36,7 +36,7 @@ public final class SyncEngine {
     /// Media and insights keys tried in this run and not archived (media) or asked (insights): one attempt per run.
     var attemptedThisRun = Set<String>()
     /// Recording id → the sidecar it is stored with, for recordings this run assigned (see archiveCall): the manifest finds a recording only near its call's start (§7), and one recording can be referenced by records days apart (RingCentral's own samples do).
-    var recordingHomes: [String: String] = [:]
+    var recordingHomes = PackedStringMap()  // one entry per recording of the run: paths packed (see PackedStrings)
     /// Exclusion rules and tombstones, loaded once per run (SyncEngine+Governance.swift).
     var governance: TenantGovernance?
     var governanceSkipped = Set<String>()

@@ -252,7 +252,7 @@ public struct RejectedRecord: Sendable {
 }
 
 public struct Page<Record: Sendable>: Sendable {
-    public let records: [Record]
+    public private(set) var records: [Record]
     public let nextPageURI: String?
     /// Records of this page that did not decode.
     public let rejected: [RejectedRecord]
@@ -260,6 +260,14 @@ public struct Page<Record: Sendable>: Sendable {
         self.records = records
         self.nextPageURI = nextPageURI
         self.rejected = rejected
+    }
+
+    /// The records, leaving the page without them: a caller that hands them on keeps no second
+    /// reference, so each record's parsed JSON can be freed as soon as it is archived.
+    public mutating func takeRecords() -> [Record] {
+        let taken = records
+        records = []
+        return taken
     }
 }
 

@@ -20,15 +20,27 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public private(set) var members: [Member] = []
-    /// Built only for objects larger than `indexThreshold`: a linear scan of a few keys is cheaper
-    /// than hashing them (sidecars and manifest lines are mostly small objects).
+    /// Built only for objects larger than `indexThreshold`: a linear scan of a few dozen keys is
+    /// cheaper than hashing them, and an index per record doubled the memory of a parsed call-log
+    /// page (a detailed record and each of its legs have 15–25 members; control files keyed by id
+    /// have thousands, and keep their index).
     private var index: [String: Int]?
-    private static let indexThreshold = 12
+    static let indexThreshold = 32
 
     public init() {}
 
     public init(_ pairs: [(String, JSON)]) {
         for (key, value) in pairs { self[key] = value }
+    }
+
+    /// An object of `members` whose keys the caller has checked are unique (the parser), stored
+    /// at their exact count: appending one by one left a page's objects up to half empty.
+    init(uniqueMembers: [Member]) {
+        members = [Member](unsafeUninitializedCapacity: uniqueMembers.count) { buffer, initialized in
+            for (offset, member) in uniqueMembers.enumerated() { (buffer.baseAddress! + offset).initialize(to: member) }
+            initialized = uniqueMembers.count
+        }
+        rebuildIndex()
     }
 
     public var keys: [String] { members.map(\.key) }

@@ -92,23 +92,27 @@ private struct Parser {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSON {
         position += 1
-        var object = JSONObject()
+        var members: [JSONObject.Member] = []
+        var keys: Set<String>?  // duplicate checks of a large object (a small one is scanned)
         skipWhitespace()
-        if current == UInt8(ascii: "}") { position += 1; return .object(object) }
+        if current == UInt8(ascii: "}") { position += 1; return .object(JSONObject()) }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let key = try parseString()
-            if object[key] != nil { throw error("duplicate member name \"\(key)\"") }
+            if members.count >= JSONObject.indexThreshold, keys == nil { keys = Set(members.map(\.key)) }
+            if keys?.insert(key).inserted == false || (keys == nil && members.contains(where: { $0.key == key })) {
+                throw error("duplicate member name \"\(key)\"")
+            }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipWhitespace()
-            object[key] = try parseValue(depth: depth + 1)
+            members.append(JSONObject.Member(key, try parseValue(depth: depth + 1)))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"): position += 1; return .object(object)
+            case UInt8(ascii: "}"): position += 1; return .object(JSONObject(uniqueMembers: members))
             default: throw error("expected ',' or '}'")
             }
         }

@@ -85,3 +85,34 @@ import Testing
         }
     }
 }
+
+/// The loaded shard's tables (paths packed, `Manifest.Shard`): what a shard read back from disk
+/// answers equals what the run that wrote it recorded, including a message linked by several calls.
+@Suite struct ManifestShardTests {
+    @Test func aShardLoadedFromDiskAnswersAsTheOneThatWasRecorded() throws {
+        let fixture = try TenantFixture()
+        let manifest = Manifest(tenantDirectory: fixture.store.directory)
+        let start = Timestamp(iso8601: "2026-11-17T10:09:09.733Z")!
+        // Lines as `record` writes them; three calls link message 9, one of them twice.
+        var lines: [String] = []
+        for index in 0..<50 {
+            lines.append(#"{"kind":"call","path":"101/2026-11-17/c\#(index).json","callId":"C\#(index)","startTime":"2026-11-17T10:09:09.733Z"}"#)
+            lines.append(#"{"kind":"recording","path":"101/2026-11-17/r\#(index).mp3","callId":"C\#(index)","recordingId":"\#(1000 + index)"}"#)
+            lines.append(#"{"kind":"message","path":"101/2026-11-17/m\#(index).json","messageId":"\#(9000 + index)"}"#)
+        }
+        for path in ["101/2026-11-17/c1.json", "101/2026-11-17/c2.json", "101/2026-11-17/c1.json", "101/2026-11-17/c3.json"] {
+            lines.append(#"{"kind":"messageLink","path":"\#(path)","callId":"X","messageId":"9"}"#)
+        }
+        try DurableFiles.createDirectories(manifest.directory)
+        try DurableFiles.writeAtomically(manifest.shardPath("2026-11"), Array(lines.map { $0 + "\n" }.joined().utf8))
+        for index in 0..<50 {
+            #expect(try manifest.callSidecarPath(callId: "C\(index)", start: start) == "101/2026-11-17/c\(index).json")
+            #expect(try manifest.recordingSidecarPath(recordingId: "\(1000 + index)", near: start) == "101/2026-11-17/c\(index).json")
+            #expect(try manifest.messageSidecarPath(messageId: "\(9000 + index)", created: start) == "101/2026-11-17/m\(index).json")
+        }
+        #expect(try manifest.callSidecarsLinking(messageId: "9", near: start)
+            == ["101/2026-11-17/c1.json", "101/2026-11-17/c2.json", "101/2026-11-17/c3.json"])
+        #expect(try manifest.callSidecarsLinking(messageId: "8", near: start) == [])
+        #expect(try manifest.callSidecarPath(callId: "C50", start: start) == nil)
+    }
+}

@@ -106,4 +106,26 @@ import Testing
         let valid = Array("{\"legs\": \"a€😀ü\"}".utf8)
         #expect((try? JSON.parse(valid, selecting: selection)) != nil)
     }
+
+    /// Objects of every size around the index threshold (a parsed object is stored at its exact
+    /// count; large ones get an index, small ones are scanned): each member is found, in order,
+    /// a duplicate is refused wherever it is, and setting and removing keys keeps the lookups right.
+    @Test(arguments: [0, 1, 5, 31, 32, 33, 34, 64, 200])
+    func objectsOfEverySizeParseLookUpAndRefuseDuplicates(count: Int) throws {
+        let members = (0..<count).map { "\"k\($0)\": \($0)" }
+        let parsed = try JSON.parse("{" + members.joined(separator: ", ") + "}")
+        guard case .object(var object) = parsed else { Issue.record("not an object"); return }
+        #expect(object.keys == (0..<count).map { "k\($0)" })
+        for index in 0..<count { #expect(object["k\(index)"] == .int(index)) }
+        #expect(object["k\(count)"] == nil)
+        for duplicate in [0, count / 2, count - 1] where count > 0 {
+            let text = "{" + (members + ["\"k\(duplicate)\": true"]).joined(separator: ",") + "}"
+            #expect { try JSON.parse(text) } throws: { ($0 as? JSONParseError)?.reason.contains("duplicate member name \"k\(duplicate)\"") == true }
+        }
+        object["extra"] = .bool(true)
+        object["k0"] = nil
+        #expect(object["extra"] == .bool(true) && object["k0"] == nil)
+        for index in 1..<max(1, count) { #expect(object["k\(index)"] == .int(index)) }
+        #expect(parsed.serialized() == JSON.object(try #require(parsed.objectValue)).serialized())
+    }
 }

@@ -1,0 +1,41 @@
+@testable import ArchiveStore
+import RinglogSupport
+import Testing
+
+/// The packed strings that hold the manifest index's paths and a run's recording homes: every string
+/// comes back byte for byte, across chunk ends and for strings longer than a chunk.
+@Suite struct PackedStringsTests {
+    @Test func everyStringComesBackAcrossChunkEnds() {
+        var packed = PackedStrings()
+        var expected: [(PackedStrings.Ref, String)] = []
+        // 3,000 paths of 60–90 bytes fill several 64 KiB chunks; a few are longer than a chunk.
+        for index in 0..<3_000 {
+            let text = index % 997 == 0
+                ? String(repeating: "x", count: PackedStrings.chunkSize + index)
+                : "ext-\(index)/2026-11-\(index % 28 + 1)/20261117T100909Z_call.\(String(repeating: "é", count: index % 20)).json"
+            expected.append((packed.append(text), text))
+        }
+        for (ref, text) in expected {
+            #expect(packed[ref] == text)
+            #expect(packed.equals(ref, text))
+            #expect(!packed.equals(ref, text + "y"))
+            #expect(!packed.equals(ref, String(text.dropLast())))
+        }
+        #expect(packed.byteCount == expected.reduce(0) { $0 + $1.1.utf8.count })
+        let empty = packed.append("")
+        #expect(packed[empty] == "" && packed.equals(empty, "") && !packed.equals(empty, "a"))
+    }
+
+    @Test func aMapReplacesAndRemovesValues() {
+        var map = PackedStringMap()
+        map["1662270070"] = "101/2026-11-17/a.json"
+        map["1662270071"] = "102/2026-11-17/b.json"
+        #expect(map["1662270070"] == "101/2026-11-17/a.json")
+        map["1662270070"] = "103/2026-11-18/c.json"
+        #expect(map["1662270070"] == "103/2026-11-18/c.json")
+        #expect(map["1662270071"] == "102/2026-11-17/b.json")
+        map["1662270071"] = nil
+        #expect(map["1662270071"] == nil && map.count == 1)
+        #expect(map["missing"] == nil)
+    }
+}
