@@ -14,4 +14,15 @@ public enum Memory {
         _ = malloc_trim(0)
         #endif
     }
+
+    /// At most `count` malloc arenas from now on (`mallopt(M_ARENA_MAX)`), set before the threads
+    /// that allocate start. glibc gives each thread that meets contention an arena of its own, and
+    /// each arena keeps its own peak resident: a first sync's three parts held the sum of three peaks.
+    /// A tenant's parts do their local work one at a time (the engine lock), so one arena per tenant
+    /// run at once costs them no waiting. Measured on a 25,000-call first sync: 1.5 MB of 52 MB.
+    public static func limitArenas(to count: Int) {
+        #if canImport(Glibc)
+        _ = mallopt(M_ARENA_MAX, Int32(max(1, min(count, 64))))
+        #endif
+    }
 }
