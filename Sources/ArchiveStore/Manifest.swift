@@ -26,13 +26,13 @@ public final class Manifest {
         var lineHashes = Set<Int>()
         var paths = PackedStrings()
         /// Sidecar path per call id / message id.
-        var callSidecars: [String: PackedStrings.Ref] = [:]
-        var messageSidecars: [String: PackedStrings.Ref] = [:]
+        var callSidecars = IdMap<PackedStrings.Ref>()
+        var messageSidecars = IdMap<PackedStrings.Ref>()
         /// The call id whose sidecar holds each recording (a recording is stored with one call).
-        var recordingCalls: [String: String] = [:]
+        var recordingCalls = IdMap<String>()
         /// Message id → the call sidecars whose records link it (`messageLink` lines): the first, and
         /// any further ones (rare: one message is linked by one call's records).
-        var messageCall: [String: PackedStrings.Ref] = [:]
+        var messageCall = IdMap<PackedStrings.Ref>()
         var moreMessageCalls: [String: [PackedStrings.Ref]] = [:]
 
         func callSidecar(_ callId: String) -> String? { callSidecars[callId].map { paths[$0] } }

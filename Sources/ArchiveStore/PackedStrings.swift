@@ -84,3 +84,31 @@ public struct PackedStringMap: Sendable {
         }
     }
 }
+
+/// A dictionary keyed by item ids that stores a decimal id (RingCentral's message and recording ids:
+/// int64 digits, often 16 or more) as a UInt64 rather than a String: Swift keeps a String of up to
+/// 15 bytes inline, and a longer one is a heap allocation per key, held as long as the map.
+/// Any other id (call ids, odd ones) is kept as its String. "007" is not "7": only the canonical
+/// digits of a number (no sign, no leading zero) take the numeric table.
+public struct IdMap<Value: Sendable>: Sendable {
+    private var numeric: [UInt64: Value] = [:]
+    private var other: [String: Value] = [:]
+
+    public init() {}
+
+    public var count: Int { numeric.count + other.count }
+
+    static func number(_ id: String) -> UInt64? {
+        // Only where it saves an allocation (a String of 15 bytes or fewer is inline); digits only
+        // (UInt64("+12") is 12), no leading zero: then the number's decimal text is `id` itself.
+        guard id.utf8.count > 15, id.utf8.first != UInt8(ascii: "0"), id.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return UInt64(id)
+    }
+
+    public subscript(id: String) -> Value? {
+        get { Self.number(id).map { numeric[$0] } ?? other[id] }
+        set {
+            if let value = Self.number(id) { numeric[value] = newValue } else { other[id] = newValue }
+        }
+    }
+}

@@ -65,10 +65,10 @@ extension SyncEngine {
         var pageNumber = 1
         repeat {
             var page = try source.callLogPage(dateFrom: from, dateTo: to, perPage: 1000, view: .detailed, nextPageURI: next)
-            beginPhase("call log, reconcile \(deepDue ? "(deep) " : "")\(from.iso8601) → \(to.iso8601), page \(pageNumber)", total: page.records.count)
+            beginPhase("call log, reconcile \(deepDue ? "(deep) " : "")\(from.iso8601) → \(to.iso8601), page \(pageNumber)", total: page.recordCount)
             pageNumber += 1
             try archiveRejected(page.rejected, kind: "call")
-            try archiveCalls(page.takeRecords())
+            try archiveCalls(&page)
             try finishPage()
             next = page.nextPageURI
         } while next != nil
@@ -110,11 +110,11 @@ extension SyncEngine {
             repeat {
                 var page = try source.callLogPage(dateFrom: range.cursor, dateTo: end, perPage: 1000, view: .detailed, nextPageURI: next)
                 beginPhase("call log \(ArchiveNames.dayFolder(range.cursor)) → \(ArchiveNames.dayFolder(end)), page \(pageNumber)",
-                           total: page.records.count)
+                           total: page.recordCount)
                 pageNumber += 1
-                listed += page.records.count + page.rejected.count
+                listed += page.recordCount + page.rejected.count
                 try archiveRejected(page.rejected, kind: "call")
-                try archiveCalls(page.takeRecords(), repeatsUntilCheckpointed: true)  // the cursor moves at the window's checkpoint
+                try archiveCalls(&page, repeatsUntilCheckpointed: true)  // the cursor moves at the window's checkpoint
                 try finishPage()
                 next = page.nextPageURI
             } while next != nil
@@ -145,20 +145,33 @@ extension SyncEngine {
         var remaining = (consume records).sorted(by: { $0.startTime < $1.startTime })
         remaining.reverse()
         while let record = remaining.popLast() {
-            // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
-            guard tenant.since.map({ record.startTime >= $0 }) ?? true else { continue }
-            // The disk, the lease or a control file failing stops the run; anything else fails this call only.
-            try perItem({ ("call \(String(record.id.prefix(80)).debugDescription)", ["callId": .string(String(record.id.prefix(80)))]) }) {
-                do {
-                    try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true, repeatsUntilCheckpointed: repeatsUntilCheckpointed)
-                } catch let error as ArchiveNames.InvalidIdentifier {
-                    // The call cannot be named (its id or extension): keep what RingCentral sent.
-                    try writer.saveUnfiled(kind: "call", record: .object(record.raw), reason: "\(error)")
-                    throw error
-                }
-            }
-            advance()
+            try archiveListedCall(record, fetchMediaBefore: cutoff, repeatsUntilCheckpointed: repeatsUntilCheckpointed)
         }
+    }
+
+    /// A page's calls: RingCentral's pages keep their records as bytes, each parsed when taken, in
+    /// start-time order (`Page.takeDeferredRecords`); a double's decoded records go through the above.
+    func archiveCalls(_ page: inout Page<CallLogRecord>, repeatsUntilCheckpointed: Bool = false) throws {
+        guard var records = page.takeDeferredRecords() else {
+            return try archiveCalls(page.takeRecords(), repeatsUntilCheckpointed: repeatsUntilCheckpointed)
+        }
+        while let record = records.next() { try archiveListedCall(record, fetchMediaBefore: nil, repeatsUntilCheckpointed: repeatsUntilCheckpointed) }
+    }
+
+    private func archiveListedCall(_ record: CallLogRecord, fetchMediaBefore cutoff: Timestamp?, repeatsUntilCheckpointed: Bool) throws {
+        // `--since` holds everywhere: a full sync's 250 newest can reach further back than it.
+        guard tenant.since.map({ record.startTime >= $0 }) ?? true else { return }
+        // The disk, the lease or a control file failing stops the run; anything else fails this call only.
+        try perItem({ ("call \(String(record.id.prefix(80)).debugDescription)", ["callId": .string(String(record.id.prefix(80)))]) }) {
+            do {
+                try archiveCall(record, fetchMedia: cutoff.map { record.startTime < $0 } ?? true, repeatsUntilCheckpointed: repeatsUntilCheckpointed)
+            } catch let error as ArchiveNames.InvalidIdentifier {
+                // The call cannot be named (its id or extension): keep what RingCentral sent.
+                try writer.saveUnfiled(kind: "call", record: .object(record.raw), reason: "\(error)")
+                throw error
+            }
+        }
+        advance()
     }
 
     private func archiveCall(_ record: CallLogRecord, fetchMedia: Bool, repeatsUntilCheckpointed: Bool) throws {

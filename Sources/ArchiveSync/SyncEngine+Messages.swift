@@ -103,7 +103,7 @@ extension SyncEngine {
             repeat {
                 var page = try source.messagePage(extensionId: ext.id, types: types, dateFrom: range.cursor, dateTo: range.to, perPage: 1000,
                                                   nextPageURI: next)
-                beginPhase("messages of \(label)", total: page.records.count)
+                beginPhase("messages of \(label)", total: page.recordCount)
                 try archiveRejected(page.rejected, kind: "message")
                 try archiveMessages(page.takeRecords(), ext: ext, stream: &stream)
                 try finishPage()

@@ -32,8 +32,18 @@ extension RingCentralClient {
             ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601), ("view", view.rawValue),
             ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
         ])
-        let json = try getJSON(pageURL, group: .heavy, endpoint: endpoint)
-        return try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in try CallLogRecord(item, context: context) }
+        // A page of 1,000 detailed records: kept as its body, each record parsed when the sync takes it.
+        let (body, json, ranges) = try getPageDeferringRecords(pageURL, group: .heavy, endpoint: endpoint)
+        let decode: @Sendable (JSON, String) throws(ModelError) -> CallLogRecord = { item, context throws(ModelError) in
+            try CallLogRecord(item, context: context)
+        }
+        guard let ranges else { return try decodePage(json, endpoint: endpoint, decode) }  // `records` is not an array: refused there
+        do {
+            let (records, rejected) = try DeferredRecords.make(body: body, ranges: ranges, context: "records", orderedBy: \.startTime, decode: decode)
+            return Page(deferred: records, nextPageURI: json["navigation"]?["nextPage"]?["uri"]?.stringValue, rejected: rejected)
+        } catch {
+            throw .invalidResponse(endpoint: endpoint, reason: error.description)
+        }
     }
 
     /// Every call-log record in [dateFrom, dateTo), all pages.

@@ -252,23 +252,109 @@ public struct RejectedRecord: Sendable {
 }
 
 public struct Page<Record: Sendable>: Sendable {
-    public private(set) var records: [Record]
+    private var decoded: [Record]
+    /// Records kept as bytes until taken (`RingCentralClient`'s pages; test doubles hand decoded ones).
+    private var deferred: DeferredRecords<Record>?
     public let nextPageURI: String?
     /// Records of this page that did not decode.
     public let rejected: [RejectedRecord]
+
     public init(records: [Record], nextPageURI: String?, rejected: [RejectedRecord] = []) {
-        self.records = records
+        decoded = records
         self.nextPageURI = nextPageURI
         self.rejected = rejected
     }
+
+    init(deferred: DeferredRecords<Record>, nextPageURI: String?, rejected: [RejectedRecord]) {
+        decoded = []
+        self.deferred = deferred
+        self.nextPageURI = nextPageURI
+        self.rejected = rejected
+    }
+
+    /// The page's decoded records, in the page's order (a deferred page decodes them all here).
+    public var records: [Record] { deferred.map { decoded + $0.all() } ?? decoded }
+
+    /// Records decoded, not counting the rejected ones, without decoding any.
+    public var recordCount: Int { decoded.count + (deferred?.count ?? 0) }
 
     /// The records, leaving the page without them: a caller that hands them on keeps no second
     /// reference, so each record's parsed JSON can be freed as soon as it is archived.
     public mutating func takeRecords() -> [Record] {
         let taken = records
-        records = []
+        decoded = []
+        deferred = nil
         return taken
     }
+
+    /// The records one at a time, in the order the page was made with (`DeferredRecords.ordered`), or
+    /// nil for a page of decoded records (its caller orders them itself). Each is parsed from the body
+    /// when taken, so a page of 1,000 records holds its body and one record's tree, not a tree of
+    /// all 1,000 (about twice the body's size: the largest allocation of a first sync).
+    public mutating func takeDeferredRecords() -> DeferredRecords<Record>.Iterator? {
+        defer { deferred = nil }
+        return deferred?.makeIterator()
+    }
+}
+
+/// A page's records as the bytes of the body they came in (`JSON.parse(_:deferringElementsOf:)`),
+/// each already decoded once to sort out the rejected ones: what remains decodes again, identically.
+public struct DeferredRecords<Record: Sendable>: Sendable, Sequence {
+    let body: [UInt8]
+    /// The decodable records' ranges in the page's order, and the order to take them in.
+    let ranges: [Range<Int>]
+    let ordered: [Int]
+    let context: String
+    let decode: @Sendable (JSON, String) throws(ModelError) -> Record
+
+    var count: Int { ranges.count }
+
+    /// Decodes every record of `ranges` once: those that fail are `rejected` (verbatim, as the eager
+    /// decoding rejects them), the others are kept as ranges, ordered by `key` as
+    /// `sorted(by:)` orders the decoded records (the same comparisons, so the same order).
+    static func make(body: [UInt8], ranges: [Range<Int>], context: String,
+                     orderedBy key: (Record) -> Timestamp,
+                     decode: @escaping @Sendable (JSON, String) throws(ModelError) -> Record) throws(JSONParseError)
+        -> (DeferredRecords, [RejectedRecord])
+    {
+        var kept: [Range<Int>] = []
+        var keys: [Timestamp] = []
+        var rejected: [RejectedRecord] = []
+        for (index, range) in ranges.enumerated() {
+            let item = try JSON.parse(body[range])  // duplicate names, which the first pass does not look for, fail the page as before
+            do throws(ModelError) {
+                let record = try decode(item, "\(context)[\(index)]")
+                kept.append(range)
+                keys.append(key(record))
+            } catch {
+                rejected.append(RejectedRecord(raw: item, reason: error.description))
+            }
+        }
+        let ordered = Array(kept.indices).sorted { keys[$0] < keys[$1] }
+        return (DeferredRecords(body: body, ranges: kept, ordered: ordered, context: context, decode: decode), rejected)
+    }
+
+    /// Record `position` of `ranges`; nil only if it no longer decodes (it did once, from the same bytes).
+    func record(_ position: Int) -> Record? {
+        guard let item = try? JSON.parse(body[ranges[position]]) else { return nil }
+        return try? decode(item, "\(context)[\(position)]")
+    }
+
+    func all() -> [Record] { ranges.indices.compactMap(record) }
+
+    public struct Iterator: IteratorProtocol {
+        let records: DeferredRecords
+        var position = 0
+        public mutating func next() -> Record? {
+            while position < records.ordered.count {
+                defer { position += 1 }
+                if let record = records.record(records.ordered[position]) { return record }
+            }
+            return nil
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(records: self) }
 }
 
 public struct SyncResult<Record: Sendable>: Sendable {

@@ -329,6 +329,27 @@ public final class RingCentralClient: Sendable {
         }
     }
 
+    /// `getJSON` for a list page whose `records` are kept as bytes (`JSON.parse(_:deferringElementsOf:)`):
+    /// the body, the page without its records, and their ranges (nil when `records` is not an array).
+    func getPageDeferringRecords(_ url: String, group: RateLimitGroup, endpoint: String) throws(RingCentralError)
+        -> (body: [UInt8], page: JSON, records: [Range<Int>]?)
+    {
+        let response = try authorizedGet(url, group: group, sink: .memory(limit: 64 << 20), endpoint: endpoint)
+        guard response.isSuccess else {
+            let body = APIErrorBody(bytes: response.body)
+            if RingCentralError.isSyncTokenRejection(status: response.status, body: body) {
+                throw .syncTokenRejected(body: body, endpoint: endpoint)
+            }
+            throw .http(status: response.status, body: body, endpoint: endpoint)
+        }
+        do {
+            let (page, records) = try JSON.parse(response.body, deferringElementsOf: "records")
+            return (response.body, page, records)
+        } catch {
+            throw .invalidResponse(endpoint: endpoint, reason: error.description)
+        }
+    }
+
     func url(_ path: String, _ query: [(String, String)] = []) -> String {
         let encoded = query.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
         return credentials.serverURL + path + (encoded.isEmpty ? "" : "?" + encoded)

@@ -23,6 +23,25 @@ extension JSON {
     }
 }
 
+extension JSON {
+    /// Parses a top-level object whose member `name` is an array without building that array's
+    /// elements: each is checked as `parse(_:selecting:)` checks a skipped value (structure, numbers,
+    /// escapes, UTF-8; not duplicate names) and comes back as its byte range in `bytes`, to be parsed
+    /// on its own later; the object holds `name: []`. For a page of 1,000 records, whose tree is about
+    /// twice the body's size and was the largest allocation of a sync. The ranges are nil when the
+    /// document is not an object or `name` is not an array (then everything is built as `parse` builds it).
+    public static func parse(_ bytes: [UInt8], deferringElementsOf name: String) throws(JSONParseError) -> (JSON, [Range<Int>]?) {
+        try bytes.withUnsafeBufferPointer { pointer throws(JSONParseError) -> (JSON, [Range<Int>]?) in
+            var parser = Parser(bytes: pointer)
+            parser.skipWhitespace()
+            let (value, ranges) = try parser.parseObject(deferringElementsOf: name)
+            parser.skipWhitespace()
+            guard parser.position == pointer.count else { throw parser.error("trailing characters after the value") }
+            return (value, ranges)
+        }
+    }
+}
+
 /// Which parts of a document `JSON.parse(_:selecting:)` builds: `.whole` keeps a value as it is;
 /// `.members` keeps only the named members of an object (each with its own selection).
 public indirect enum JSONSelection: Sendable {
@@ -113,6 +132,58 @@ private struct Parser {
             switch current {
             case UInt8(ascii: ","): position += 1
             case UInt8(ascii: "}"): position += 1; return .object(JSONObject(uniqueMembers: members))
+            default: throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// The top-level object, its member `name` (an array) kept as the ranges of its elements.
+    mutating func parseObject(deferringElementsOf name: String) throws(JSONParseError) -> (JSON, [Range<Int>]?) {
+        guard current == UInt8(ascii: "{") else { return (try parseValue(depth: 0), nil) }
+        position += 1
+        var members: [JSONObject.Member] = []
+        var keys = Set<String>()
+        var ranges: [Range<Int>]?
+        skipWhitespace()
+        if current == UInt8(ascii: "}") { position += 1; return (.object(JSONObject()), nil) }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let key = try parseString()
+            guard keys.insert(key).inserted else { throw error("duplicate member name \"\(key)\"") }
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            if key == name, current == UInt8(ascii: "[") {
+                position += 1
+                var elements: [Range<Int>] = []
+                skipWhitespace()
+                if current == UInt8(ascii: "]") {
+                    position += 1
+                } else {
+                    elements: while true {
+                        skipWhitespace()
+                        let start = position
+                        try skipValue(depth: 2)
+                        elements.append(start..<position)
+                        skipWhitespace()
+                        switch current {
+                        case UInt8(ascii: ","): position += 1
+                        case UInt8(ascii: "]"): position += 1; break elements
+                        default: throw error("expected ',' or ']'")
+                        }
+                    }
+                }
+                ranges = elements
+                members.append(JSONObject.Member(key, .array([])))
+            } else {
+                members.append(JSONObject.Member(key, try parseValue(depth: 1)))
+            }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"): position += 1; return (.object(JSONObject(uniqueMembers: members)), ranges)
             default: throw error("expected ',' or '}'")
             }
         }

@@ -38,4 +38,17 @@ import Testing
         #expect(map["1662270071"] == nil && map.count == 1)
         #expect(map["missing"] == nil)
     }
+
+    /// Long decimal ids are kept as numbers: an id that only reads as the same number (a sign, leading
+    /// zeros, beyond UInt64) must never stand for another.
+    @Test func anIdMapKeepsIdsThatReadAsTheSameNumberApart() {
+        var map = IdMap<Int>()
+        let ids = ["9007199254743023", "09007199254743023", "+9007199254743023", "0009007199254743023", "9007199254743023 ",
+                   "18446744073709551615", "18446744073709551616", "99999999999999999999", "7", "007", "abcdefghijklmnopq", ""]
+        for (index, id) in ids.enumerated() { map[id] = index }
+        #expect(map.count == ids.count)
+        for (index, id) in ids.enumerated() { #expect(map[id] == index, "\(id.debugDescription)") }
+        map["9007199254743023"] = nil
+        #expect(map["9007199254743023"] == nil && map["09007199254743023"] == 1 && map.count == ids.count - 1)
+    }
 }

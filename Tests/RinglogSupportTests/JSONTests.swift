@@ -128,4 +128,23 @@ import Testing
         for index in 1..<max(1, count) { #expect(object["k\(index)"] == .int(index)) }
         #expect(parsed.serialized() == JSON.object(try #require(parsed.objectValue)).serialized())
     }
+
+    /// A page's `records` left as ranges: each range parses to the element a whole parse builds, the
+    /// rest of the object is built, and what is not an array of `records` is built as `parse` builds it.
+    @Test func deferredElementsAreTheRangesOfWhatAWholeParseBuilds() throws {
+        let text = "{\"uri\":\"u\", \"records\" : [ {\"id\":\"A\",\"note\":\"é \\u00e9 \\\"q\\\"\"} ,\n {\"id\":2,\"legs\":[{\"a\":[1,2]}]}, \"s\", 3 ],\n \"navigation\":{\"nextPage\":{\"uri\":\"n\"}}}"
+        let bytes = Array(text.utf8)
+        let (page, ranges) = try JSON.parse(bytes, deferringElementsOf: "records")
+        let whole = try JSON.parse(text)
+        let elements = try #require(whole["records"]?.arrayValue)
+        let found = try #require(ranges)
+        #expect(try found.map { try JSON.parse(bytes[$0]) } == elements)
+        #expect(page["records"] == .array([]) && page["navigation"] == whole["navigation"] && page["uri"] == whole["uri"])
+        #expect(try JSON.parse(Array(#"{"records":{"a":1}}"#.utf8), deferringElementsOf: "records") == (try JSON.parse(#"{"records":{"a":1}}"#), nil))
+        #expect(try JSON.parse(Array("[1]".utf8), deferringElementsOf: "records") == (.array([.int(1)]), nil))
+        #expect(try JSON.parse(Array(#"{"records":[]}"#.utf8), deferringElementsOf: "records").1 == [])
+        for bad in [#"{"records":[1,]}"#, #"{"records":[1 2]}"#, #"{"records":["\x"]}"#, #"{"records":[],"records":[]}"#, #"{"records":[1]} x"#] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try JSON.parse(Array(bad.utf8), deferringElementsOf: "records") }
+        }
+    }
 }
