@@ -105,7 +105,7 @@ extension SyncEngine {
                                                   nextPageURI: next)
                 beginPhase("messages of \(label)", total: page.recordCount)
                 try archiveRejected(page.rejected, kind: "message")
-                try archiveMessages(page.takeRecords(), ext: ext, stream: &stream)
+                try archiveMessages(&page, ext: ext, stream: &stream)
                 try finishPage()
                 next = page.nextPageURI
             } while next != nil
@@ -171,33 +171,47 @@ extension SyncEngine {
         let notices = Set(remaining.filter(\.isGoneNotice).compactMap { try? ArchiveNames.numericId($0.id, field: "message id") })
         let located = notices.isEmpty ? [:] : try manifest.locateMessages(notices)
         remaining.reverse()
-        while let message = remaining.popLast() {
-            guard isWithinSince(message) else { continue }
-            try perItem({ ("message \(message.id.prefix(40)) of extension \(ext.id)",
-                           ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)]) }) {
-                defer { advance() }
-                do {
-                    if message.isGoneNotice {
-                        // RingCentral keeps a deleted message, content included, until it is purged: one no run
-                        // met before (created and deleted between two runs) is read whole and archived.
-                        if located[message.id] == nil, message.availability == "Deleted",
-                            let whole = try source(forMailbox: ext.id).message(extensionId: ext.id, id: message.id), !whole.isGoneNotice
-                        {
-                            guard isWithinSince(whole), let kind = try messageKind(of: whole, ext: ext) else { return }
-                            try archiveMessage(whole, kind: kind, ext: ext)
-                            return
-                        }
-                        try recordGoneNotice(message, sidecar: located[message.id])
+        while let message = remaining.popLast() { try archiveListedMessage(message, located: located, ext: ext, stream: &stream) }
+    }
+
+    /// A list page's messages: RingCentral's pages keep their records as bytes, each parsed when taken, in
+    /// creation-time order (`Page.takeDeferredRecords`); a double's decoded records go through the above.
+    /// A gone notice (ISync's shape; a list page has none but a hostile one) is located on its own.
+    private func archiveMessages(_ page: inout Page<MessageRecord>, ext: ExtensionInfo, stream: inout StreamState) throws {
+        guard var records = page.takeDeferredRecords() else { return try archiveMessages(page.takeRecords(), ext: ext, stream: &stream) }
+        while let message = records.next() {
+            let notice = message.isGoneNotice ? (try? ArchiveNames.numericId(message.id, field: "message id")) : nil
+            let located = try notice.map { try manifest.locateMessages([$0]) } ?? [:]
+            try archiveListedMessage(message, located: located, ext: ext, stream: &stream)
+        }
+    }
+
+    private func archiveListedMessage(_ message: MessageRecord, located: [String: String], ext: ExtensionInfo, stream: inout StreamState) throws {
+        guard isWithinSince(message) else { return }
+        try perItem({ ("message \(message.id.prefix(40)) of extension \(ext.id)",
+                       ["messageId": .string(String(message.id.prefix(40))), "extensionId": .string(ext.id)]) }) {
+            defer { advance() }
+            do {
+                if message.isGoneNotice {
+                    // RingCentral keeps a deleted message, content included, until it is purged: one no run
+                    // met before (created and deleted between two runs) is read whole and archived.
+                    if located[message.id] == nil, message.availability == "Deleted",
+                        let whole = try source(forMailbox: ext.id).message(extensionId: ext.id, id: message.id), !whole.isGoneNotice
+                    {
+                        guard isWithinSince(whole), let kind = try messageKind(of: whole, ext: ext) else { return }
+                        try archiveMessage(whole, kind: kind, ext: ext)
                         return
                     }
-                    guard let kind = try messageKind(of: message, ext: ext) else { return }
-                    try archiveMessage(message, kind: kind, ext: ext)
-                } catch let error as ArchiveNames.InvalidIdentifier {
-                    try writer.saveUnfiled(kind: "message", record: .object(message.raw), reason: "\(error)")  // cannot be named: kept
-                    throw error
+                    try recordGoneNotice(message, sidecar: located[message.id])
+                    return
                 }
-                if !message.isGone { stream.raiseHighWaterMark(message.creationTime) }
+                guard let kind = try messageKind(of: message, ext: ext) else { return }
+                try archiveMessage(message, kind: kind, ext: ext)
+            } catch let error as ArchiveNames.InvalidIdentifier {
+                try writer.saveUnfiled(kind: "message", record: .object(message.raw), reason: "\(error)")  // cannot be named: kept
+                throw error
             }
+            if !message.isGone { stream.raiseHighWaterMark(message.creationTime) }
         }
     }
 

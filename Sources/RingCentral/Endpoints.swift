@@ -32,14 +32,20 @@ extension RingCentralClient {
             ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601), ("view", view.rawValue),
             ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
         ])
-        // A page of 1,000 detailed records: kept as its body, each record parsed when the sync takes it.
-        let (body, json, ranges) = try getPageDeferringRecords(pageURL, group: .heavy, endpoint: endpoint)
         let decode: @Sendable (JSON, String) throws(ModelError) -> CallLogRecord = { item, context throws(ModelError) in
             try CallLogRecord(item, context: context)
         }
+        return try deferredPage(pageURL, group: .heavy, endpoint: endpoint, orderedBy: \.startTime, decode)
+    }
+
+    /// A page of up to 1,000 records kept as its body, each record parsed when the sync takes it
+    /// (`Page.takeDeferredRecords`), in `key` order; decoded once here to sort out the rejected ones.
+    func deferredPage<Record: Sendable>(_ pageURL: String, group: RateLimitGroup, endpoint: String, orderedBy key: (Record) -> Timestamp,
+                                        _ decode: @escaping @Sendable (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> Page<Record> {
+        let (body, json, ranges) = try getPageDeferringRecords(pageURL, group: group, endpoint: endpoint)
         guard let ranges else { return try decodePage(json, endpoint: endpoint, decode) }  // `records` is not an array: refused there
         do {
-            let (records, rejected) = try DeferredRecords.make(body: body, ranges: ranges, context: "records", orderedBy: \.startTime, decode: decode)
+            let (records, rejected) = try DeferredRecords.make(body: body, ranges: ranges, context: "records", orderedBy: key, decode: decode)
             return Page(deferred: records, nextPageURI: json["navigation"]?["nextPage"]?["uri"]?.stringValue, rejected: rejected)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
@@ -117,8 +123,10 @@ extension RingCentralClient {
         let pageURL = nextPageURI ?? url(Self.apiPrefix + "/extension/\(pathSegment(extensionId))/message-store", types.map { ("messageType", $0) } + [
             ("dateFrom", dateFrom.iso8601), ("dateTo", dateTo.iso8601), ("perPage", String(min(max(perPage, 1), 1000))), ("page", "1"),
         ])
-        let json = try getJSON(pageURL, group: .light, endpoint: endpoint)
-        return try decodePage(json, endpoint: endpoint) { item, context throws(ModelError) in try MessageRecord(item, context: context) }
+        let decode: @Sendable (JSON, String) throws(ModelError) -> MessageRecord = { item, context throws(ModelError) in
+            try MessageRecord(item, context: context)
+        }
+        return try deferredPage(pageURL, group: .light, endpoint: endpoint, orderedBy: \.creationTime, decode)
     }
 
     /// `GET …/extension/{id}/message-store/{messageId}` (Light): one message, whole; nil on 404 (RingCentral

@@ -83,4 +83,25 @@ import Testing
         var taken = try #require(deferred)
         #expect(taken.next() == nil)
     }
+
+    /// A message-store page likewise: in creation-time order, the undecodable ones rejected up front.
+    @Test func messagesComeInCreationTimeOrder() async throws {
+        func message(_ id: String, _ created: String) -> String {
+            #"{"id":\#(id),"type":"SMS","creationTime":"\#(created)","lastModifiedTime":"\#(created)","availability":"Alive","attachments":[]}"#
+        }
+        let body = Self.page([message("3", "2026-11-20T10:00:00.000Z"), message("1", "2026-11-18T10:00:00.000Z"), message("9", "never"),
+                              message("2", "2026-11-19T10:00:00.000Z")])
+        let server = try ScriptedServer { _, path, _ in path == "/restapi/oauth/token" ? .token() : .json(200, body) }
+        let client = ServerNumberTests.client(server)
+        var page = try await blocking {
+            try client.messagePage(extensionId: "101", types: ["SMS"], dateFrom: Timestamp(iso8601: "2026-11-01T00:00:00Z")!,
+                                   dateTo: Timestamp(iso8601: "2026-11-21T00:00:00Z")!)
+        }
+        #expect(page.recordCount == 3 && page.rejected.map(\.id) == ["9"])
+        let deferred = page.takeDeferredRecords()
+        var taken = try #require(deferred)
+        var ids: [String] = []
+        while let record = taken.next() { ids.append(record.id) }
+        #expect(ids == ["1", "2", "3"])
+    }
 }
