@@ -155,7 +155,7 @@ extension SyncEngine {
         guard var records = page.takeDeferredRecords() else {
             return try archiveCalls(page.takeRecords(), repeatsUntilCheckpointed: repeatsUntilCheckpointed)
         }
-        while let record = records.next() { try archiveListedCall(record, fetchMediaBefore: nil, repeatsUntilCheckpointed: repeatsUntilCheckpointed) }
+        while let record = try records.next() { try archiveListedCall(record, fetchMediaBefore: nil, repeatsUntilCheckpointed: repeatsUntilCheckpointed) }
     }
 
     private func archiveListedCall(_ record: CallLogRecord, fetchMediaBefore cutoff: Timestamp?, repeatsUntilCheckpointed: Bool) throws {

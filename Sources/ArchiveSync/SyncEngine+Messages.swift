@@ -179,7 +179,7 @@ extension SyncEngine {
     /// A gone notice (ISync's shape; a list page has none but a hostile one) is located on its own.
     private func archiveMessages(_ page: inout Page<MessageRecord>, ext: ExtensionInfo, stream: inout StreamState) throws {
         guard var records = page.takeDeferredRecords() else { return try archiveMessages(page.takeRecords(), ext: ext, stream: &stream) }
-        while let message = records.next() {
+        while let message = try records.next() {
             let notice = message.isGoneNotice ? (try? ArchiveNames.numericId(message.id, field: "message id")) : nil
             let located = try notice.map { try manifest.locateMessages([$0]) } ?? [:]
             try archiveListedMessage(message, located: located, ext: ext, stream: &stream)

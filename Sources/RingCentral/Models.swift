@@ -272,8 +272,9 @@ public struct Page<Record: Sendable>: Sendable {
         self.rejected = rejected
     }
 
-    /// The page's decoded records, in the page's order (a deferred page decodes them all here).
-    public var records: [Record] { deferred.map { decoded + $0.all() } ?? decoded }
+    /// The page's decoded records, in the page's order (a deferred page decodes them all here; they
+    /// all decoded on arrival, so none is missing unless decoding stopped being a function of the bytes).
+    public var records: [Record] { deferred.map { decoded + ((try? $0.all()) ?? []) } ?? decoded }
 
     /// Records decoded, not counting the rejected ones, without decoding any.
     public var recordCount: Int { decoded.count + (deferred?.count ?? 0) }
@@ -299,7 +300,7 @@ public struct Page<Record: Sendable>: Sendable {
 
 /// A page's records as the bytes of the body they came in (`JSON.parse(_:deferringElementsOf:)`),
 /// each already decoded once to sort out the rejected ones: what remains decodes again, identically.
-public struct DeferredRecords<Record: Sendable>: Sendable, Sequence {
+public struct DeferredRecords<Record: Sendable>: Sendable {
     let body: [UInt8]
     /// The decodable records' ranges in the page's order, and the order to take them in.
     let ranges: [Range<Int>]
@@ -334,23 +335,31 @@ public struct DeferredRecords<Record: Sendable>: Sendable, Sequence {
         return (DeferredRecords(body: body, ranges: kept, ordered: ordered, context: context, decode: decode), rejected)
     }
 
-    /// Record `position` of `ranges`; nil only if it no longer decodes (it did once, from the same bytes).
-    func record(_ position: Int) -> Record? {
-        guard let item = try? JSON.parse(body[ranges[position]]) else { return nil }
-        return try? decode(item, "\(context)[\(position)]")
+    /// Record `position` of `ranges`. It decoded at the page's arrival from the same bytes with the same
+    /// decoder, so this cannot fail; if it ever did, the page fails (the run stops before its cursor
+    /// moves), rather than a record vanishing without a trace.
+    func record(_ position: Int) throws(RingCentralError) -> Record {
+        do {
+            return try decode(try JSON.parse(body[ranges[position]]), "\(context)[\(position)]")
+        } catch {
+            throw .invalidResponse(endpoint: context, reason: "a record that decoded on arrival no longer does: \(error)")
+        }
     }
 
-    func all() -> [Record] { ranges.indices.compactMap(record) }
+    func all() throws(RingCentralError) -> [Record] {
+        var records: [Record] = []
+        for position in ranges.indices { records.append(try record(position)) }
+        return records
+    }
 
-    public struct Iterator: IteratorProtocol {
+    /// Takes the records one by one, in `ordered` order.
+    public struct Iterator: Sendable {
         let records: DeferredRecords
         var position = 0
-        public mutating func next() -> Record? {
-            while position < records.ordered.count {
-                defer { position += 1 }
-                if let record = records.record(records.ordered[position]) { return record }
-            }
-            return nil
+        public mutating func next() throws(RingCentralError) -> Record? {
+            guard position < records.ordered.count else { return nil }
+            defer { position += 1 }
+            return try records.record(records.ordered[position])
         }
     }
 

@@ -115,4 +115,33 @@ import Testing
         #expect(try manifest.callSidecarsLinking(messageId: "8", near: start) == [])
         #expect(try manifest.callSidecarPath(callId: "C50", start: start) == nil)
     }
+
+    /// What `record` adds to a loaded shard (in place: the shard is a class) is found at once, under
+    /// 16-digit message ids too (kept as numbers), and again after the shard was unloaded and read back.
+    @Test func recordedItemsAreFoundAtOnceAndAfterTheShardIsReloaded() throws {
+        let fixture = try TenantFixture()
+        let writer = try fixture.store.openWriter()
+        defer { writer.close() }
+        let start = Timestamp(iso8601: "2026-11-20T10:00:00Z")!
+        let ids = ["9007199254743023", "9007199254743024", "09007199254743023", "7"]
+        for (index, id) in ids.enumerated() {
+            let sidecar = Sidecar(kind: .message, record: ["id": .string(id)], item: ["messageId": .string(id), "startTime": .string(start.iso8601)],
+                                  startTime: start, archivedAt: start)
+            try writer.saveSidecar(sidecar, at: "101/2026-11-20/m\(index).json", changed: true)
+        }
+        let (call, callPath) = DeferredSyncTests.call("A", month: 11)
+        try writer.saveSidecar(call, at: callPath, changed: true)
+        func check(_ when: String) throws {
+            for (index, id) in ids.enumerated() {
+                #expect(try writer.manifest.messageSidecarPath(messageId: id, created: start) == "101/2026-11-20/m\(index).json", "\(when): \(id)")
+            }
+            #expect(try writer.manifest.messageSidecarPath(messageId: "9007199254743025", created: start) == nil)
+            #expect(try writer.manifest.callSidecarPath(callId: "A", start: call.startTime) == callPath, "\(when)")
+        }
+        try check("recorded")
+        for month in 1...Manifest.maximumLoadedShards {  // other months loaded: November's shard is unloaded
+            _ = try writer.manifest.callSidecarPath(callId: "A", start: Timestamp(iso8601: String(format: "2026-%02d-10T00:00:00Z", month))!)
+        }
+        try check("read back from disk")
+    }
 }

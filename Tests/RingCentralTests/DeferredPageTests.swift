@@ -41,7 +41,7 @@ import Testing
         var taken = try #require(deferred)
         var ids: [String] = []
         var raws: [JSONObject] = []
-        while let record = taken.next() {
+        while let record = try taken.next() {
             ids.append(record.id)
             raws.append(record.raw)
         }
@@ -81,7 +81,7 @@ import Testing
         #expect(page.recordCount == 0 && page.rejected.isEmpty && page.nextPageURI == nil)
         let deferred = page.takeDeferredRecords()
         var taken = try #require(deferred)
-        #expect(taken.next() == nil)
+        #expect(try taken.next() == nil)
     }
 
     /// A message-store page likewise: in creation-time order, the undecodable ones rejected up front.
@@ -101,7 +101,7 @@ import Testing
         let deferred = page.takeDeferredRecords()
         var taken = try #require(deferred)
         var ids: [String] = []
-        while let record = taken.next() { ids.append(record.id) }
+        while let record = try taken.next() { ids.append(record.id) }
         #expect(ids == ["1", "2", "3"])
     }
 }
