@@ -38,14 +38,13 @@ public final class Manifest {
         func callSidecar(_ callId: String) -> String? { callSidecars[callId].map { paths[$0] } }
         func messageSidecar(_ messageId: String) -> String? { messageSidecars[messageId].map { paths[$0] } }
 
-        func setCallSidecar(_ callId: String, _ path: String) {
-            if let existing = callSidecars[callId], paths.equals(existing, path) { return }
-            callSidecars[callId] = paths.append(path)
-        }
+        func setCallSidecar(_ callId: String, _ path: String) { set(&callSidecars, callId, path) }
+        func setMessageSidecar(_ messageId: String, _ path: String) { set(&messageSidecars, messageId, path) }
 
-        func setMessageSidecar(_ messageId: String, _ path: String) {
-            if let existing = messageSidecars[messageId], paths.equals(existing, path) { return }
-            messageSidecars[messageId] = paths.append(path)
+        /// `table[id] = path`, its bytes appended only when it changed (a sidecar recorded again at its path adds none).
+        private func set(_ table: inout IdMap<PackedStrings.Ref>, _ id: String, _ path: String) {
+            if let existing = table[id], paths.equals(existing, path) { return }
+            table[id] = paths.append(path)
         }
 
         func callsLinking(_ messageId: String) -> [String] {

@@ -46,7 +46,7 @@ extension RingCentralClient {
         guard let ranges else { return try decodePage(json, endpoint: endpoint, decode) }  // `records` is not an array: refused there
         do {
             let (records, rejected) = try DeferredRecords.make(body: body, ranges: ranges, context: "records", orderedBy: key, decode: decode)
-            return Page(deferred: records, nextPageURI: json["navigation"]?["nextPage"]?["uri"]?.stringValue, rejected: rejected)
+            return Page(deferred: records, nextPageURI: Self.nextPageURI(json), rejected: rejected)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }
@@ -198,12 +198,15 @@ extension RingCentralClient {
         return records
     }
 
+    /// `navigation.nextPage.uri`: paging follows it, never `totalPages`.
+    static func nextPageURI(_ page: JSON) -> String? { page["navigation"]?["nextPage"]?["uri"]?.stringValue }
+
     func decodePage<Record>(_ json: JSON, endpoint: String,
                             _ decode: (JSON, String) throws(ModelError) -> Record) throws(RingCentralError) -> Page<Record> {
         do throws(ModelError) {
             let reader = try FieldReader(json, context: endpoint)
             let (records, rejected) = try decodeRecords(reader, decode)
-            return Page(records: records, nextPageURI: json["navigation"]?["nextPage"]?["uri"]?.stringValue, rejected: rejected)
+            return Page(records: records, nextPageURI: Self.nextPageURI(json), rejected: rejected)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }

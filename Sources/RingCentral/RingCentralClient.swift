@@ -312,8 +312,8 @@ public final class RingCentralClient: Sendable {
         return headers
     }
 
-    /// GET → parsed JSON, or a typed error for any non-2xx answer.
-    func getJSON(_ url: String, group: RateLimitGroup, endpoint: String) throws(RingCentralError) -> JSON {
+    /// GET → the body of a 2xx answer, or a typed error for any other.
+    private func successfulBody(_ url: String, group: RateLimitGroup, endpoint: String) throws(RingCentralError) -> [UInt8] {
         let response = try authorizedGet(url, group: group, sink: .memory(limit: 64 << 20), endpoint: endpoint)
         guard response.isSuccess else {
             let body = APIErrorBody(bytes: response.body)
@@ -322,8 +322,14 @@ public final class RingCentralClient: Sendable {
             }
             throw .http(status: response.status, body: body, endpoint: endpoint)
         }
+        return response.body
+    }
+
+    /// GET → parsed JSON, or a typed error for any non-2xx answer.
+    func getJSON(_ url: String, group: RateLimitGroup, endpoint: String) throws(RingCentralError) -> JSON {
+        let body = try successfulBody(url, group: group, endpoint: endpoint)
         do {
-            return try JSON.parse(response.body)
+            return try JSON.parse(body)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }
@@ -334,17 +340,10 @@ public final class RingCentralClient: Sendable {
     func getPageDeferringRecords(_ url: String, group: RateLimitGroup, endpoint: String) throws(RingCentralError)
         -> (body: [UInt8], page: JSON, records: [Range<Int>]?)
     {
-        let response = try authorizedGet(url, group: group, sink: .memory(limit: 64 << 20), endpoint: endpoint)
-        guard response.isSuccess else {
-            let body = APIErrorBody(bytes: response.body)
-            if RingCentralError.isSyncTokenRejection(status: response.status, body: body) {
-                throw .syncTokenRejected(body: body, endpoint: endpoint)
-            }
-            throw .http(status: response.status, body: body, endpoint: endpoint)
-        }
+        let body = try successfulBody(url, group: group, endpoint: endpoint)
         do {
-            let (page, records) = try JSON.parse(response.body, deferringElementsOf: "records")
-            return (response.body, page, records)
+            let (page, records) = try JSON.parse(body, deferringElementsOf: "records")
+            return (body, page, records)
         } catch {
             throw .invalidResponse(endpoint: endpoint, reason: error.description)
         }

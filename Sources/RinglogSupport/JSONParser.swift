@@ -116,17 +116,7 @@ private struct Parser {
         skipWhitespace()
         if current == UInt8(ascii: "}") { position += 1; return .object(JSONObject()) }
         while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let key = try parseString()
-            if members.count >= JSONObject.indexThreshold, keys == nil { keys = Set(members.map(\.key)) }
-            if keys?.insert(key).inserted == false || (keys == nil && members.contains(where: { $0.key == key })) {
-                throw error("duplicate member name \"\(key)\"")
-            }
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
-            position += 1
-            skipWhitespace()
+            let key = try memberName(after: members, keys: &keys)
             members.append(JSONObject.Member(key, try parseValue(depth: depth + 1)))
             skipWhitespace()
             switch current {
@@ -137,24 +127,34 @@ private struct Parser {
         }
     }
 
+    /// A member's name and the `:` after it (whitespace around both skipped), refused when `members`
+    /// has it already: a small object is scanned, a large one checked against `keys`, built once it is.
+    mutating func memberName(after members: [JSONObject.Member], keys: inout Set<String>?) throws(JSONParseError) -> String {
+        skipWhitespace()
+        guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
+        let key = try parseString()
+        if members.count >= JSONObject.indexThreshold, keys == nil { keys = Set(members.map(\.key)) }
+        if keys?.insert(key).inserted == false || (keys == nil && members.contains(where: { $0.key == key })) {
+            throw error("duplicate member name \"\(key)\"")
+        }
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+        position += 1
+        skipWhitespace()
+        return key
+    }
+
     /// The top-level object, its member `name` (an array) kept as the ranges of its elements.
     mutating func parseObject(deferringElementsOf name: String) throws(JSONParseError) -> (JSON, [Range<Int>]?) {
         guard current == UInt8(ascii: "{") else { return (try parseValue(depth: 0), nil) }
         position += 1
         var members: [JSONObject.Member] = []
-        var keys = Set<String>()
+        var keys: Set<String>?
         var ranges: [Range<Int>]?
         skipWhitespace()
         if current == UInt8(ascii: "}") { position += 1; return (.object(JSONObject()), nil) }
         while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw error("expected a member name") }
-            let key = try parseString()
-            guard keys.insert(key).inserted else { throw error("duplicate member name \"\(key)\"") }
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
-            position += 1
-            skipWhitespace()
+            let key = try memberName(after: members, keys: &keys)
             if key == name, current == UInt8(ascii: "[") {
                 position += 1
                 var elements: [Range<Int>] = []
