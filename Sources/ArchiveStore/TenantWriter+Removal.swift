@@ -69,6 +69,7 @@ public struct RemovalRefused: Error, Sendable, CustomStringConvertible {
 extension TenantWriter {
     func step(_ label: String) throws {
         try check()
+        try commitBatch()  // a removal works on the tree as it is on disk
         removalSteps += 1
         try beforeRemovalStep?(removalSteps, label)
     }
@@ -136,7 +137,7 @@ extension TenantWriter {
         for file in item.files where !file.isSidecar { moved += try dispose(file.relativePath, disposal) }
         // 3. The kept sidecar records what went; or the sidecar goes too.
         for kept in item.keptSidecars {
-            if var sidecar = try store.loadSidecar(kept) {
+            if var sidecar = try loadSidecar(kept) {
                 var changed = false
                 for file in item.files where !file.isSidecar && DurableFiles.parentDirectory(of: file.relativePath) == DurableFiles.parentDirectory(of: kept) {
                     changed = sidecar.recordRemoval(ofFile: DurableFiles.fileName(of: file.relativePath), at: time, reason: item.reason.rawValue,
@@ -252,7 +253,7 @@ extension TenantWriter {
 
     /// Moves a restored media file's entry back from `archive.removedMedia` to `archive.media`.
     public func recordRestoredMedia(sidecar relative: String, files: [String]) throws {
-        guard var sidecar = try store.loadSidecar(relative) else { return }
+        guard var sidecar = try loadSidecar(relative) else { return }
         var changed = false
         for file in files { changed = sidecar.recordRestoration(ofFile: file) || changed }
         if changed {

@@ -37,6 +37,9 @@ public final class TenantWriter {
     /// Test seam (crash injection): called before each durable step of a removal with the step's
     /// number (from 1) and what it is about to do. Throwing (or exiting) there is a crash at that step.
     public var beforeRemovalStep: ((Int, String) throws -> Void)?
+    /// Test seam (crash injection): called in a batch commit before the media are renamed ("rename
+    /// media") and before the sidecars are ("rename sidecars"). Throwing there is a crash at that step.
+    var beforeBatchStep: ((String) throws -> Void)?
     /// Durable removal steps taken by this writer so far.
     public internal(set) var removalSteps = 0
     /// The latest tombstone line per kind and path, per month loaded (removals consult it to stay idempotent).
@@ -46,7 +49,12 @@ public final class TenantWriter {
     /// items instead of one per item; a crash before the flush loses only what the state does not cover yet.
     public var defersFolderAndManifestSync = false
     /// Folders holding a sidecar renamed into place since the last flush (absolute paths).
-    private var unsyncedFolders = Set<String>()
+    var unsyncedFolders = Set<String>()
+    /// With `defersFolderAndManifestSync`: the media files and sidecars waiting to be made durable
+    /// together (TenantWriter+Batch.swift).
+    var batch = WriteBatch()
+    /// A batch that failed to commit: the run stops, every later write throws this.
+    var batchFailure: (any Error)?
 
     init(store: TenantStore, lease: Lease) {
         self.store = store
@@ -59,8 +67,12 @@ public final class TenantWriter {
 
     public func check() throws(LeaseError) { try lease.check() }
 
-    /// Stops renewing and frees the lease (unless it was lost).
-    public func close() { lease.release() }
+    /// Stops renewing and frees the lease (unless it was lost). A batch still waiting (a run that
+    /// failed before its flush) is discarded: nothing of it was named, the next run redoes it.
+    public func close() {
+        discardBatch()
+        lease.release()
+    }
 
     /// Removes crashed or fenced runs' temporary files in the tenant and control directories.
     public func sweepControlFiles() throws {
@@ -110,15 +122,25 @@ public final class TenantWriter {
     /// The path of a temporary file, for an error message about writing into it.
     public func describe(_ temporary: MediaTemporary) -> String { temporary.path }
 
-    /// fsync, rename to `fileName`, fsync the folder; returns the sidecar's entry for the file.
+    /// fsync, rename to `fileName`, fsync the folder; returns the sidecar's entry for the file. With
+    /// `defersFolderAndManifestSync` the three wait in the batch, done before any sidecar that lists
+    /// the file is renamed into place (TenantWriter+Batch.swift).
     public func commitMedia(_ temporary: MediaTemporary, fileName: String, kind: MediaEntry.Kind, id: String, sha256: String,
                             size: Int64, contentType: String) throws -> MediaEntry {
-        do { try check() } catch {
+        do {
+            try check()
+            if let failure = batchFailure { throw failure }
+        } catch {
             discard(temporary)
             throw error
         }
-        try DurableFiles.commit(temporaryPath: temporary.path, descriptor: temporary.descriptor,
-                                to: DurableFiles.join(temporary.directory, fileName))
+        let finalPath = DurableFiles.join(temporary.directory, fileName)
+        if defersFolderAndManifestSync {
+            batch.add(WriteBatch.Media(descriptor: temporary.descriptor, temporaryPath: temporary.path, finalPath: finalPath))
+            if batch.count >= Self.batchLimit { try commitBatch() }
+        } else {
+            try DurableFiles.commit(temporaryPath: temporary.path, descriptor: temporary.descriptor, to: finalPath)
+        }
         return MediaEntry(kind: kind, id: id, file: fileName, sha256: sha256, size: size, contentType: contentType,
                           archivedAt: Timestamp.now())
     }
@@ -129,6 +151,7 @@ public final class TenantWriter {
     public func adoptMedia(at relativePath: String, kind: MediaEntry.Kind, id: String, contentType: String) throws -> MediaEntry? {
         try check()
         let path = store.path(relativePath)
+        if batch.holds(path) { try commitBatch() }
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw MediaFileError(relativePath) }
@@ -143,30 +166,50 @@ public final class TenantWriter {
     /// appends the manifest lines it implies that its shard lacks (also repairing a crash between
     /// the two). Returns how many manifest lines were added. `durableNow`: folder fsync and lines at once
     /// even when `defersFolderAndManifestSync` is set (for a part that has no page to flush after).
+    ///
+    /// Deferred, a changed sidecar waits in the batch (written, fsynced and renamed with it); a sidecar
+    /// saved now first drains the batch (media it lists may wait there) and fsyncs its folder if an
+    /// earlier deferred save left that pending, so the manifest lines written now name a durable file.
     @discardableResult
     public func saveSidecar(_ sidecar: Sidecar, at relativePath: String, changed: Bool, durableNow: Bool = false) throws -> Int {
         let directory = try prepare(DurableFiles.parentDirectory(of: relativePath))
         let deferring = defersFolderAndManifestSync && !durableNow
-        if changed {
-            try check()
-            if try DurableFiles.writeAtomically(DurableFiles.join(directory, DurableFiles.fileName(of: relativePath)), sidecar.bytes, owner: owner,
-                                                syncingDirectory: !deferring), deferring {
-                unsyncedFolders.insert(directory)
+        let path = DurableFiles.join(directory, DurableFiles.fileName(of: relativePath))
+        if let failure = batchFailure { throw failure }
+        if deferring {
+            if changed {
+                batch.add(sidecarAt: path, sidecar.bytes)
+                if batch.count >= Self.batchLimit { try commitBatch() }
             }
+        } else {
+            try commitBatch()
+            if changed {
+                try check()
+                try DurableFiles.writeAtomically(path, sidecar.bytes, owner: owner)
+            }
+            if unsyncedFolders.remove(directory) != nil { try DurableFiles.syncDirectory(directory) }
         }
         return try manifest.record(sidecar, at: relativePath, deferring: deferring) { path, line in try append(line, to: path) }
     }
 
-    /// Makes what `defersFolderAndManifestSync` left waiting durable, in §9.2's order: the folders of
-    /// the sidecars renamed since the last flush (fsync each once), then the manifest lines they imply
-    /// (one append and one fsync per shard). What fails stays waiting, and the error stops the run.
+    /// The sidecar at `relativePath` as the tree holds it (a save of it waiting in the batch is made
+    /// durable first). Nil when there is none; `SidecarError` when it cannot be used.
+    public func loadSidecar(_ relativePath: String) throws -> Sidecar? {
+        let path = DurableFiles.join(store.path(DurableFiles.parentDirectory(of: relativePath)), DurableFiles.fileName(of: relativePath))
+        if batch.holds(path) { try commitBatch() }
+        return try store.loadSidecar(relativePath)
+    }
+
+    /// Makes what `defersFolderAndManifestSync` left waiting durable, in §9.2's order: the batch, the
+    /// folders of the sidecars renamed since the last flush (fsync each once, concurrently), then the
+    /// manifest lines they imply (one append and one fsync per shard). What fails stays waiting, and
+    /// the error stops the run.
     public func flush() throws {
+        try commitBatch()
         guard !unsyncedFolders.isEmpty || manifest.unwrittenLineCount > 0 else { return }
         try check()
-        for folder in unsyncedFolders.sorted() {
-            try DurableFiles.syncDirectory(folder)
-            unsyncedFolders.remove(folder)
-        }
+        try DurableJobs.syncDirectories(unsyncedFolders.sorted())
+        unsyncedFolders.removeAll()
         try manifest.writeUnwritten { path, lines in
             try check()
             if let repair = try DurableFiles.appendLines(path, lines) { record(repair) }

@@ -243,7 +243,7 @@ extension SyncEngine {
         }
         try save(opened)
         // The message learns of the call (when it was archived first).
-        if let path = opened.sidecar.messageLink?.sidecar, var message = try? store.loadSidecar(path),
+        if let path = opened.sidecar.messageLink?.sidecar, var message = try? writer.loadSidecar(path),
             message.linkCall(Sidecar.Link(id: callId, sidecar: opened.relative))
         {
             try writer.saveSidecar(message, at: path, changed: true)

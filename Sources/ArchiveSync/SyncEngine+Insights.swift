@@ -145,7 +145,7 @@ extension SyncEngine {
     private func archivedRecording(_ item: PendingItem) throws -> (Sidecar, MediaEntry)? {
         // Its call's sidecar gone (a pass removed it; a crash before its first write, which the call's next
         // listing redoes and queues again), or the recording not (any more) in it: nothing to ask about.
-        guard let sidecar = try store.loadSidecar(item.sidecar),
+        guard let sidecar = try writer.loadSidecar(item.sidecar),
             let recording = sidecar.media.first(where: { $0.kind == .recording && $0.id == item.mediaId })
         else { return nil }
         // Insights a pass removed (retention's own `insights` period, §14; an exclusion) are not archived
@@ -347,7 +347,7 @@ extension SyncEngine {
         guard !reason.isEmpty, !reason.hasPrefix("not ready") else { return }
         // An entry kept for a revision check (§6.9) whose last check failed: its insights are archived, only a
         // revision may be missed, which is no item error (nor a partial run) for insights the archive has.
-        if let sidecar = try? store.loadSidecar(item.sidecar), sidecar.media.contains(where: { $0.kind == .insights && $0.id == item.mediaId }) {
+        if let sidecar = try? writer.loadSidecar(item.sidecar), sidecar.media.contains(where: { $0.kind == .insights && $0.id == item.mediaId }) {
             logger.info("insights of recording \(item.mediaId): not asked again (the call is past the bound); last revision check: \(reason)")
             return
         }

@@ -222,7 +222,7 @@ extension SyncEngine {
         for item in due + retryQuarantined {
             defer { advance() }
             try perItem({ ("pending \(item.kind.rawValue) \(item.mediaId)", ["mediaId": .string(item.mediaId), "sidecar": .string(item.sidecar)]) }) {
-                guard var sidecar = try store.loadSidecar(item.sidecar) else {
+                guard var sidecar = try writer.loadSidecar(item.sidecar) else {
                     // A pass removed it (`exclude apply`, a purge): it never comes back, nor does the download.
                     if try pendingSidecarWasRemoved(item) { return }
                     throw SidecarError(item.sidecar, "is missing; the pending entry is kept until it is back")
@@ -287,13 +287,13 @@ extension SyncEngine {
     func openSidecar(kind: Sidecar.Kind, existing: String?, record: JSONObject, idKey: String, id: String, extensionId: String?,
                      start: Timestamp, extraItem: JSONObject = JSONObject(), newPath: (String) throws -> String) throws -> OpenedSidecar {
         let verbatim = strippingAccessTokens(.object(record))
-        if let existing, var sidecar = try store.loadSidecar(existing) {
+        if let existing, var sidecar = try writer.loadSidecar(existing) {
             let changed = sidecar.update(record: verbatim, at: now)
             return OpenedSidecar(sidecar: sidecar, relative: existing, changed: changed, isNew: false, revised: changed)
         }
         let folder = try extensionFolder(extensionId)
         let relative = try newPath(folder)
-        if var sidecar = try store.loadSidecar(relative) {
+        if var sidecar = try writer.loadSidecar(relative) {
             let changed = sidecar.update(record: verbatim, at: now)
             return OpenedSidecar(sidecar: sidecar, relative: relative, changed: changed, isNew: false, revised: false)
         }

@@ -261,7 +261,7 @@ extension SyncEngine {
             report.count("goneUnarchived")  // no id: it may be an excluded message's
             return
         }
-        guard var sidecar = try store.loadSidecar(relative) else { return }
+        guard var sidecar = try writer.loadSidecar(relative) else { return }
         if let availability = message.availability, sidecar.goneAtSource?.availability != availability {
             sidecar.goneAtSource = Sidecar.GoneAtSource(availability: availability, seenAt: now)  // when this availability was first met
             try writer.saveSidecar(sidecar, at: relative, changed: true)
@@ -351,7 +351,7 @@ extension SyncEngine {
         var changed = false
         for callPath in try manifest.callSidecarsLinking(messageId: messageId, near: sidecar.startTime)
         where !sidecar.callLinks.contains(where: { $0.sidecar == callPath }) {
-            guard var call = try? store.loadSidecar(callPath), let callId = call.item["callId"]?.stringValue else { continue }
+            guard var call = try? writer.loadSidecar(callPath), let callId = call.item["callId"]?.stringValue else { continue }
             if sidecar.linkCall(Sidecar.Link(id: callId, sidecar: callPath)) { changed = true }
             if call.messageLink?.id == messageId, call.messageLink?.sidecar != relative {
                 call.messageLink?.sidecar = relative

@@ -33,9 +33,12 @@ import Testing
         defer { writer.close() }
         let (sidecar, path) = Self.call("A", month: 11)
         try writer.saveSidecar(sidecar, at: path, changed: true)
-        #expect(DurableFiles.exists(fixture.store.path(path)), "the sidecar itself is written at once")
+        #expect(!DurableFiles.exists(fixture.store.path(path)), "the sidecar waits in the batch")
         #expect(try Self.shardLines(fixture.store, month: 11).isEmpty, "its manifest line waits")
         #expect(try writer.manifest.callSidecarPath(callId: "A", start: sidecar.startTime) == path, "and the index knows it already")
+        #expect(try writer.loadSidecar(path)?.bytes == sidecar.bytes, "a read through the writer commits the batch first")
+        #expect(DurableFiles.exists(fixture.store.path(path)))
+        #expect(try Self.shardLines(fixture.store, month: 11).isEmpty, "the line still waits for the flush")
         var state = SyncState()
         state.callLog.syncToken = "t"
         try writer.checkpoint(state: state, pending: PendingQueue())
