@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import CMalloc
+import Glibc
 #endif
 
 /// Keeps a long run's resident memory at what it holds, not at the sum of its peaks.
@@ -24,6 +25,24 @@ public enum Memory {
     public static func limitArenas(to count: Int) {
         #if canImport(Glibc)
         _ = mallopt(M_ARENA_MAX, Int32(max(1, min(count, 64))))
+        #endif
+    }
+}
+
+/// Limits of the process that a long run depends on.
+public enum ProcessLimits {
+    /// Raises the soft limit of open descriptors to the hard one (at most 65,536). Each tenant's write
+    /// batch keeps up to `TenantWriter.batchLimit` media files open until it commits, and `sync --all`
+    /// runs several tenants at once: a shell's default soft limit (1,024) would otherwise fail a run
+    /// with "too many open files". Nothing is lowered.
+    public static func raiseOpenFileLimit() {
+        #if canImport(Glibc)
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = min(limit.rlim_max, 65_536)
+        guard limit.rlim_cur < wanted else { return }
+        limit.rlim_cur = wanted
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         #endif
     }
 }
