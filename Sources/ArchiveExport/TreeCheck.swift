@@ -433,10 +433,10 @@ final class TreeCheck {
             do {
                 guard let loaded = try store.loadSidecar(relative) else { continue }  // removed meanwhile: the manifest check below judges
                 sidecar = loaded
-            } catch {
+            } catch let error as SidecarError {
                 add(VerifyProblem(path: relative, kind: .sidecarInvalid, detail: error.reason))
                 continue
-            }
+            }  // out of descriptors or memory: verify fails, it does not call the sidecar invalid
             parsedSidecars.insert(relative)
             let day = ArchiveReader.DayFolder(extensionFolder: unit.extensionFolder, day: unit.day, names: [])
             if let problem = SidecarPlacement.problem(sidecar, fileName: name, in: day, tenantId: store.tenantId) {

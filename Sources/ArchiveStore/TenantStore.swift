@@ -36,15 +36,20 @@ public struct TenantStore: Sendable {
 
     /// The sidecar at `relative`, or nil when there is none. Anything else that keeps it from being
     /// used (unreadable, corrupt, a future version) is a `SidecarError` naming the file; the file is
-    /// never replaced because of it.
-    public func loadSidecar(_ relative: String) throws(SidecarError) -> Sidecar? {
+    /// never replaced because of it. The process or the system out of descriptors or memory is no
+    /// fault of the file: that is an `ArchiveIOError`, which stops a sync rather than failing the item.
+    public func loadSidecar(_ relative: String) throws -> Sidecar? {
         let bytes: [UInt8]?
         do { bytes = try DurableFiles.readIfPresent(path(relative)) } catch {
+            if Self.outOfResources(error.code) { throw error }
             throw SidecarError(relative, "cannot be read (\(ArchiveIOError.plainReason(error.code)))")
         }
         guard let bytes else { return nil }
         return try Sidecar.parse(bytes, path: relative)
     }
+
+    /// Too many open files (the process's or the system's), or no memory: a condition of the run, not of a file.
+    static func outOfResources(_ code: Int32) -> Bool { code == EMFILE || code == ENFILE || code == ENOMEM }
 
     public var reader: ArchiveReader { ArchiveReader(tenantDirectory: directory) }
 

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// Media files and sidecars the sync engine wrote but that are not durable yet (layout-spec §9.2):
-/// a media file complete under its temporary name, a sidecar's new bytes in memory. `commitBatch()`
+/// a media file complete under its temporary name (closed: a batch holds no descriptor, however many
+/// tenants run at once), a sidecar's new bytes in memory. `commitBatch()`
 /// makes them durable together, their fsyncs issued concurrently — a disk (or a share) serves many
 /// at once in about the time of one, where one after another a first sync spent most of its time
 /// waiting on them — in the order that keeps a crash at any instant harmless:
@@ -22,7 +23,6 @@ import Glibc
 /// and checkpoint drain it first, so the tree seen by the writer's callers is the tree on disk.
 struct WriteBatch {
     struct Media {
-        let descriptor: Int32
         let temporaryPath: String
         let finalPath: String
     }
@@ -61,8 +61,9 @@ struct WriteBatch {
 
 /// One durability step run on a worker thread of `DurableJobs.run`.
 enum DurableJob: Sendable {
-    /// fsync a complete temporary file, then close it.
-    case syncAndClose(descriptor: Int32, path: String)
+    /// fsync a complete temporary file (opened again for writing, as `sync FILE` does: an fsync covers the
+    /// file's data whichever descriptor wrote it).
+    case syncFile(path: String)
     /// Write `bytes` into a new temporary file beside `path` and fsync it (nothing when `path`
     /// already holds exactly these bytes). Its result is the temporary file's path.
     case writeTemporary(path: String, bytes: [UInt8], owner: String)
@@ -83,7 +84,9 @@ enum DurableJobs {
 
     private static func perform(_ job: DurableJob) -> Result<String?, ArchiveIOError> {
         switch job {
-        case .syncAndClose(let descriptor, let path):
+        case .syncFile(let path):
+            let descriptor = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard descriptor >= 0 else { return .failure(ArchiveIOError("open", path)) }
             let failed = fsync(descriptor) != 0
             let code = errno
             close(descriptor)
@@ -132,7 +135,8 @@ enum DurableJobs {
 }
 
 extension TenantWriter {
-    /// Files a batch holds before it is committed on its own (each waiting media file keeps a descriptor open).
+    /// Files a batch holds before it is committed on its own: what a crash can leave to redo, and the
+    /// sidecars' bytes it keeps in memory.
     public static let batchLimit = 128
 
     /// Makes the batch durable in the order above. On any failure nothing of what is left reaches a
@@ -154,30 +158,31 @@ extension TenantWriter {
 
     private func commit(_ pending: WriteBatch) throws {
         do { try check() } catch {
-            for media in pending.media { DurableFiles.discard(temporaryPath: media.temporaryPath, descriptor: media.descriptor) }
+            for media in pending.media { unlink(media.temporaryPath) }
             throw error
         }
         // 1. Bytes durable under temporary names.
-        let jobs = pending.media.map { DurableJob.syncAndClose(descriptor: $0.descriptor, path: $0.temporaryPath) }
+        let jobs = pending.media.map { DurableJob.syncFile(path: $0.temporaryPath) }
             + pending.sidecars.map { DurableJob.writeTemporary(path: $0.finalPath, bytes: $0.bytes, owner: owner) }
         let outcomes = DurableJobs.run(jobs)
         let sidecarTemporaries = outcomes.dropFirst(pending.media.count).map { (try? $0.get()) ?? nil }
         var leftover = pending.media.map(\.temporaryPath) + sidecarTemporaries.compactMap { $0 }
         defer { for path in leftover { unlink(path) } }
         for outcome in outcomes { if case .failure(let error) = outcome { throw error } }
-        // 2. Media under their names, durable, before any sidecar that lists them.
-        try check()
-        try beforeBatchStep?("rename media")
+        // 2. Media under their names, durable, before any sidecar that lists them. The lease is checked before
+        // each rename, as before each single write: a run frozen mid-batch past its lease renames nothing more.
         for media in pending.media {
+            try beforeBatchStep?("rename media")
+            try check()
             if rename(media.temporaryPath, media.finalPath) != 0 { throw ArchiveIOError("rename to", media.finalPath) }
             leftover.removeFirst()
         }
         try DurableJobs.syncDirectories(Set(pending.media.map { DurableFiles.parentDirectory(of: $0.finalPath) }).sorted())
         // 3. Sidecars under their names; their folders are fsynced by flush(), before their manifest lines.
-        try check()
-        try beforeBatchStep?("rename sidecars")
         for (sidecar, temporary) in zip(pending.sidecars, sidecarTemporaries) {
             guard let temporary else { continue }  // unchanged on disk
+            try beforeBatchStep?("rename sidecars")
+            try check()
             if rename(temporary, sidecar.finalPath) != 0 { throw ArchiveIOError("rename to", sidecar.finalPath) }
             leftover.removeFirst()
             unsyncedFolders.insert(DurableFiles.parentDirectory(of: sidecar.finalPath))
@@ -187,7 +192,7 @@ extension TenantWriter {
     /// Closes and removes the batch's temporary files (the writer is closed before a commit: a run
     /// that failed). What they held was never named, so the next run fetches or writes it again.
     func discardBatch() {
-        for media in batch.media { DurableFiles.discard(temporaryPath: media.temporaryPath, descriptor: media.descriptor) }
+        for media in batch.media { unlink(media.temporaryPath) }
         batch = WriteBatch()
     }
 }

@@ -37,8 +37,8 @@ public final class TenantWriter {
     /// Test seam (crash injection): called before each durable step of a removal with the step's
     /// number (from 1) and what it is about to do. Throwing (or exiting) there is a crash at that step.
     public var beforeRemovalStep: ((Int, String) throws -> Void)?
-    /// Test seam (crash injection): called in a batch commit before the media are renamed ("rename
-    /// media") and before the sidecars are ("rename sidecars"). Throwing there is a crash at that step.
+    /// Test seam (crash injection): called in a batch commit before each media file is renamed ("rename
+    /// media") and before each sidecar is ("rename sidecars"). Throwing there is a crash at that step.
     var beforeBatchStep: ((String) throws -> Void)?
     /// Durable removal steps taken by this writer so far.
     public internal(set) var removalSteps = 0
@@ -136,7 +136,13 @@ public final class TenantWriter {
         }
         let finalPath = DurableFiles.join(temporary.directory, fileName)
         if defersFolderAndManifestSync {
-            batch.add(WriteBatch.Media(descriptor: temporary.descriptor, temporaryPath: temporary.path, finalPath: finalPath))
+            // Closed now (a batch holds no descriptor); on a share, close is where a failed write-back shows.
+            if Glibc.close(temporary.descriptor) != 0 {
+                let code = errno
+                unlink(temporary.path)
+                throw ArchiveIOError("close", temporary.path, code: code)
+            }
+            batch.add(WriteBatch.Media(temporaryPath: temporary.path, finalPath: finalPath))
             if batch.count >= Self.batchLimit { try commitBatch() }
         } else {
             try DurableFiles.commit(temporaryPath: temporary.path, descriptor: temporary.descriptor, to: finalPath)

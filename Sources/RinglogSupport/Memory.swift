@@ -31,10 +31,10 @@ public enum Memory {
 
 /// Limits of the process that a long run depends on.
 public enum ProcessLimits {
-    /// Raises the soft limit of open descriptors to the hard one (at most 65,536). Each tenant's write
-    /// batch keeps up to `TenantWriter.batchLimit` media files open until it commits, and `sync --all`
-    /// runs several tenants at once: a shell's default soft limit (1,024) would otherwise fail a run
-    /// with "too many open files". Nothing is lowered.
+    /// Raises the soft limit of open descriptors to the hard one (at most 65,536). `sync --all` runs
+    /// several tenants at once, each with its connections, a download, the manifest and up to 16 files
+    /// being fsynced together by its write batch: headroom over a shell's default soft limit (1,024)
+    /// for many tenants. Nothing is lowered.
     public static func raiseOpenFileLimit() {
         #if canImport(Glibc)
         var limit = rlimit()

@@ -84,7 +84,7 @@ struct Sync: ParsableCommand {
 
     func run() throws {
         Memory.limitArenas(to: all ? parallel : 1)  // before any thread allocates: one arena per tenant run at once
-        ProcessLimits.raiseOpenFileLimit()  // each tenant's write batch holds media files open
+        ProcessLimits.raiseOpenFileLimit()  // tenants at once, each fsyncing up to 16 files together
         bootstrapLogging(verbose: verbose)
         let variables = environment()
         var exitCodes: [Int32] = []

@@ -2,6 +2,10 @@
 import RinglogSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The sync engine's writer keeps media files and sidecars in a batch and makes them durable together,
 /// their fsyncs concurrent (TenantWriter+Batch.swift, layout-spec §9.2): nothing is named before its
 /// bytes are durable, no sidecar is named before the media it lists, and a failed commit stops every
@@ -135,6 +139,49 @@ import Testing
         #expect(DurableFiles.exists(fixture.store.path(staged.sidecar)))
         #expect(DurableFiles.exists(fixture.store.path(otherPath)))
         #expect(try DeferredSyncTests.shardLines(fixture.store, month: 11).count == 1, "B's line at once; A's wait for the flush")
+    }
+
+    /// A run frozen inside a commit past its lease (SIGSTOP) renames nothing more once it runs again: the
+    /// lease is checked before each rename, not once per step.
+    @Test func aLeaseLostDuringTheRenamesStopsThemAtOnce() throws {
+        let (fixture, writer) = try DeferredSyncTests.deferringWriter()
+        defer { writer.close() }
+        let staged = try ["A", "B", "C"].map { try Self.stage(writer, $0) }
+        var renames = 0
+        writer.beforeBatchStep = { step in
+            renames += 1
+            if renames == 2 { writer.lease.fence("the lease ran out (test)") }
+        }
+        #expect(throws: LeaseError.self) { try writer.flush() }
+        let named = staged.filter { DurableFiles.exists(fixture.store.path($0.media)) }
+        #expect(named.count == 1, "the first media file only")
+        #expect(staged.allSatisfy { !DurableFiles.exists(fixture.store.path($0.sidecar)) })
+        #expect(Self.temporaryFiles(fixture.store).isEmpty)
+    }
+
+    /// A waiting media file holds no descriptor (a batch of 128 per tenant, several tenants at once, ran a
+    /// run out of them): its temporary file is closed when it joins the batch.
+    @Test func aWaitingMediaFileHoldsNoDescriptor() throws {
+        let (fixture, writer) = try DeferredSyncTests.deferringWriter()
+        defer { writer.close() }
+        let temporary = try writer.beginMedia(in: Self.folder, baseName: "20261120T100000Z_a")
+        try DurableFiles.writeAll(temporary.descriptor, Array("audio".utf8), path: writer.describe(temporary))
+        _ = try writer.commitMedia(temporary, fileName: "20261120T100000Z_a.mp3", kind: .recording, id: "A",
+                                   sha256: SHA256Hasher.hex(of: Array("audio".utf8)), size: 5, contentType: "audio/mpeg")
+        #expect(!writer.batch.isEmpty)
+        // The number may already be another test's descriptor: only pointing at this temporary file is wrong.
+        var target = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/fd/\(temporary.descriptor)", &target, target.count - 1)
+        let shown = length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        #expect(!shown.hasSuffix(DurableFiles.fileName(of: writer.describe(temporary))))
+        #expect(Self.temporaryFiles(fixture.store).count == 1)
+    }
+
+    /// A sidecar that cannot be read because the process is out of descriptors or memory is no fault of the
+    /// file: the read stops the sync (`ArchiveIOError`) instead of failing the item.
+    @Test func runningOutOfDescriptorsIsTheRunsFailureNotTheSidecars() {
+        for code in [EMFILE, ENFILE, ENOMEM] { #expect(TenantStore.outOfResources(code), "\(code)") }
+        for code in [EACCES, EIO, EISDIR, ENOENT] { #expect(!TenantStore.outOfResources(code), "\(code)") }
     }
 
     /// A run that fails before its flush: closing the writer removes what waited; nothing of it was named.
