@@ -25,10 +25,9 @@ media_url=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read
 token=$(curl -s -u "$RC_APP_CLIENT_ID:$RC_APP_CLIENT_SECRET" \
     --data-urlencode "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer" --data-urlencode "assertion=$RC_USER_JWT" \
     "$RC_SERVER_URL/restapi/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-mkdir "$work/floor"
 curl -s "$RC_SERVER_URL/__sim/truth" | python3 -c '
 import json, sys
-base, out = sys.argv[1], sys.argv[2]
+base = sys.argv[1]
 for item in json.load(sys.stdin)["items"]:
     account = item["accountId"]
     if item["kind"] == "recording":
@@ -39,32 +38,37 @@ for item in json.load(sys.stdin)["items"]:
     else:
         continue
     print("url = \"%s/restapi/v1.0/account/%s/%s\"" % (base, account, path))
-    print("output = \"%s/%s\"" % (out, name))
-' "$media_url" "$work/floor" >"$work/curl.conf"
+    print("output = \"%s\"" % name)  # relative: into the folder of the round, where the floor runs
+' "$media_url" >"$work/curl.conf"
 count=$(grep -c '^url' "$work/curl.conf")
 
-# Interleaved, best of three each: the machine is shared, the minimum is the least disturbed run.
+# Interleaved, best of three each: the machine is shared, the minimum is the least disturbed run. Each
+# round writes into directories of its own, all removed at the end: ext4 without a journal (this VM's)
+# skips inodes freed in the last minute one by one when it creates a file, so deleting a round's 4,000
+# files just before the next made every file creation of that round slower — a cost of the benchmark's
+# own cleanup, growing with the number of files created (ringlog creates 3.6 times the floor's).
 best_sync=; best_floor=
 for round in 1 2 3; do
-    rm -rf "$work/archive" "$work/floor"/*
-    "$bin/ringlog" init "$work/archive" >/dev/null
+    archive=$work/archive-$round floor=$work/floor-$round
+    mkdir "$floor"
+    "$bin/ringlog" init "$archive" >/dev/null
     # Calls, recordings and voicemail only: the floor fetches exactly those media (message kinds and the
     # recordings' RingSense insights, one more request and file per recording, would be work the floor does
     # not do). P2_INSIGHTS=auto keeps the insights (as the figures before 2026-12-03 were taken).
-    "$bin/ringlog" tenant add bench --root "$work/archive" --since 2020-01-01 --messages voicemail --insights "${P2_INSIGHTS:-off}" >/dev/null
-    "$bin/ringlog" sync --root "$work/archive" --dry-run >/dev/null  # the same login and extension list warm-up for both
-    run_measured sync "$bin/ringlog" sync --root "$work/archive"
+    "$bin/ringlog" tenant add bench --root "$archive" --since 2020-01-01 --messages voicemail --insights "${P2_INSIGHTS:-off}" >/dev/null
+    "$bin/ringlog" sync --root "$archive" --dry-run >/dev/null  # the same login and extension list warm-up for both
+    run_measured sync "$bin/ringlog" sync --root "$archive"
     [[ $sync_status == 0 ]] || { echo "P2: ringlog sync exited $sync_status" >&2; exit 1; }
     run_measured floor bash -c '
         cd "$1" && curl -s -f -H "Authorization: Bearer $2" -K "$3" && sha256sum -- * >/dev/null \
-            && printf "%s\0.\0" * | xargs -0 sync --' floor "$work/floor" "$token" "$work/curl.conf"
+            && printf "%s\0.\0" * | xargs -0 sync --' floor "$floor" "$token" "$work/curl.conf"
     [[ $floor_status == 0 ]] || { echo "P2: the floor exited $floor_status" >&2; exit 1; }
     best_sync=$(python3 -c "import sys; print(min(float(x) for x in sys.argv[1:] if x))" $sync_seconds $best_sync)
     best_floor=$(python3 -c "import sys; print(min(float(x) for x in sys.argv[1:] if x))" $floor_seconds $best_floor)
 done
-archived=$(find "$work/archive" -type f \( -name '*.mp3' -o -name '*.wav' -o -name '*.txt' \) | wc -l)
-bytes=$(du -sb "$work/floor" | cut -f1)
-calls=$(find "$work/archive" -type f -name '*_call.*.json' | wc -l)
+archived=$(find "$archive" -type f \( -name '*.mp3' -o -name '*.wav' -o -name '*.txt' \) | wc -l)
+bytes=$(du -sb "$floor" | cut -f1)
+calls=$(find "$archive" -type f -name '*_call.*.json' | wc -l)
 python3 - "$best_sync" "$best_floor" "$sync_rss_kb" "$count" "$archived" "$bytes" "$calls" <<'PY'
 import json, sys
 s, f = float(sys.argv[1]), float(sys.argv[2])
