@@ -61,8 +61,8 @@ struct WriteBatch {
 
 /// One durability step run on a worker thread of `DurableJobs.run`.
 enum DurableJob: Sendable {
-    /// fsync a complete temporary file (opened again for writing, as `sync FILE` does: an fsync covers the
-    /// file's data whichever descriptor wrote it).
+    /// fsync a complete, closed temporary file, opened again (as coreutils' `sync FILE` does: an fsync
+    /// covers the file's data whichever descriptor wrote it).
     case syncFile(path: String)
     /// Write `bytes` into a new temporary file beside `path` and fsync it (nothing when `path`
     /// already holds exactly these bytes). Its result is the temporary file's path.
@@ -189,8 +189,8 @@ extension TenantWriter {
         }
     }
 
-    /// Closes and removes the batch's temporary files (the writer is closed before a commit: a run
-    /// that failed). What they held was never named, so the next run fetches or writes it again.
+    /// Removes the batch's temporary files (the writer is closed before a commit: a run that failed).
+    /// What they held was never named, so the next run fetches or writes it again.
     func discardBatch() {
         for media in batch.media { unlink(media.temporaryPath) }
         batch = WriteBatch()
