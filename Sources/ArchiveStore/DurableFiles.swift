@@ -248,16 +248,32 @@ public enum DurableFiles {
     @discardableResult
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], owner: String = "unleased",
                                        onlyIfChanged: Bool = true, syncingDirectory: Bool = true) throws(ArchiveIOError) -> Bool {
-        if onlyIfChanged, let current = try readIfPresent(path), current == bytes { return false }
+        guard let temporary = try durableTemporary(for: path, bytes, owner: owner, onlyIfChanged: onlyIfChanged) else { return false }
+        if rename(temporary, path) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw ArchiveIOError("rename to", path, code: code)
+        }
+        if syncingDirectory { try syncDirectory(parentDirectory(of: path)) }
+        return true
+    }
+
+    /// §9.1 steps 1–2 for `path`: `bytes` in a new temporary file beside it, fsynced and closed; returns
+    /// its path, for the caller to rename. Nil, writing nothing, when `onlyIfChanged` and the file already
+    /// holds exactly these bytes. On failure the temporary file is removed.
+    static func durableTemporary(for path: String, _ bytes: [UInt8], owner: String,
+                                 onlyIfChanged: Bool = true) throws(ArchiveIOError) -> String? {
+        if onlyIfChanged, let current = try readIfPresent(path), current == bytes { return nil }
         let temporary = try createTemporary(in: parentDirectory(of: path), for: fileName(of: path), owner: owner)
-        do {
+        do throws(ArchiveIOError) {
             try writeAll(temporary.descriptor, bytes, path: temporary.path)
+            if fsync(temporary.descriptor) != 0 { throw ArchiveIOError("fsync", temporary.path) }
         } catch {
             discard(temporaryPath: temporary.path, descriptor: temporary.descriptor)
             throw error
         }
-        try commit(temporaryPath: temporary.path, descriptor: temporary.descriptor, to: path, syncingDirectory: syncingDirectory)
-        return true
+        close(temporary.descriptor)
+        return temporary.path
     }
 
     /// What an append found and repaired at the end of a file: a line a crash or a full disk cut

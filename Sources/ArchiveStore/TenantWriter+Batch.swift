@@ -93,18 +93,7 @@ enum DurableJobs {
             return failed ? .failure(ArchiveIOError("fsync", path, code: code)) : .success(nil)
         case .writeTemporary(let path, let bytes, let owner):
             do throws(ArchiveIOError) {
-                if let current = try DurableFiles.readIfPresent(path), current == bytes { return .success(nil) }
-                let temporary = try DurableFiles.createTemporary(in: DurableFiles.parentDirectory(of: path), for: DurableFiles.fileName(of: path),
-                                                                  owner: owner)
-                do throws(ArchiveIOError) {
-                    try DurableFiles.writeAll(temporary.descriptor, bytes, path: temporary.path)
-                    if fsync(temporary.descriptor) != 0 { throw ArchiveIOError("fsync", temporary.path) }
-                } catch {
-                    DurableFiles.discard(temporaryPath: temporary.path, descriptor: temporary.descriptor)
-                    throw error
-                }
-                close(temporary.descriptor)
-                return .success(temporary.path)
+                return .success(try DurableFiles.durableTemporary(for: path, bytes, owner: owner))
             } catch {
                 return .failure(error)
             }
